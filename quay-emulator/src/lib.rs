@@ -1,0 +1,1 @@
+//! A test Quay (in progress).

@@ -1,0 +1,1 @@
+//! Quay client (in progress)

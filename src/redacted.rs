@@ -1,0 +1,1 @@
+//! redacted (in progress)
