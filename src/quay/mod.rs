@@ -1,1 +1,178 @@
-//! Quay client (in progress)
+//! The operator's only door to Quay: sessions, minting, assignment, verification, revocation.
+//!
+//! Built from `shared/quay/protocol.md` ("What this means for the operator").
+
+mod client;
+mod error;
+mod session;
+mod settings;
+mod token_api;
+mod transport;
+mod web_flow;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use client::QuayClient;
+pub use error::QuayError;
+pub use settings::{ConnectionSettings, DEFAULT_TIMEOUT_SECS, SettingsError};
+pub use transport::USER_AGENT;
+
+use crate::redacted::Redacted;
+
+/// Every scope Quay knows, in the order tokens are requested with; `all` expands to these.
+pub const ALL_SCOPES: [&str; 8] = [
+    "repo:read",
+    "repo:write",
+    "repo:admin",
+    "repo:create",
+    "user:read",
+    "user:admin",
+    "org:admin",
+    "super:user",
+];
+
+/// Expands `rights` (`all` = every scope) into deduplicated scopes in a stable order.
+///
+/// Known scopes come in [`ALL_SCOPES`] order; anything else is kept, in the order given,
+/// so that Quay refuses it loudly (invalid scope) instead of it being dropped silently.
+pub fn scopes_for_rights(rights: &[String]) -> Vec<String> {
+    let all = rights.iter().any(|right| right == "all");
+    let mut scopes: Vec<String> = ALL_SCOPES
+        .iter()
+        .filter(|scope| all || rights.iter().any(|right| right == *scope))
+        .map(|scope| (*scope).to_owned())
+        .collect();
+    for right in rights {
+        if right != "all" && !ALL_SCOPES.contains(&right.as_str()) && !scopes.contains(right) {
+            scopes.push(right.clone());
+        }
+    }
+    scopes
+}
+
+/// How tokens are minted on a Quay instance, and so where they are listed and revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Flavour {
+    /// `/oauth/authorizeapp` (every Quay 3.x); listed in `/api/v1/user/authorizations`.
+    WebFlow,
+    /// The org application token API (Quay 3.18 and later).
+    TokenApi,
+}
+
+impl Flavour {
+    /// The stable name to store in status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WebFlow => "webFlow",
+            Self::TokenApi => "tokenApi",
+        }
+    }
+}
+
+impl fmt::Display for Flavour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored flavour name that this version does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown token flavour `{0}`; expected webFlow or tokenApi")]
+pub struct UnknownFlavour(pub String);
+
+impl FromStr for Flavour {
+    type Err = UnknownFlavour;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "webFlow" => Ok(Self::WebFlow),
+            "tokenApi" => Ok(Self::TokenApi),
+            other => Err(UnknownFlavour(other.to_owned())),
+        }
+    }
+}
+
+/// What to mint: scopes are already expanded (see [`scopes_for_rights`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MintRequest {
+    /// The OAuth application's client ID.
+    pub client_id: String,
+    /// Scopes, e.g. `["repo:read", "org:admin"]`.
+    pub scopes: Vec<String>,
+    /// The token's name in Quay (token API only; the web flow has no names).
+    pub name: String,
+}
+
+/// A freshly minted token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MintedToken {
+    /// Quay's id (uuid) of the token, needed to verify and revoke it.
+    pub id: String,
+    /// The token itself.
+    pub token: Redacted,
+    /// How it was minted; pass it back to verify and revoke.
+    pub flavour: Flavour,
+    /// When Quay will expire it (RFC 3339), if known.
+    pub expires_at: Option<String>,
+}
+
+/// Sees every HTTP request to Quay, for metrics.
+pub trait RequestObserver: Send + Sync {
+    /// `endpoint` is "<METHOD> <route template>"; `status` is `None` when no answer came.
+    fn observe(&self, endpoint: &'static str, status: Option<u16>, elapsed: Duration);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Flavour, scopes_for_rights};
+
+    fn rights(items: &[&str]) -> Vec<String> {
+        items.iter().map(|item| (*item).to_owned()).collect()
+    }
+
+    /// `all` is the eight scopes, and mixing it with others adds no duplicate.
+    #[test]
+    fn all_expands_to_eight_scopes() {
+        let scopes = scopes_for_rights(&rights(&["repo:read", "all"]));
+        assert_eq!(
+            scopes,
+            rights(&[
+                "repo:read",
+                "repo:write",
+                "repo:admin",
+                "repo:create",
+                "user:read",
+                "user:admin",
+                "org:admin",
+                "super:user"
+            ])
+        );
+    }
+
+    /// The order does not depend on how rights were written, so hashes of it are stable.
+    #[test]
+    fn order_is_stable_and_deduplicated() {
+        let a = scopes_for_rights(&rights(&["org:admin", "repo:read", "org:admin"]));
+        let b = scopes_for_rights(&rights(&["repo:read", "org:admin"]));
+        assert_eq!(a, rights(&["repo:read", "org:admin"]));
+        assert_eq!(a, b);
+    }
+
+    /// Unknown rights are passed on so that Quay reports them.
+    #[test]
+    fn unknown_rights_are_kept() {
+        let scopes = scopes_for_rights(&rights(&["bogus:x", "repo:read", "bogus:x"]));
+        assert_eq!(scopes, rights(&["repo:read", "bogus:x"]));
+    }
+
+    /// Stored flavour names round-trip.
+    #[test]
+    fn flavour_names_round_trip() {
+        for flavour in [Flavour::WebFlow, Flavour::TokenApi] {
+            assert_eq!(flavour.as_str().parse::<Flavour>(), Ok(flavour));
+        }
+        assert!("other".parse::<Flavour>().is_err());
+    }
+}

@@ -1,0 +1,328 @@
+//! `QuayClient`: the shared entry point; routes each operation to the right flavour.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Deserialize;
+
+use super::error::QuayError;
+use super::session::{Account, Credentials, session_is_dead};
+use super::settings::ConnectionSettings;
+use super::transport::{Reply, Transport};
+use super::{Flavour, MintRequest, MintedToken, RequestObserver, token_api, web_flow};
+use crate::redacted::Redacted;
+
+/// Talks to any number of Quay instances; one per process, cheap to clone.
+#[derive(Clone)]
+pub struct QuayClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    /// (host, username) → account; sessions are shared by every caller of that account.
+    accounts: Mutex<HashMap<(String, String), Arc<Account>>>,
+    /// host → flavour, detected once per host.
+    flavours: Mutex<HashMap<String, Flavour>>,
+    /// (host, client_id) → organization owning the application (it never moves).
+    orgs: Mutex<HashMap<(String, String), String>>,
+}
+
+const APP: &str = "GET /api/v1/app/{client_id}";
+const DISCOVERY: &str = "GET /api/v1/discovery";
+const ASSIGN: &str = "POST /oauth/authorize/assignuser";
+/// The token API's route in the discovery document (protocol §8, transcripts 07 and 80c).
+const TOKEN_API_PATH: &str = "/api/v1/organization/{orgname}/applications/{client_id}/tokens";
+
+impl std::fmt::Debug for QuayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuayClient").finish_non_exhaustive()
+    }
+}
+
+impl QuayClient {
+    /// A client reporting each request to `observer`, if given.
+    pub fn new(observer: Option<Arc<dyn RequestObserver>>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                transport: Transport::new(observer),
+                accounts: Mutex::new(HashMap::new()),
+                flavours: Mutex::new(HashMap::new()),
+                orgs: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Checks the application exists and the account administers its organization;
+    /// returns the organization's name.
+    pub async fn app_info(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+    ) -> Result<String, QuayError> {
+        #[derive(Deserialize)]
+        struct App {
+            organization: Org,
+        }
+        #[derive(Deserialize)]
+        struct Org {
+            name: String,
+            #[serde(default)]
+            is_admin: bool,
+        }
+        let url = settings.url(&["api", "v1", "app", client_id]);
+        let reply = self
+            .session_request(settings, APP, |http, _| http.get(url.clone()))
+            .await?;
+        match reply.status {
+            200 => {}
+            404 => {
+                return Err(QuayError::UnknownClientId {
+                    client_id: client_id.to_owned(),
+                });
+            }
+            status => return Err(QuayError::for_status(APP, status)),
+        }
+        let app: App = reply.json(APP)?;
+        self.inner
+            .orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                (settings.host_string(), client_id.to_owned()),
+                app.organization.name.clone(),
+            );
+        if !app.organization.is_admin {
+            return Err(QuayError::NotOrganizationAdmin {
+                username: settings.username().to_owned(),
+                org: app.organization.name,
+            });
+        }
+        Ok(app.organization.name)
+    }
+
+    /// How this Quay mints tokens, from its discovery document (asked once per host).
+    pub async fn flavour(&self, settings: &ConnectionSettings) -> Result<Flavour, QuayError> {
+        let host = settings.host_string();
+        if let Some(flavour) = self.lock_flavours().get(&host) {
+            return Ok(*flavour);
+        }
+        #[derive(Deserialize)]
+        struct Discovery {
+            paths: HashMap<String, serde_json::Value>,
+        }
+        let http = self.inner.transport.client(settings)?;
+        let request = http.get(settings.url(&["api", "v1", "discovery"]));
+        let reply = self
+            .inner
+            .transport
+            .send(settings, DISCOVERY, request)
+            .await?;
+        if reply.status != 200 {
+            return Err(QuayError::for_status(DISCOVERY, reply.status));
+        }
+        let discovery: Discovery = reply.json(DISCOVERY)?;
+        let flavour = if discovery.paths.contains_key(TOKEN_API_PATH) {
+            Flavour::TokenApi
+        } else {
+            Flavour::WebFlow
+        };
+        tracing::info!(%host, flavour = flavour.as_str(), "detected Quay token flavour");
+        self.lock_flavours().insert(host, flavour);
+        Ok(flavour)
+    }
+
+    /// Mints one token for the account, checking the application first.
+    pub async fn mint(
+        &self,
+        settings: &ConnectionSettings,
+        request: MintRequest,
+    ) -> Result<MintedToken, QuayError> {
+        let org = self.app_info(settings, &request.client_id).await?;
+        let flavour = self.flavour(settings).await?;
+        let account = self.account(settings);
+        let _serialized = account.mint_lock.lock().await;
+        match flavour {
+            Flavour::TokenApi => token_api::mint(self, settings, &org, &request).await,
+            Flavour::WebFlow => web_flow::mint(self, settings, &org, &request).await,
+        }
+    }
+
+    /// Assigns a token to another user (`forUser`); Quay gives that user the token.
+    pub async fn assign(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+        scopes: &[String],
+        username: &str,
+    ) -> Result<(), QuayError> {
+        self.app_info(settings, client_id).await?;
+        let mut url = settings.url(&["oauth", "authorize", "assignuser"]);
+        // Quay reads these from the query string only (41g: a form body gives 400).
+        url.query_pairs_mut()
+            .append_pair("response_type", "token")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", &web_flow::redirect_uri(settings))
+            .append_pair("scope", &scopes.join(" "))
+            .append_pair("username", username)
+            .append_pair("format", "json");
+        let reply = self
+            .session_request(settings, ASSIGN, |http, _| http.post(url.clone()))
+            .await?;
+        match reply.status {
+            200 => Ok(()),
+            404 => Err(QuayError::ForUserNotFound {
+                username: username.to_owned(),
+            }),
+            403 => Err(QuayError::NotOrganizationAdmin {
+                username: settings.username().to_owned(),
+                org: self.cached_org(settings, client_id).unwrap_or_default(),
+            }),
+            status => Err(QuayError::for_status(ASSIGN, status)),
+        }
+    }
+
+    /// The ids of the account's tokens Quay still holds, in one list call.
+    ///
+    /// Web flow: every token of the account (all applications). Token API: every live token
+    /// of the application (all users). Either way the caller intersects with its own ids.
+    pub async fn live_token_ids(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+        flavour: Flavour,
+    ) -> Result<HashSet<String>, QuayError> {
+        match flavour {
+            Flavour::WebFlow => web_flow::authorization_ids(self, settings).await,
+            Flavour::TokenApi => match self.org_for(settings, client_id).await {
+                Ok(org) => token_api::list(self, settings, &org, client_id).await,
+                // A deleted application takes all its tokens with it (protocol §14).
+                Err(QuayError::UnknownClientId { .. }) => Ok(HashSet::new()),
+                Err(err) => Err(err),
+            },
+        }
+    }
+
+    /// Revokes a token by id, using the flavour it was minted with; gone already is fine.
+    pub async fn revoke(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+        token_id: &str,
+        flavour: Flavour,
+    ) -> Result<(), QuayError> {
+        match flavour {
+            Flavour::WebFlow => web_flow::revoke(self, settings, token_id).await,
+            Flavour::TokenApi => match self.org_for(settings, client_id).await {
+                Ok(org) => token_api::revoke(self, settings, &org, client_id, token_id).await,
+                Err(QuayError::UnknownClientId { .. }) => Ok(()),
+                Err(err) => Err(err),
+            },
+        }
+    }
+
+    /// Sends a request on the account's session; on a dead session, signs in again once and
+    /// retries once. `build` gets the HTTP client and the CSRF token (for form bodies).
+    pub(crate) async fn session_request<F>(
+        &self,
+        settings: &ConnectionSettings,
+        endpoint: &'static str,
+        build: F,
+    ) -> Result<Reply, QuayError>
+    where
+        F: Fn(&reqwest::Client, &Redacted) -> reqwest::RequestBuilder,
+    {
+        let account = self.account(settings);
+        let transport = &self.inner.transport;
+        let http = transport.client(settings)?;
+        let credentials = account.credentials(transport, settings, None).await?;
+        let reply = self
+            .send_on(settings, endpoint, &http, &build, &credentials, &account)
+            .await?;
+        if !session_is_dead(&reply) {
+            return Ok(reply);
+        }
+        tracing::info!(endpoint, "Quay session expired; signing in again");
+        let stale = Some(credentials.generation);
+        let credentials = account.credentials(transport, settings, stale).await?;
+        let reply = self
+            .send_on(settings, endpoint, &http, &build, &credentials, &account)
+            .await?;
+        if session_is_dead(&reply) {
+            return Err(QuayError::SessionRejected {
+                username: settings.username().to_owned(),
+                endpoint,
+            });
+        }
+        Ok(reply)
+    }
+
+    async fn send_on<F>(
+        &self,
+        settings: &ConnectionSettings,
+        endpoint: &'static str,
+        http: &reqwest::Client,
+        build: &F,
+        credentials: &Credentials,
+        account: &Account,
+    ) -> Result<Reply, QuayError>
+    where
+        F: Fn(&reqwest::Client, &Redacted) -> reqwest::RequestBuilder,
+    {
+        let mut request =
+            build(http, &credentials.csrf).header("X-CSRF-Token", credentials.csrf.expose());
+        if let Some(cookie) = &credentials.cookie {
+            request = request.header(reqwest::header::COOKIE, cookie.expose());
+        }
+        let reply = self
+            .inner
+            .transport
+            .send(settings, endpoint, request)
+            .await?;
+        account.absorb(&reply, credentials.generation).await;
+        Ok(reply)
+    }
+
+    fn account(&self, settings: &ConnectionSettings) -> Arc<Account> {
+        let key = (settings.host_string(), settings.username().to_owned());
+        let mut accounts = self
+            .inner
+            .accounts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        accounts.entry(key).or_default().clone()
+    }
+
+    fn lock_flavours(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flavour>> {
+        self.inner
+            .flavours
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn cached_org(&self, settings: &ConnectionSettings, client_id: &str) -> Option<String> {
+        let orgs = self
+            .inner
+            .orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        orgs.get(&(settings.host_string(), client_id.to_owned()))
+            .cloned()
+    }
+
+    /// The application's organization: from cache, else from `app_info`, where a
+    /// non-admin answer still names it.
+    async fn org_for(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+    ) -> Result<String, QuayError> {
+        if let Some(org) = self.cached_org(settings, client_id) {
+            return Ok(org);
+        }
+        match self.app_info(settings, client_id).await {
+            Ok(org) | Err(QuayError::NotOrganizationAdmin { org, .. }) => Ok(org),
+            Err(err) => Err(err),
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Everything that can go wrong talking to Quay, each a sentence a user can act on.
+
+use std::time::Duration;
+
+/// A failed Quay operation. Messages name endpoints, users and IDs, never secret values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuayError {
+    /// Sign-in answered 403 `invalidCredentials` (wrong password or unknown user).
+    #[error(
+        "Quay rejected the username or password of `{username}`; fix the connection Secret \
+         (the operator will not sign in again until it changes, to avoid Quay's login back-off)"
+    )]
+    InvalidCredentials { username: String },
+    /// Sign-in answered 403 with "This user has been disabled".
+    #[error(
+        "the Quay user `{username}` is disabled; ask a Quay superuser to enable it, then \
+         update the connection Secret to retry"
+    )]
+    UserDisabled { username: String },
+    /// `POST /api/v1/signin` answered 404 or 405: the instance has no password sign-in.
+    #[error(
+        "Quay at {host} does not offer password sign-in (HTTP {status} on /api/v1/signin); \
+         enable FEATURE_DIRECT_LOGIN or database authentication in Quay"
+    )]
+    PasswordSignInDisabled { host: String, status: u16 },
+    /// Sign-in answered 429: Quay's back-off after failed logins is running.
+    #[error(
+        "Quay is refusing sign-in of `{username}` after earlier failed attempts; retrying in \
+         {}s (if this repeats, reset the account's password in Quay)",
+        .retry_after.as_secs()
+    )]
+    LoginBackoff {
+        username: String,
+        retry_after: Duration,
+    },
+    /// Quay rejected a session it had just created (401 after a fresh sign-in).
+    #[error(
+        "Quay rejected a fresh session of `{username}` on {endpoint}; check the Quay logs and \
+         whether a proxy strips cookies"
+    )]
+    SessionRejected {
+        username: String,
+        endpoint: &'static str,
+    },
+    /// `GET /api/v1/app/{client_id}` answered 404.
+    #[error(
+        "Quay has no OAuth application with client ID `{client_id}`; check clientId or create \
+         the application"
+    )]
+    UnknownClientId { client_id: String },
+    /// The account is not an administrator of the application's organization.
+    #[error(
+        "the Quay user `{username}` is not an administrator of organization `{org}`, which owns \
+         the OAuth application; add it to a team with the admin role (e.g. owners)"
+    )]
+    NotOrganizationAdmin { username: String, org: String },
+    /// Quay refused the requested scopes.
+    #[error("Quay refused the scopes `{scopes}`; use only rights this Quay supports")]
+    InvalidScope { scopes: String },
+    /// `/oauth/authorizeapp` refused `redirect_uri` (400 invalid_request).
+    #[error(
+        "Quay refused redirect URI {redirect_uri}; the host key must be Quay's own \
+         SERVER_HOSTNAME (with its scheme), or the application's redirect URI must start with it"
+    )]
+    RedirectUriRejected { redirect_uri: String },
+    /// Token assignment answered 404.
+    #[error(
+        "Quay could not assign a token to `{username}`: the user does not exist, or token \
+         assignment (FEATURE_ASSIGN_OAUTH_TOKEN) is disabled; check forUser"
+    )]
+    ForUserNotFound { username: String },
+    /// The token API answered "Token limit reached".
+    #[error(
+        "the OAuth application `{client_id}` has reached Quay's token limit; revoke unused \
+         tokens or raise OAUTH_APPLICATION_MAXIMUM_TOKEN_COUNT"
+    )]
+    TokenLimitReached { client_id: String },
+    /// The web flow minted a token but its Quay id could not be learnt unambiguously.
+    #[error(
+        "a token was minted but its Quay id is unknown ({new_entries} new authorizations \
+         appeared instead of 1, probably someone else minted at the same time); it stays in \
+         Quay untracked: revoke it in Quay under the account's authorized applications"
+    )]
+    AmbiguousTokenId { new_entries: usize },
+    /// TLS verification of the Quay server failed.
+    #[error(
+        "TLS verification of {host} failed ({detail}); set caCert to the CA that signed Quay's \
+         certificate, or validateCerts to false"
+    )]
+    Tls { host: String, detail: String },
+    /// A request took longer than the configured timeout.
+    #[error("Quay did not answer {endpoint} within {}s; raise timeout or check Quay's load", .timeout.as_secs())]
+    Timeout {
+        endpoint: &'static str,
+        timeout: Duration,
+    },
+    /// The host could not be reached (DNS, connection refused, reset).
+    #[error("cannot reach Quay at {host} ({detail}); check the host key and the network")]
+    Unreachable { host: String, detail: String },
+    /// Quay answered with a server error.
+    #[error("Quay is unavailable: {endpoint} answered HTTP {status}; the operator will retry")]
+    ServerError { endpoint: &'static str, status: u16 },
+    /// Quay answered with a status the operator does not expect.
+    #[error(
+        "Quay answered {endpoint} with unexpected HTTP {status}; check that host points at \
+         Quay (3.12 or later) and see the Quay logs"
+    )]
+    UnexpectedResponse { endpoint: &'static str, status: u16 },
+    /// Quay answered with a body the operator cannot read.
+    #[error(
+        "Quay's answer to {endpoint} could not be read ({what}); check that host points at \
+         Quay and not at a proxy page"
+    )]
+    MalformedResponse {
+        endpoint: &'static str,
+        what: &'static str,
+    },
+    /// The HTTP client could not be built from the TLS settings.
+    #[error("cannot set up the HTTP client for Quay ({detail}); check caCert")]
+    ClientSetup { detail: String },
+}
+
+impl QuayError {
+    /// Whether retrying later, with the same inputs, may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::InvalidCredentials { .. }
+            | Self::UserDisabled { .. }
+            | Self::PasswordSignInDisabled { .. }
+            | Self::UnknownClientId { .. }
+            | Self::NotOrganizationAdmin { .. }
+            | Self::InvalidScope { .. }
+            | Self::RedirectUriRejected { .. }
+            | Self::ForUserNotFound { .. }
+            | Self::TokenLimitReached { .. }
+            | Self::ClientSetup { .. } => false,
+            // TLS is transient: the fix (a renewed certificate) often happens in Quay,
+            // without any change to the inputs the operator watches.
+            Self::LoginBackoff { .. }
+            | Self::SessionRejected { .. }
+            | Self::AmbiguousTokenId { .. }
+            | Self::Tls { .. }
+            | Self::Timeout { .. }
+            | Self::Unreachable { .. }
+            | Self::ServerError { .. }
+            | Self::UnexpectedResponse { .. }
+            | Self::MalformedResponse { .. } => true,
+        }
+    }
+
+    /// A CamelCase reason, usable as a Kubernetes condition reason and a metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::InvalidCredentials { .. } => "InvalidCredentials",
+            Self::UserDisabled { .. } => "UserDisabled",
+            Self::PasswordSignInDisabled { .. } => "PasswordSignInDisabled",
+            Self::LoginBackoff { .. } => "LoginBackoff",
+            Self::SessionRejected { .. } => "SessionRejected",
+            Self::UnknownClientId { .. } => "UnknownClientId",
+            Self::NotOrganizationAdmin { .. } => "NotOrganizationAdmin",
+            Self::InvalidScope { .. } => "InvalidScope",
+            Self::RedirectUriRejected { .. } => "RedirectUriRejected",
+            Self::ForUserNotFound { .. } => "UserNotFound",
+            Self::TokenLimitReached { .. } => "TokenLimitReached",
+            Self::AmbiguousTokenId { .. } => "TokenIdUnknown",
+            Self::Tls { .. } => "TlsError",
+            Self::Timeout { .. } => "Timeout",
+            Self::Unreachable { .. } => "QuayUnreachable",
+            Self::ServerError { .. } => "QuayUnavailable",
+            Self::UnexpectedResponse { .. } | Self::MalformedResponse { .. } => {
+                "UnexpectedResponse"
+            }
+            Self::ClientSetup { .. } => "InvalidConnectionSettings",
+        }
+    }
+
+    /// How long to wait before retrying, when Quay said so (login back-off).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::LoginBackoff { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The error for a status no specific rule covers: 5xx is Quay being down, else unexpected.
+    pub(crate) fn for_status(endpoint: &'static str, status: u16) -> Self {
+        if status >= 500 || status == 429 {
+            Self::ServerError { endpoint, status }
+        } else {
+            Self::UnexpectedResponse { endpoint, status }
+        }
+    }
+}

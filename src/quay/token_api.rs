@@ -1,0 +1,183 @@
+//! Minting, listing and revoking with the org application token API (Quay 3.18+, protocol §8).
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use super::client::QuayClient;
+use super::error::QuayError;
+use super::settings::ConnectionSettings;
+use super::{Flavour, MintRequest, MintedToken, web_flow};
+use crate::redacted::Redacted;
+
+const CREATE: &str = "POST /api/v1/organization/{org}/applications/{client_id}/tokens";
+const LIST: &str = "GET /api/v1/organization/{org}/applications/{client_id}/tokens";
+const DELETE: &str = "DELETE /api/v1/organization/{org}/applications/{client_id}/tokens/{uuid}";
+
+fn tokens_path<'a>(org: &'a str, client_id: &'a str) -> Vec<&'a str> {
+    vec![
+        "api",
+        "v1",
+        "organization",
+        org,
+        "applications",
+        client_id,
+        "tokens",
+    ]
+}
+
+/// Creates a token; the answer carries both its id and its value.
+pub(crate) async fn mint(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+    org: &str,
+    request: &MintRequest,
+) -> Result<MintedToken, QuayError> {
+    #[derive(Deserialize)]
+    struct Created {
+        uuid: String,
+        token: String,
+        #[serde(default)]
+        expires_at: Option<String>,
+    }
+    let url = settings.url(&tokens_path(org, &request.client_id));
+    let scope = request.scopes.join(" ");
+    let body = serde_json::json!({ "name": request.name, "scope": scope });
+    let reply = client
+        .session_request(settings, CREATE, |http, _| {
+            http.post(url.clone()).json(&body)
+        })
+        .await?;
+    match reply.status {
+        200 | 201 => {
+            let created: Created = reply.json(CREATE)?;
+            Ok(MintedToken {
+                id: created.uuid,
+                token: Redacted::new(created.token),
+                flavour: Flavour::TokenApi,
+                expires_at: created.expires_at,
+            })
+        }
+        400 => Err(refusal(&reply.body, &request.client_id, scope)),
+        403 => Err(QuayError::NotOrganizationAdmin {
+            username: settings.username().to_owned(),
+            org: org.to_owned(),
+        }),
+        404 => Err(QuayError::UnknownClientId {
+            client_id: request.client_id.clone(),
+        }),
+        status => Err(QuayError::for_status(CREATE, status)),
+    }
+}
+
+/// Ids of every live token of the application (all users), in one call.
+pub(crate) async fn list(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+    org: &str,
+    client_id: &str,
+) -> Result<HashSet<String>, QuayError> {
+    #[derive(Deserialize)]
+    struct List {
+        tokens: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        uuid: String,
+    }
+    let url = settings.url(&tokens_path(org, client_id));
+    let reply = client
+        .session_request(settings, LIST, |http, _| http.get(url.clone()))
+        .await?;
+    match reply.status {
+        200 => {
+            let list: List = reply.json(LIST)?;
+            Ok(list.tokens.into_iter().map(|entry| entry.uuid).collect())
+        }
+        403 => Err(QuayError::NotOrganizationAdmin {
+            username: settings.username().to_owned(),
+            org: org.to_owned(),
+        }),
+        // The application is gone, and with it every token (protocol §14).
+        404 => Ok(HashSet::new()),
+        status => Err(QuayError::for_status(LIST, status)),
+    }
+}
+
+/// Deletes a token; 404 means already gone.
+pub(crate) async fn revoke(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+    org: &str,
+    client_id: &str,
+    token_id: &str,
+) -> Result<(), QuayError> {
+    let mut segments = tokens_path(org, client_id);
+    segments.push(token_id);
+    let url = settings.url(&segments);
+    let reply = client
+        .session_request(settings, DELETE, |http, _| http.delete(url.clone()))
+        .await?;
+    match reply.status {
+        200 | 204 | 404 => Ok(()),
+        // The route is missing (a Quay older than 3.18 answers 405 or 308, protocol §13):
+        // the token is still an access token of the account, revocable as an authorization.
+        308 | 405 => web_flow::revoke(client, settings, token_id).await,
+        403 => Err(QuayError::NotOrganizationAdmin {
+            username: settings.username().to_owned(),
+            org: org.to_owned(),
+        }),
+        status => Err(QuayError::for_status(DELETE, status)),
+    }
+}
+
+/// Maps a 400 from token creation (`{"message": "..."}`) to its cause.
+fn refusal(body: &[u8], client_id: &str, scopes: String) -> QuayError {
+    #[derive(Deserialize)]
+    struct Message {
+        #[serde(default)]
+        message: String,
+        #[serde(default)]
+        error_message: String,
+    }
+    let text = serde_json::from_slice::<Message>(body)
+        .map(|m| format!("{} {}", m.message, m.error_message))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if text.contains("token limit") {
+        QuayError::TokenLimitReached {
+            client_id: client_id.to_owned(),
+        }
+    } else if text.contains("scope") {
+        QuayError::InvalidScope { scopes }
+    } else {
+        QuayError::UnexpectedResponse {
+            endpoint: CREATE,
+            status: 400,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal;
+
+    /// Quay's 400 messages (transcript 63b and the token cap from source) map to causes.
+    #[test]
+    fn refusals_are_told_apart() {
+        let scope = refusal(
+            br#"{"message": "Invalid scope: nope:nope"}"#,
+            "CID",
+            "nope:nope".into(),
+        );
+        assert_eq!(scope.reason(), "InvalidScope");
+        let limit = refusal(
+            br#"{"message": "Token limit reached: 5"}"#,
+            "CID",
+            "repo:read".into(),
+        );
+        assert_eq!(limit.reason(), "TokenLimitReached");
+        let other = refusal(b"<html>", "CID", "repo:read".into());
+        assert_eq!(other.reason(), "UnexpectedResponse");
+    }
+}

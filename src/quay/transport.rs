@@ -1,0 +1,266 @@
+//! Sending one HTTP request to Quay: shared clients per TLS setup, timing, error mapping.
+
+use std::collections::{BTreeMap, HashMap};
+use std::error::Error as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use reqwest::header::{HeaderMap, SET_COOKIE};
+
+use super::RequestObserver;
+use super::error::QuayError;
+use super::settings::ConnectionSettings;
+use crate::redacted::Redacted;
+
+/// The User-Agent of every request; not a browser one, so Quay's XHR-only rule stays quiet.
+pub const USER_AGENT: &str = concat!("quay-apitoken-operator/", env!("CARGO_PKG_VERSION"));
+
+/// A Quay answer read in full: the body is small except for discovery (~150 KB).
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body parsed as JSON of type `T`.
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+    ) -> Result<T, QuayError> {
+        serde_json::from_slice(&self.body).map_err(|_| QuayError::MalformedResponse {
+            endpoint,
+            what: "the JSON body has an unexpected shape",
+        })
+    }
+
+    /// A header as text, if present and readable.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+/// HTTP clients shared by all callers, one per TLS setup, plus the request observer.
+pub(crate) struct Transport {
+    observer: Option<Arc<dyn RequestObserver>>,
+    clients: Mutex<HashMap<String, reqwest::Client>>,
+}
+
+impl Transport {
+    pub(crate) fn new(observer: Option<Arc<dyn RequestObserver>>) -> Self {
+        Self {
+            observer,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client for these TLS settings, built on first use.
+    pub(crate) fn client(
+        &self,
+        settings: &ConnectionSettings,
+    ) -> Result<reqwest::Client, QuayError> {
+        let key = settings.tls_key();
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = clients.get(&key) {
+            return Ok(client.clone());
+        }
+        // Redirects are answers here (the web flow's token is in a Location header), never
+        // something to follow; cookies are kept per session by hand, not in a shared jar.
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none());
+        if !settings.validate_certs() {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        } else if let Some(ca) = settings.ca_bundle() {
+            builder = builder.tls_certs_merge(ca.certs.iter().cloned());
+        }
+        let client = builder.build().map_err(|err| QuayError::ClientSetup {
+            detail: error_chain(&err),
+        })?;
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+
+    /// Sends one request, reads the whole answer, and reports it to the observer.
+    pub(crate) async fn send(
+        &self,
+        settings: &ConnectionSettings,
+        endpoint: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Reply, QuayError> {
+        let started = Instant::now();
+        let result = async {
+            let response = request.timeout(settings.timeout()).send().await?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?.to_vec();
+            Ok::<_, reqwest::Error>(Reply {
+                status,
+                headers,
+                body,
+            })
+        }
+        .await;
+        let status = result.as_ref().ok().map(|reply| reply.status);
+        if let Some(observer) = &self.observer {
+            observer.observe(endpoint, status, started.elapsed());
+        }
+        match &result {
+            Ok(reply) => tracing::debug!(endpoint, status = reply.status, "quay request"),
+            Err(_) => tracing::debug!(endpoint, "quay request failed"),
+        }
+        result.map_err(|err| classify(err, endpoint, settings))
+    }
+}
+
+/// Maps a transport failure to the error a user can act on.
+fn classify(
+    err: reqwest::Error,
+    endpoint: &'static str,
+    settings: &ConnectionSettings,
+) -> QuayError {
+    let err = err.without_url();
+    if let Some(detail) = tls_failure(&err) {
+        return QuayError::Tls {
+            host: settings.host_string(),
+            detail,
+        };
+    }
+    if err.is_timeout() {
+        return QuayError::Timeout {
+            endpoint,
+            timeout: settings.timeout(),
+        };
+    }
+    if err.is_builder() {
+        return QuayError::ClientSetup {
+            detail: error_chain(&err),
+        };
+    }
+    QuayError::Unreachable {
+        host: settings.host_string(),
+        detail: error_chain(&err),
+    }
+}
+
+/// The rustls error in the source chain, if the failure happened in the TLS handshake.
+fn tls_failure(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current = Some(err);
+    while let Some(error) = current {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        // io::Error::source() skips the error it wraps, so look inside explicitly.
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(inner.to_string());
+        }
+        current = error.source();
+    }
+    None
+}
+
+/// The messages of an error's causes joined by ": " (URLs already stripped by the caller).
+fn error_chain(err: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = err.source();
+    while let Some(error) = current {
+        let text = error.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        current = error.source();
+    }
+    if parts.is_empty() {
+        err.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+/// The cookies of one Quay session, updated from every answer's `Set-Cookie`.
+#[derive(Default, Clone)]
+pub(crate) struct CookieJar {
+    cookies: BTreeMap<String, Redacted>,
+}
+
+impl CookieJar {
+    /// Applies every `Set-Cookie` of an answer; an expired or emptied cookie is dropped.
+    pub(crate) fn update(&mut self, headers: &HeaderMap) {
+        for value in headers.get_all(SET_COOKIE) {
+            let Ok(text) = value.to_str() else { continue };
+            let mut parts = text.split(';');
+            let Some((name, value)) = parts.next().and_then(|pair| pair.split_once('=')) else {
+                continue;
+            };
+            let (name, value) = (name.trim(), value.trim());
+            let removed = parts.any(|attribute| {
+                let attribute = attribute.trim().to_ascii_lowercase();
+                attribute == "max-age=0" || attribute.starts_with("max-age=-")
+            });
+            if value.is_empty() || removed {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), Redacted::new(value));
+            }
+        }
+    }
+
+    /// The `Cookie` request header, if there is any cookie.
+    pub(crate) fn header(&self) -> Option<Redacted> {
+        if self.cookies.is_empty() {
+            return None;
+        }
+        let joined = self
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={}", value.expose()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Some(Redacted::new(joined))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderValue, SET_COOKIE};
+
+    use super::CookieJar;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(SET_COOKIE, HeaderValue::from_str(value).expect("header"));
+        }
+        map
+    }
+
+    /// The session cookie is replaced by each answer, as Flask refreshes it every time.
+    #[test]
+    fn cookie_jar_keeps_the_latest_value() {
+        let mut jar = CookieJar::default();
+        assert!(jar.header().is_none());
+        jar.update(&headers(&[
+            "_csrf_token=one; HttpOnly; Path=/; SameSite=Lax",
+        ]));
+        jar.update(&headers(&[
+            "_csrf_token=.two.x; Expires=Wed, 30 Dec 2026 19:11:37 GMT; HttpOnly; Path=/",
+            "other=v",
+        ]));
+        let header = jar.header().expect("cookies");
+        assert_eq!(header.expose(), "_csrf_token=.two.x; other=v");
+        assert_eq!(format!("{header:?}"), "<redacted>");
+    }
+
+    /// A cookie the server clears is no longer sent.
+    #[test]
+    fn cookie_jar_drops_cleared_cookies() {
+        let mut jar = CookieJar::default();
+        jar.update(&headers(&["a=1", "b=2"]));
+        jar.update(&headers(&["a=; Path=/", "b=3; Max-Age=0"]));
+        assert!(jar.header().is_none());
+    }
+}

@@ -1,0 +1,230 @@
+//! Minting through `/oauth/authorizeapp` (every Quay 3.x) and the account's authorization list.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use url::Url;
+
+use super::client::QuayClient;
+use super::error::QuayError;
+use super::settings::ConnectionSettings;
+use super::{Flavour, MintRequest, MintedToken};
+use crate::redacted::Redacted;
+
+const AUTHORIZE: &str = "POST /oauth/authorizeapp";
+const LIST: &str = "GET /api/v1/user/authorizations";
+const DELETE: &str = "DELETE /api/v1/user/authorizations/{uuid}";
+
+/// `<host>/oauth/localapp`, which Quay accepts for every application (protocol §4.2).
+pub(crate) fn redirect_uri(settings: &ConnectionSettings) -> String {
+    format!("{}/oauth/localapp", settings.host_string())
+}
+
+/// Mints with the web flow; the caller holds the account's mint lock, so the only new
+/// authorization between the two list calls is ours.
+pub(crate) async fn mint(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+    org: &str,
+    request: &MintRequest,
+) -> Result<MintedToken, QuayError> {
+    let before = authorization_ids(client, settings).await?;
+    let url = settings.url(&["oauth", "authorizeapp"]);
+    let redirect = redirect_uri(settings);
+    let scope = request.scopes.join(" ");
+    let reply = client
+        .session_request(settings, AUTHORIZE, |http, csrf| {
+            http.post(url.clone()).form(&[
+                ("response_type", "token"),
+                ("client_id", request.client_id.as_str()),
+                ("redirect_uri", redirect.as_str()),
+                ("scope", scope.as_str()),
+                ("_csrf_token", csrf.expose()),
+            ])
+        })
+        .await?;
+    let grant = match reply.status {
+        302 | 303 => read_location(reply.header("Location").unwrap_or_default())?,
+        400 => {
+            return Err(QuayError::RedirectUriRejected {
+                redirect_uri: redirect,
+            });
+        }
+        status => return Err(QuayError::for_status(AUTHORIZE, status)),
+    };
+    let (token, expires_in) = match grant {
+        Grant::Token { token, expires_in } => (token, expires_in),
+        Grant::Error(error) => {
+            return Err(match error.as_str() {
+                "invalid_scope" => QuayError::InvalidScope { scopes: scope },
+                // app_info just said the app exists and we administer its org, so this is
+                // a change in between (or Quay < 3.12 wording): report the org check.
+                "unauthorized_client" | "access_denied" => QuayError::NotOrganizationAdmin {
+                    username: settings.username().to_owned(),
+                    org: org.to_owned(),
+                },
+                "redirect_uri_mismatch" => QuayError::RedirectUriRejected {
+                    redirect_uri: redirect,
+                },
+                _ => QuayError::UnexpectedResponse {
+                    endpoint: AUTHORIZE,
+                    status: reply.status,
+                },
+            });
+        }
+    };
+    let after = match authorization_ids(client, settings).await {
+        Ok(after) => after,
+        // The token exists now; one more try is cheaper than losing track of it.
+        Err(err) if err.is_transient() => authorization_ids(client, settings).await?,
+        Err(err) => return Err(err),
+    };
+    let new: Vec<&String> = after.difference(&before).collect();
+    let [id] = new.as_slice() else {
+        tracing::warn!(
+            host = %settings.host_string(),
+            username = settings.username(),
+            new_entries = new.len(),
+            "minted a token whose Quay id cannot be told apart"
+        );
+        return Err(QuayError::AmbiguousTokenId {
+            new_entries: new.len(),
+        });
+    };
+    Ok(MintedToken {
+        id: (*id).clone(),
+        token,
+        flavour: Flavour::WebFlow,
+        expires_at: expires_in.map(expiry_from_now),
+    })
+}
+
+/// The uuids of every token of the account (all applications), in one call.
+pub(crate) async fn authorization_ids(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+) -> Result<HashSet<String>, QuayError> {
+    #[derive(Deserialize)]
+    struct List {
+        authorizations: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        uuid: String,
+    }
+    let url = settings.url(&["api", "v1", "user", "authorizations"]);
+    let reply = client
+        .session_request(settings, LIST, |http, _| http.get(url.clone()))
+        .await?;
+    if reply.status != 200 {
+        return Err(QuayError::for_status(LIST, reply.status));
+    }
+    let list: List = reply.json(LIST)?;
+    Ok(list
+        .authorizations
+        .into_iter()
+        .map(|entry| entry.uuid)
+        .collect())
+}
+
+/// Deletes one of the account's tokens; 404 means it is already gone.
+pub(crate) async fn revoke(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+    token_id: &str,
+) -> Result<(), QuayError> {
+    let url = settings.url(&["api", "v1", "user", "authorizations", token_id]);
+    let reply = client
+        .session_request(settings, DELETE, |http, _| http.delete(url.clone()))
+        .await?;
+    match reply.status {
+        200 | 204 | 404 => Ok(()),
+        status => Err(QuayError::for_status(DELETE, status)),
+    }
+}
+
+/// What `/oauth/authorizeapp` redirected to.
+#[derive(Debug, PartialEq)]
+enum Grant {
+    Token {
+        token: Redacted,
+        expires_in: Option<u64>,
+    },
+    Error(String),
+}
+
+/// Reads the token from the `Location` fragment, or the OAuth error from its query.
+fn read_location(location: &str) -> Result<Grant, QuayError> {
+    let malformed = |what| QuayError::MalformedResponse {
+        endpoint: AUTHORIZE,
+        what,
+    };
+    let url = Url::parse(location).map_err(|_| malformed("the Location header is not a URL"))?;
+    if let Some(fragment) = url.fragment() {
+        let mut token = None;
+        let mut expires_in = None;
+        for (key, value) in url::form_urlencoded::parse(fragment.as_bytes()) {
+            match key.as_ref() {
+                "access_token" if !value.is_empty() => token = Some(Redacted::new(value)),
+                "expires_in" => expires_in = value.parse().ok(),
+                _ => {}
+            }
+        }
+        if let Some(token) = token {
+            return Ok(Grant::Token { token, expires_in });
+        }
+    }
+    url.query_pairs()
+        .find(|(key, _)| key == "error")
+        .map(|(_, value)| Grant::Error(value.into_owned()))
+        .ok_or_else(|| malformed("the redirect carries neither a token nor an error"))
+}
+
+fn expiry_from_now(seconds: u64) -> String {
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+    let expiry = chrono::Utc::now()
+        .checked_add_signed(chrono::Duration::try_seconds(seconds).unwrap_or(chrono::Duration::MAX))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    expiry.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Grant, read_location};
+    use crate::redacted::Redacted;
+
+    /// The token sits in the fragment of the redirect (transcript 10).
+    #[test]
+    fn token_is_read_from_the_fragment() {
+        let location = "http://localhost:8080/oauth/localapp?scope=repo%3Aread+org%3Aadmin&state=x\
+                        #access_token=I9ZrUsVPNYOBZBsQ0Q1K2vR2GBAmIohsEhalikVO&token_type=Bearer&expires_in=315576000";
+        assert_eq!(
+            read_location(location).expect("grant"),
+            Grant::Token {
+                token: Redacted::new("I9ZrUsVPNYOBZBsQ0Q1K2vR2GBAmIohsEhalikVO"),
+                expires_in: Some(315_576_000),
+            }
+        );
+    }
+
+    /// OAuth errors arrive in the query (transcripts 11, 14).
+    #[test]
+    fn errors_are_read_from_the_query() {
+        for error in ["unauthorized_client", "invalid_scope"] {
+            let location = format!("http://localhost:8080/oauth/localapp?error={error}");
+            assert_eq!(
+                read_location(&location).expect("grant"),
+                Grant::Error(error.to_owned())
+            );
+        }
+    }
+
+    /// Anything else is reported as unreadable, never guessed at.
+    #[test]
+    fn other_redirects_are_malformed() {
+        for location in ["", "/relative", "http://h/oauth/localapp?scope=x"] {
+            let err = read_location(location).expect_err(location);
+            assert_eq!(err.reason(), "UnexpectedResponse");
+        }
+    }
+}
