@@ -1,0 +1,161 @@
+//! Sessions, the `_csrf_token` cookie, CSRF checks and who a request is authenticated as.
+
+use crate::model::{Session, State, random_alnum, random_csrf};
+use crate::reply::{self, Reply};
+use crate::request::Req;
+use crate::time;
+
+/// The cookie name Quay (Flask's SESSION_COOKIE_NAME) uses for its session.
+pub const COOKIE: &str = "_csrf_token";
+
+/// Sessions of signed-in users last 31 days (Quay's SESSION_TIMEOUT).
+const SESSION_TIMEOUT_S: f64 = 31.0 * 86_400.0;
+
+/// Who a request is authenticated as.
+pub enum Auth {
+    Anonymous,
+    /// A signed-in session.
+    Session(String),
+    /// A valid OAuth bearer token.
+    Token {
+        user: String,
+        scopes: Vec<String>,
+    },
+}
+
+impl Auth {
+    /// The authenticated user's name.
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Auth::Anonymous => None,
+            Auth::Session(u) | Auth::Token { user: u, .. } => Some(u),
+        }
+    }
+
+    /// Whether the request is authenticated by a token that lacks `scope`.
+    pub fn token_lacks(&self, scope: &str) -> bool {
+        matches!(self, Auth::Token { scopes, .. } if !scopes.iter().any(|s| s == scope))
+    }
+}
+
+/// The session id carried by the request's cookie, whether or not the server knows it.
+pub fn cookie_sid(req: &Req) -> Option<String> {
+    req.headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+/// The request's session, creating an anonymous one when it has none.
+pub fn ensure_session(state: &mut State, req: &mut Req) -> String {
+    if let Some(sid) = req.sid.clone() {
+        return sid;
+    }
+    let sid = random_alnum(43);
+    state.sessions.insert(
+        sid.clone(),
+        Session {
+            csrf: random_csrf(),
+            user: None,
+            permanent: false,
+        },
+    );
+    req.sid = Some(sid.clone());
+    req.session_changed = true;
+    sid
+}
+
+/// The CSRF token of the request's session, creating the session if needed.
+pub fn csrf_token(state: &mut State, req: &mut Req) -> String {
+    let sid = ensure_session(state, req);
+    state
+        .sessions
+        .get(&sid)
+        .map(|s| s.csrf.clone())
+        .unwrap_or_default()
+}
+
+/// Signs the session in as `user`: a new CSRF token, a permanent cookie. Returns the new token.
+pub fn sign_in(state: &mut State, req: &mut Req, user: &str) -> String {
+    let generation = state.users.get(user).map(|u| u.generation).unwrap_or(0);
+    let sid = ensure_session(state, req);
+    let csrf = random_csrf();
+    if let Some(s) = state.sessions.get_mut(&sid) {
+        s.csrf = csrf.clone();
+        s.user = Some((user.to_string(), generation));
+        s.permanent = true;
+    }
+    req.session_changed = true;
+    csrf
+}
+
+/// Forgets the signed-in user of the request's session (the CSRF token stays).
+pub fn sign_out(state: &mut State, req: &mut Req) {
+    if let Some(s) = req.sid.as_ref().and_then(|sid| state.sessions.get_mut(sid)) {
+        s.user = None;
+        req.session_changed = true;
+    }
+}
+
+/// Verifies the CSRF token: `_csrf_token` in the query or form first, then `X-CSRF-Token`.
+pub fn csrf_ok(state: &State, req: &Req) -> bool {
+    let Some(session) = req.sid.as_ref().and_then(|sid| state.sessions.get(sid)) else {
+        return false;
+    };
+    let sent = req
+        .value("_csrf_token")
+        .or_else(|| req.header("x-csrf-token"));
+    sent.is_some_and(|t| !t.is_empty() && t == session.csrf)
+}
+
+/// Quay's `csrf_protect`: a 403 unless the CSRF token matches; `user` only shapes the message.
+pub fn check_csrf(state: &State, req: &Req, user: Option<&str>) -> Result<(), Reply> {
+    if csrf_ok(state, req) {
+        Ok(())
+    } else {
+        Err(reply::csrf_failure(user))
+    }
+}
+
+/// Resolves API authentication: a valid bearer token, else a valid session, else anonymous.
+/// An invalid token silently counts as anonymous, as on Quay's anonymous-allowed endpoints.
+pub fn api_auth(state: &mut State, req: &Req) -> Auth {
+    if let Some(bearer) = req.bearer()
+        && let Some(token) = state.token_by_secret(bearer)
+    {
+        return Auth::Token {
+            user: token.user.clone(),
+            scopes: token.scopes.clone(),
+        };
+    }
+    match state.session_user(req.sid.as_deref()) {
+        Some(user) => Auth::Session(user),
+        None => Auth::Anonymous,
+    }
+}
+
+/// The `Set-Cookie` value to send after handling, if any: new or changed sessions, and every
+/// response of a permanent session (Flask refreshes those on each request).
+pub fn set_cookie(state: &State, req: &Req, secure: bool) -> Option<String> {
+    let sid = req.sid.as_ref()?;
+    let session = state.sessions.get(sid)?;
+    if !req.session_changed && !session.permanent {
+        return None;
+    }
+    let mut value = format!("{COOKIE}={sid}");
+    if session.permanent {
+        value.push_str(&format!(
+            "; Expires={}",
+            time::http_date(time::now() + SESSION_TIMEOUT_S)
+        ));
+    }
+    if secure {
+        value.push_str("; Secure");
+    }
+    value.push_str("; HttpOnly; Path=/; SameSite=Lax");
+    Some(value)
+}
