@@ -1,0 +1,117 @@
+//! Shared test support: the real control plane of this test binary, the CRD, and one namespace per test.
+#![allow(dead_code)]
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Client, CustomResourceExt};
+use quay_apitoken_operator::crd::ApiToken;
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// The cluster shared by the tests of this binary.
+pub fn cluster() -> &'static quay_testenv::Cluster {
+    quay_testenv::shared(quay_testenv::Options::default())
+}
+
+/// An admin client bound to the calling test's runtime.
+pub async fn client() -> Client {
+    cluster().client().await
+}
+
+/// Path of the admin kubeconfig, for kubectl.
+pub fn kubeconfig() -> &'static Path {
+    cluster().kubeconfig_path()
+}
+
+/// Installs the generated CRD (server-side apply) and waits until it is Established.
+pub async fn install_crd(client: &Client) {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let crd = ApiToken::crd();
+    let name = crd.metadata.name.clone().unwrap_or_default();
+    crds.patch(
+        &name,
+        &PatchParams::apply("quay-apitoken-operator-tests").force(),
+        &Patch::Apply(&crd),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("CRD apply failed: {e}"));
+    wait_for(Duration::from_secs(30), "CRD Established", || {
+        let crds = crds.clone();
+        let name = name.clone();
+        async move {
+            let crd = crds.get(&name).await.ok()?;
+            let conds = crd.status?.conditions?;
+            conds
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+                .then_some(())
+        }
+    })
+    .await;
+}
+
+/// A namespace of its own for one test, with an admin client and the CRD installed.
+pub struct TestNs {
+    pub client: Client,
+    pub name: String,
+}
+
+static CRD_READY: OnceCell<()> = OnceCell::const_new();
+
+impl TestNs {
+    /// Creates the namespace `<prefix>-<random>`.
+    pub async fn new(prefix: &str) -> TestNs {
+        let client = client().await;
+        // Each test has its own runtime; the CRD is installed once per binary, but any test may
+        // be first, so the one-time step uses a client of whichever runtime gets there.
+        CRD_READY.get_or_init(|| install_crd(&client)).await;
+        let name = quay_testenv::create_namespace(&client, prefix)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create namespace: {e}"));
+        TestNs { client, name }
+    }
+
+    /// A namespaced Api in this test's namespace.
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        Api::namespaced(self.client.clone(), &self.name)
+    }
+}
+
+/// Polls `check` until it returns Some or `limit` passes (then panics naming `what`).
+pub async fn wait_for<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if started.elapsed() > limit {
+            panic!("timed out after {limit:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs the control plane's kubectl against the test cluster and returns (success, stdout, stderr).
+pub fn kubectl(args: &[&str]) -> (bool, String, String) {
+    let bin = quay_testenv::bin_dir().unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(bin.join("kubectl"))
+        .arg("--kubeconfig")
+        .arg(kubeconfig())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kubectl: {e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
