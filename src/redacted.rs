@@ -52,6 +52,7 @@ impl fmt::Display for Redacted {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::Redacted;
 

@@ -29,10 +29,19 @@ struct Inner {
 }
 
 const APP: &str = "GET /api/v1/app/{client_id}";
+const USER: &str = "GET /api/v1/user/";
 const DISCOVERY: &str = "GET /api/v1/discovery";
 const ASSIGN: &str = "POST /oauth/authorize/assignuser";
 /// The token API's route in the discovery document (protocol §8, transcripts 07 and 80c).
 const TOKEN_API_PATH: &str = "/api/v1/organization/{orgname}/applications/{client_id}/tokens";
+
+/// The part of `GET /api/v1/app/{client_id}` the operator needs.
+#[derive(Deserialize)]
+struct AppOrg {
+    name: String,
+    #[serde(default)]
+    is_admin: bool,
+}
 
 impl std::fmt::Debug for QuayClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,15 +69,31 @@ impl QuayClient {
         settings: &ConnectionSettings,
         client_id: &str,
     ) -> Result<String, QuayError> {
+        let mut org = self.fetch_app(settings, client_id).await?;
+        if !org.is_admin {
+            // This endpoint allows anonymous access, so a session Quay dropped reads as
+            // "not admin" instead of 401: prove the session with a call that requires one
+            // (renewing it if needed), then ask once more.
+            self.confirm_session(settings).await?;
+            org = self.fetch_app(settings, client_id).await?;
+        }
+        if !org.is_admin {
+            return Err(QuayError::NotOrganizationAdmin {
+                username: settings.username().to_owned(),
+                org: org.name,
+            });
+        }
+        Ok(org.name)
+    }
+
+    async fn fetch_app(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+    ) -> Result<AppOrg, QuayError> {
         #[derive(Deserialize)]
         struct App {
-            organization: Org,
-        }
-        #[derive(Deserialize)]
-        struct Org {
-            name: String,
-            #[serde(default)]
-            is_admin: bool,
+            organization: AppOrg,
         }
         let url = settings.url(&["api", "v1", "app", client_id]);
         let reply = self
@@ -92,13 +117,18 @@ impl QuayClient {
                 (settings.host_string(), client_id.to_owned()),
                 app.organization.name.clone(),
             );
-        if !app.organization.is_admin {
-            return Err(QuayError::NotOrganizationAdmin {
-                username: settings.username().to_owned(),
-                org: app.organization.name,
-            });
+        Ok(app.organization)
+    }
+
+    async fn confirm_session(&self, settings: &ConnectionSettings) -> Result<(), QuayError> {
+        let url = settings.url(&["api", "v1", "user", ""]);
+        let reply = self
+            .session_request(settings, USER, |http, _| http.get(url.clone()))
+            .await?;
+        match reply.status {
+            200 => Ok(()),
+            status => Err(QuayError::for_status(USER, status)),
         }
-        Ok(app.organization.name)
     }
 
     /// How this Quay mints tokens, from its discovery document (asked once per host).

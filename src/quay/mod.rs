@@ -125,6 +125,7 @@ pub trait RequestObserver: Send + Sync {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::{Flavour, scopes_for_rights};
 

@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used)] // a test failing on a broken fixture is the point
 use std::collections::BTreeMap;
 use std::time::Duration;
 

@@ -159,6 +159,7 @@ fn refusal(body: &[u8], client_id: &str, scopes: String) -> QuayError {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::refusal;
 

@@ -150,15 +150,15 @@ fn tls_failure(err: &(dyn std::error::Error + 'static)) -> Option<String> {
         if let Some(tls) = error.downcast_ref::<rustls::Error>() {
             return Some(tls.to_string());
         }
-        // io::Error::source() skips the error it wraps, so look inside explicitly.
-        if let Some(inner) = error
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(inner.to_string());
-        }
-        current = error.source();
+        // io::Error::source() skips the error it wraps (and reqwest nests io::Errors), so
+        // step inside explicitly.
+        current = match error.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static))
+                .or_else(|| error.source()),
+            None => error.source(),
+        };
     }
     None
 }
@@ -225,6 +225,7 @@ impl CookieJar {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use reqwest::header::{HeaderMap, HeaderValue, SET_COOKIE};
 

@@ -189,6 +189,7 @@ fn expiry_from_now(seconds: u64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::{Grant, read_location};
     use crate::redacted::Redacted;

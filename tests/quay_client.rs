@@ -1,0 +1,15 @@
+//! The Quay client against the Quay emulator, over HTTP and HTTPS.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failing fixture is a failing test
+
+#[path = "quay_client/errors.rs"]
+mod errors;
+#[path = "quay_client/minting.rs"]
+mod minting;
+#[path = "quay_client/sessions.rs"]
+mod sessions;
+#[path = "quay_client/stub.rs"]
+mod stub;
+#[path = "quay_client/support.rs"]
+mod support;
+#[path = "quay_client/tls.rs"]
+mod tls;
