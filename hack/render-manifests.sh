@@ -21,6 +21,9 @@ case "${1:-}" in
 esac
 
 HELM="${HELM:-}"
+if [ -z "$HELM" ] && [ -n "${QAO_CONTROL_PLANE_BIN:-}" ]; then
+  HELM="$QAO_CONTROL_PLANE_BIN/helm"
+fi
 if [ -z "$HELM" ]; then
   HELM="$(bash "$ROOT/hack/build-control-plane.sh" | tail -n 1)/helm"
 fi

@@ -1,7 +1,8 @@
 //! The Helm chart renders what the contract promises: least-privilege RBAC, a restricted pod,
 //! flags the binary accepts, and a per-namespace mode without cluster-wide Secret access.
 //!
-//! Uses the helm built by `hack/build-control-plane.sh` (a no-op once built).
+//! Uses the helm in `$QAO_CONTROL_PLANE_BIN` (set by CI), else the one built by
+//! `hack/build-control-plane.sh` (a no-op once built).
 #![allow(clippy::expect_used)] // a test failing loudly on a broken fixture is the point
 
 use std::collections::BTreeSet;
@@ -28,6 +29,9 @@ fn chart() -> PathBuf {
 fn helm() -> &'static Path {
     static HELM: OnceLock<PathBuf> = OnceLock::new();
     HELM.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("QAO_CONTROL_PLANE_BIN").filter(|b| !b.is_empty()) {
+            return PathBuf::from(bin).join("helm");
+        }
         let output = Command::new("bash")
             .arg(root().join("hack/build-control-plane.sh"))
             .output()
@@ -46,10 +50,7 @@ fn helm() -> &'static Path {
 }
 
 fn run_helm(args: &[&str]) -> Output {
-    Command::new(helm())
-        .args(args)
-        .output()
-        .expect("run helm")
+    Command::new(helm()).args(args).output().expect("run helm")
 }
 
 /// Renders the chart with `--set` overrides; fails the test on a render error.
@@ -102,7 +103,11 @@ fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
 fn rules(role: &Value) -> BTreeSet<(String, String, Vec<String>, Vec<String>)> {
     let strings = |v: &Value| -> Vec<String> {
         v.as_array()
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mut out = BTreeSet::new();
@@ -111,7 +116,12 @@ fn rules(role: &Value) -> BTreeSet<(String, String, Vec<String>, Vec<String>)> {
         verbs.sort();
         for group in strings(&rule["apiGroups"]) {
             for resource in strings(&rule["resources"]) {
-                out.insert((group.clone(), resource, verbs.clone(), strings(&rule["resourceNames"])));
+                out.insert((
+                    group.clone(),
+                    resource,
+                    verbs.clone(),
+                    strings(&rule["resourceNames"]),
+                ));
             }
         }
     }
@@ -126,10 +136,28 @@ fn rule(group: &str, resource: &str, verbs: &[&str]) -> (String, String, Vec<Str
 
 fn operator_rules() -> BTreeSet<(String, String, Vec<String>, Vec<String>)> {
     [
-        rule("quay.herve4m.github.io", "apitokens", &["get", "list", "watch", "patch", "update"]),
-        rule("quay.herve4m.github.io", "apitokens/status", &["get", "patch", "update"]),
-        rule("quay.herve4m.github.io", "apitokens/finalizers", &["update"]),
-        rule("", "secrets", &["get", "list", "watch", "create", "patch", "update", "delete"]),
+        rule(
+            "quay.herve4m.github.io",
+            "apitokens",
+            &["get", "list", "watch", "patch", "update"],
+        ),
+        rule(
+            "quay.herve4m.github.io",
+            "apitokens/status",
+            &["get", "patch", "update"],
+        ),
+        rule(
+            "quay.herve4m.github.io",
+            "apitokens/finalizers",
+            &["update"],
+        ),
+        rule(
+            "",
+            "secrets",
+            &[
+                "get", "list", "watch", "create", "patch", "update", "delete",
+            ],
+        ),
         rule("events.k8s.io", "events", &["create", "patch"]),
         rule("", "events", &["create", "patch"]),
     ]
@@ -172,7 +200,10 @@ fn pod_runs_restricted() {
     let pod = &one(&docs, "Deployment")["spec"]["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(pod["securityContext"]["runAsUser"], 65532);
-    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
     let security = &container(&docs)["securityContext"];
     assert_eq!(security["runAsNonRoot"], true);
     assert_eq!(security["runAsUser"], 65532);
@@ -193,17 +224,35 @@ fn deployment_runs_two_replicas_with_leader_election_and_probes() {
     let args = args(&docs);
     assert_eq!(args[0], "run");
     assert!(args.contains(&"--leader-elect=true".to_owned()), "{args:?}");
-    assert!(args.contains(&format!("--lease-name={FULLNAME}")), "{args:?}");
-    assert!(!args.iter().any(|a| a.starts_with("--namespaces")), "all namespaces by default");
+    assert!(
+        args.contains(&format!("--lease-name={FULLNAME}")),
+        "{args:?}"
+    );
+    assert!(
+        !args.iter().any(|a| a.starts_with("--namespaces")),
+        "all namespaces by default"
+    );
     assert_eq!(
         container["ports"],
         json!([{"name": "http-metrics", "containerPort": 8080, "protocol": "TCP"}])
     );
-    assert_eq!(container["livenessProbe"]["httpGet"], json!({"path": "/healthz", "port": "http-metrics"}));
-    assert_eq!(container["readinessProbe"]["httpGet"], json!({"path": "/readyz", "port": "http-metrics"}));
+    assert_eq!(
+        container["livenessProbe"]["httpGet"],
+        json!({"path": "/healthz", "port": "http-metrics"})
+    );
+    assert_eq!(
+        container["readinessProbe"]["httpGet"],
+        json!({"path": "/readyz", "port": "http-metrics"})
+    );
     let env = container["env"].as_array().expect("env");
-    for (name, path) in [("POD_NAMESPACE", "metadata.namespace"), ("POD_NAME", "metadata.name")] {
-        let var = env.iter().find(|v| v["name"] == name).unwrap_or_else(|| panic!("{name} missing"));
+    for (name, path) in [
+        ("POD_NAMESPACE", "metadata.namespace"),
+        ("POD_NAME", "metadata.name"),
+    ] {
+        let var = env
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"));
         assert_eq!(var["valueFrom"]["fieldRef"]["fieldPath"], path);
     }
     assert!(container["resources"]["requests"]["memory"].is_string());
@@ -213,7 +262,14 @@ fn deployment_runs_two_replicas_with_leader_election_and_probes() {
 /// Every flag the chart passes is one the binary accepts, with the values the chart meant.
 #[test]
 fn rendered_args_parse_with_the_operator_cli() {
-    for sets in [&[][..], &["watchNamespaces={team-b,team-a}", "crossNamespaceRefs=deny", "concurrency=7"][..]] {
+    for sets in [
+        &[][..],
+        &[
+            "watchNamespaces={team-b,team-a}",
+            "crossNamespaceRefs=deny",
+            "concurrency=7",
+        ][..],
+    ] {
         let docs = render(sets);
         let argv = std::iter::once("quay-apitoken-operator".to_owned()).chain(args(&docs));
         let command = Cli::try_parse_command(argv).unwrap_or_else(|e| panic!("{sets:?}: {e}"));
@@ -227,7 +283,10 @@ fn rendered_args_parse_with_the_operator_cli() {
             assert_eq!(run.watch_namespaces(), None);
             assert_eq!(run.concurrency, 4);
         } else {
-            assert_eq!(run.watch_namespaces(), Some(&["team-a".to_owned(), "team-b".to_owned()][..]));
+            assert_eq!(
+                run.watch_namespaces(),
+                Some(&["team-a".to_owned(), "team-b".to_owned()][..])
+            );
             assert_eq!(run.concurrency, 7);
             assert_eq!(format!("{:?}", run.cross_namespace_refs), "Deny");
         }
@@ -254,7 +313,11 @@ fn cluster_role_grants_exactly_the_needed_verbs() {
 fn leader_election_role_is_limited_to_our_lease() {
     let docs = render(&[]);
     let roles = objects(&docs, "Role");
-    assert_eq!(roles.len(), 1, "only the leader-election Role in cluster-wide mode");
+    assert_eq!(
+        roles.len(),
+        1,
+        "only the leader-election Role in cluster-wide mode"
+    );
     let role = roles[0];
     assert_eq!(role["metadata"]["namespace"], NAMESPACE);
     let expected: BTreeSet<_> = [
@@ -274,15 +337,25 @@ fn leader_election_role_is_limited_to_our_lease() {
     assert_eq!(binding["metadata"]["namespace"], NAMESPACE);
     // No other object may touch leases.
     let cluster_rules = rules(one(&docs, "ClusterRole"));
-    assert!(cluster_rules.iter().all(|(_, resource, _, _)| resource != "leases"));
+    assert!(
+        cluster_rules
+            .iter()
+            .all(|(_, resource, _, _)| resource != "leases")
+    );
 }
 
 /// Namespaced mode: a Role per watched namespace and no cluster-wide grant at all.
 #[test]
 fn namespaced_mode_grants_per_namespace_only() {
     let docs = render(&["watchNamespaces={team-a,team-b}"]);
-    assert!(objects(&docs, "ClusterRole").is_empty(), "no ClusterRole in namespaced mode");
-    assert!(objects(&docs, "ClusterRoleBinding").is_empty(), "no ClusterRoleBinding in namespaced mode");
+    assert!(
+        objects(&docs, "ClusterRole").is_empty(),
+        "no ClusterRole in namespaced mode"
+    );
+    assert!(
+        objects(&docs, "ClusterRoleBinding").is_empty(),
+        "no ClusterRoleBinding in namespaced mode"
+    );
     let operator_roles: Vec<&Value> = objects(&docs, "Role")
         .into_iter()
         .filter(|r| r["metadata"]["name"] == FULLNAME)
@@ -300,7 +373,10 @@ fn namespaced_mode_grants_per_namespace_only() {
             .into_iter()
             .find(|b| b["metadata"]["namespace"] == namespace)
             .unwrap_or_else(|| panic!("no RoleBinding in {namespace}"));
-        assert_eq!(binding["roleRef"], json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": FULLNAME}));
+        assert_eq!(
+            binding["roleRef"],
+            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": FULLNAME})
+        );
         assert_eq!(
             binding["subjects"],
             json!([{"kind": "ServiceAccount", "name": FULLNAME, "namespace": NAMESPACE}])
@@ -310,7 +386,9 @@ fn namespaced_mode_grants_per_namespace_only() {
     for doc in &docs {
         let kind = doc["kind"].as_str().unwrap_or_default();
         if kind == "Role" || kind == "ClusterRole" {
-            let grants_secrets = rules(doc).iter().any(|(_, resource, _, _)| resource == "secrets");
+            let grants_secrets = rules(doc)
+                .iter()
+                .any(|(_, resource, _, _)| resource == "secrets");
             let namespace = doc["metadata"]["namespace"].as_str();
             assert!(
                 !grants_secrets || matches!(namespace, Some("team-a" | "team-b")),
@@ -331,7 +409,10 @@ fn optional_monitoring_and_disruption_budget() {
     let service = one(&docs, "Service");
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "http-metrics");
 
-    let docs = render(&["metrics.serviceMonitor.enabled=true", "podDisruptionBudget.enabled=true"]);
+    let docs = render(&[
+        "metrics.serviceMonitor.enabled=true",
+        "podDisruptionBudget.enabled=true",
+    ]);
     let selector = json!({"app.kubernetes.io/name": "quay-apitoken-operator", "app.kubernetes.io/instance": RELEASE});
     let monitor = one(&docs, "ServiceMonitor");
     assert_eq!(monitor["spec"]["selector"]["matchLabels"], selector);
@@ -340,15 +421,24 @@ fn optional_monitoring_and_disruption_budget() {
     let budget = one(&docs, "PodDisruptionBudget");
     assert_eq!(budget["spec"]["minAvailable"], 1);
     assert_eq!(budget["spec"]["selector"]["matchLabels"], selector);
-    assert_eq!(one(&docs, "Service")["metadata"]["labels"]["app.kubernetes.io/instance"], RELEASE);
+    assert_eq!(
+        one(&docs, "Service")["metadata"]["labels"]["app.kubernetes.io/instance"],
+        RELEASE
+    );
 }
 
 /// Settings that would break the operator are refused at install time, naming the value.
 #[test]
 fn unsafe_or_invalid_values_are_refused() {
     let cases: &[(&[&str], &str)] = &[
-        (&["leaderElection.enabled=false"], "replicaCount > 1 needs leaderElection.enabled=true"),
-        (&["leaderElection.renewDeadlineSeconds=20"], "renewDeadlineSeconds must be less than"),
+        (
+            &["leaderElection.enabled=false"],
+            "replicaCount > 1 needs leaderElection.enabled=true",
+        ),
+        (
+            &["leaderElection.renewDeadlineSeconds=20"],
+            "renewDeadlineSeconds must be less than",
+        ),
         (&["crossNamespaceRefs=maybe"], "/crossNamespaceRefs"),
         (&["watchNamespaces={Team_A}"], "/watchNamespaces/0"),
         (&["logging.format=xml"], "/logging/format"),
@@ -363,7 +453,10 @@ fn unsafe_or_invalid_values_are_refused() {
     // A single replica without election is a legitimate choice.
     let docs = render(&["leaderElection.enabled=false", "replicaCount=1"]);
     assert!(args(&docs).contains(&"--leader-elect=false".to_owned()));
-    assert!(objects(&docs, "Role").is_empty(), "no leases access without election");
+    assert!(
+        objects(&docs, "Role").is_empty(),
+        "no leases access without election"
+    );
 }
 
 /// The chart's CRD copy and the plain manifests are generated; they must match their sources.
@@ -381,8 +474,12 @@ fn generated_manifests_are_up_to_date() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let manifest = std::fs::read_to_string(root().join("deploy/manifests/quay-apitoken-operator.yaml"))
-        .expect("manifest committed");
-    assert!(manifest.contains("kind: CustomResourceDefinition"), "manifests carry the CRD");
+    let manifest =
+        std::fs::read_to_string(root().join("deploy/manifests/quay-apitoken-operator.yaml"))
+            .expect("manifest committed");
+    assert!(
+        manifest.contains("kind: CustomResourceDefinition"),
+        "manifests carry the CRD"
+    );
     assert!(manifest.contains("pod-security.kubernetes.io/enforce: restricted"));
 }
