@@ -323,6 +323,11 @@ impl QuayClient {
         accounts.entry(key).or_default().clone()
     }
 
+    /// Drops the remembered flavour of a host whose token API route vanished.
+    pub(crate) fn forget_flavour(&self, settings: &ConnectionSettings) {
+        self.lock_flavours().remove(&settings.host_string());
+    }
+
     fn lock_flavours(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flavour>> {
         self.inner
             .flavours

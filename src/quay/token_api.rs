@@ -59,6 +59,14 @@ pub(crate) async fn mint(
             })
         }
         400 => Err(refusal(&reply.body, &request.client_id, scope)),
+        // The route is gone (Quay downgraded to < 3.18, protocol §13): detect again next time.
+        status @ (308 | 405) => {
+            client.forget_flavour(settings);
+            Err(QuayError::UnexpectedResponse {
+                endpoint: CREATE,
+                status,
+            })
+        }
         403 => Err(QuayError::NotOrganizationAdmin {
             username: settings.username().to_owned(),
             org: org.to_owned(),
@@ -100,6 +108,11 @@ pub(crate) async fn list(
         }),
         // The application is gone, and with it every token (protocol §14).
         404 => Ok(HashSet::new()),
+        // The route is gone (Quay < 3.18): the account's tokens are its authorizations.
+        308 | 405 => {
+            client.forget_flavour(settings);
+            web_flow::authorization_ids(client, settings).await
+        }
         status => Err(QuayError::for_status(LIST, status)),
     }
 }

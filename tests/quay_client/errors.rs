@@ -64,36 +64,36 @@ async fn wrong_password_is_permanent_until_settings_change() {
         "one attempt per rejected settings"
     );
 
-    // The Secret is fixed: the next call signs in again, but Quay's back-off may still run.
+    // The Secret is fixed at once: the next call signs in again and meets Quay's back-off
+    // (0.5 s after one failure, Retry-After: 0), which it reports with Retry-After + 1 s.
     let fixed = f.admin(&[]);
-    let minted = match f.client.mint(&fixed, request.clone()).await {
-        Ok(minted) => minted,
-        Err(err @ QuayError::LoginBackoff { .. }) => {
-            assert_eq!(err.reason(), "LoginBackoff");
-            assert!(err.is_transient());
-            let wait = err.retry_after().expect("a wait");
-            assert!(
-                wait >= Duration::from_secs(1),
-                "Retry-After + 1 s, got {wait:?}"
-            );
-            assert!(assert_clean(&err, &f.secrets()).contains("retrying in"));
-            // Inside the window the client answers from memory instead of asking Quay.
-            let signins = f.count("POST /api/v1/signin");
-            let early = f
-                .client
-                .mint(&fixed, request.clone())
-                .await
-                .expect_err("still waiting");
-            assert_eq!(early.reason(), "LoginBackoff");
-            assert_eq!(f.count("POST /api/v1/signin"), signins);
-            tokio::time::sleep(wait).await;
-            f.client
-                .mint(&fixed, request.clone())
-                .await
-                .expect("after the back-off")
-        }
-        Err(other) => panic!("unexpected {other:?}"),
-    };
+    let err = f
+        .client
+        .mint(&fixed, request.clone())
+        .await
+        .expect_err("back-off");
+    assert!(matches!(err, QuayError::LoginBackoff { .. }), "{err:?}");
+    assert_eq!(err.reason(), "LoginBackoff");
+    assert!(err.is_transient());
+    let wait = err.retry_after().expect("a wait");
+    assert_eq!(wait, Duration::from_secs(1), "Retry-After 0 + 1 s");
+    assert!(assert_clean(&err, &f.secrets()).contains("retrying in 1s"));
+    assert_eq!(f.count("POST /api/v1/signin"), 2);
+    // Inside the wait the client answers from memory instead of asking Quay.
+    let early = f
+        .client
+        .mint(&fixed, request.clone())
+        .await
+        .expect_err("waiting");
+    assert_eq!(early.reason(), "LoginBackoff");
+    assert_eq!(f.count("POST /api/v1/signin"), 2);
+    tokio::time::sleep(wait).await;
+    let minted = f
+        .client
+        .mint(&fixed, request.clone())
+        .await
+        .expect("after the wait");
+    assert_eq!(f.count("POST /api/v1/signin"), 3);
     assert!(f.emu.tokens().iter().any(|t| t.uuid == minted.id));
     assert_eq!(f.count("POST /api/v1/signout"), 0);
 }

@@ -156,6 +156,40 @@ async fn revoke_follows_the_recorded_flavour() {
     assert!(f.emu.tokens().is_empty(), "both gone");
 }
 
+/// A Quay downgraded under a running operator: the next mint fails once (transient), the
+/// one after re-detects and uses the web flow, and token API tokens can still be verified.
+#[tokio::test]
+async fn downgrade_is_noticed() {
+    let f = Fixture::http().await;
+    let settings = f.admin(&[]);
+    let api = f
+        .client
+        .mint(&settings, f.request(&["repo:read"]))
+        .await
+        .expect("token api");
+    f.emu.set_token_api(false);
+    let err = f
+        .client
+        .mint(&settings, f.request(&["repo:read"]))
+        .await
+        .expect_err("405");
+    assert_eq!(err.reason(), "UnexpectedResponse");
+    assert!(err.is_transient());
+    let web = f
+        .client
+        .mint(&settings, f.request(&["repo:read"]))
+        .await
+        .expect("web flow");
+    assert_eq!(web.flavour, Flavour::WebFlow);
+    assert_eq!(f.count("GET /api/v1/discovery"), 2);
+    let live = f
+        .client
+        .live_token_ids(&settings, &f.app.client_id, api.flavour)
+        .await
+        .expect("list");
+    assert!(live.contains(&api.id) && live.contains(&web.id));
+}
+
 /// forUser: Quay records an assignment for that user, with the scopes asked for.
 #[tokio::test]
 async fn for_user_assigns() {
