@@ -78,6 +78,8 @@ pub struct Session {
     /// The signed-in user and the user generation at sign-in.
     pub user: Option<(String, u64)>,
     pub permanent: bool,
+    /// Whether Flask-Login has marked the anonymous session (`_fresh: false`) yet.
+    pub login_marked: bool,
 }
 
 /// Server switches that real Quay sets in its config.

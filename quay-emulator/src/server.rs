@@ -150,6 +150,9 @@ async fn handle(
         let mut state = lock(&shared.state);
         req.sid = session::cookie_sid(&req).filter(|s| state.sessions.contains_key(s));
         let mut reply = http::dispatch(&mut state, &mut req, &route);
+        if !matches!(route, router::Route::Root | router::Route::CsrfToken) {
+            session::mark_login_touch(&mut state, &mut req);
+        }
         if !reply.has_header("Set-Cookie")
             && let Some(cookie) = session::set_cookie(&state, &req, shared.secure)
         {

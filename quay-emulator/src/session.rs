@@ -62,6 +62,7 @@ pub fn ensure_session(state: &mut State, req: &mut Req) -> String {
             csrf: random_csrf(),
             user: None,
             permanent: false,
+            login_marked: false,
         },
     );
     req.sid = Some(sid.clone());
@@ -135,6 +136,18 @@ pub fn api_auth(state: &mut State, req: &Req) -> Auth {
     match state.session_user(req.sid.as_deref()) {
         Some(user) => Auth::Session(user),
         None => Auth::Anonymous,
+    }
+}
+
+/// Quay's Flask-Login adds `_fresh: false` to an anonymous session on its first request past
+/// `/csrf_token` and `/`, which re-sends the cookie once (03, 17, 71b vs 03b, 04, 41f).
+pub fn mark_login_touch(state: &mut State, req: &mut Req) {
+    if let Some(s) = req.sid.as_ref().and_then(|sid| state.sessions.get_mut(sid))
+        && !s.permanent
+        && !s.login_marked
+    {
+        s.login_marked = true;
+        req.session_changed = true;
     }
 }
 

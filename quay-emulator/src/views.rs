@@ -41,13 +41,17 @@ pub fn user_full(state: &State, name: &str) -> Value {
                    "public": false, "is_org_admin": true, "preferred_namespace": false})
         })
         .collect();
-    json!({"anonymous": false, "username": name, "avatar": avatar(name, "user"),
+    let mut view = json!({"anonymous": false, "username": name, "avatar": avatar(name, "user"),
            "can_create_repo": true, "is_me": true, "verified": true, "email": email,
            "logins": [], "invoice_email": false, "invoice_email_address": null,
            "preferred_namespace": false, "tag_expiration_s": 1_209_600, "prompts": [],
            "company": null, "family_name": null, "given_name": null, "location": null,
-           "is_free_account": true, "has_password_set": true, "organizations": orgs,
-           "super_user": superuser})
+           "is_free_account": true, "has_password_set": true, "organizations": orgs});
+    // Quay adds super_user only for superusers.
+    if superuser && let Some(map) = view.as_object_mut() {
+        map.insert("super_user".into(), Value::Bool(true));
+    }
+    view
 }
 
 /// The reduced view of `GET /api/v1/user/` through a bearer token.

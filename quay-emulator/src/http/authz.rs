@@ -83,7 +83,7 @@ pub fn assigned_delete(state: &mut State, req: &mut Req, uuid: &str) -> Reply {
         Ok(u) => u,
         Err(r) => return r,
     };
-    if !state.assignments.get(uuid).is_some_and(|a| a.user == user) {
+    if state.assignments.get(uuid).is_none_or(|a| a.user != user) {
         return reply::not_found(&state.base);
     }
     state.assignments.remove(uuid);

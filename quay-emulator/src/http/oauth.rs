@@ -197,7 +197,7 @@ pub fn authorize(state: &mut State, req: &mut Req) -> Reply {
     }
     let avatar = |name: &str, kind: &str| crate::views::avatar(name, kind).to_string();
     let body = json!({
-        "application": {"avatar": avatar(&app.name, "app"), "name": app.name,
+        "application": {"avatar": avatar(&app.name, "app"), "name": app.name, "description": app.description,
                         "organization": {"avatar": avatar(&app.org, "org"), "name": app.org},
                         "url": app.application_uri},
         "assignment_uuid": null, "client_id": client_id,

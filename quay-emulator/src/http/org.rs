@@ -136,7 +136,7 @@ pub fn app_delete(state: &mut State, req: &mut Req, org: &str, client_id: &str) 
     if let Err(r) = org_admin(state, req, org) {
         return r;
     }
-    if !state.apps.get(client_id).is_some_and(|a| a.org == org) {
+    if state.apps.get(client_id).is_none_or(|a| a.org != org) {
         return reply::not_found(&state.base);
     }
     state.delete_app(client_id);

@@ -20,7 +20,7 @@ fn guard(state: &mut State, req: &Req, org: &str, client_id: &str) -> Result<Str
     if !state.is_org_admin(org, &user) {
         return Err(reply::insufficient_scope(&state.base));
     }
-    if !state.apps.get(client_id).is_some_and(|a| a.org == org) {
+    if state.apps.get(client_id).is_none_or(|a| a.org != org) {
         return Err(reply::not_found(&state.base));
     }
     Ok(user)
@@ -105,10 +105,10 @@ pub fn delete(state: &mut State, req: &mut Req, org: &str, client_id: &str, uuid
     if let Err(r) = guard(state, req, org, client_id) {
         return r;
     }
-    if !state
+    if state
         .tokens
         .get(uuid)
-        .is_some_and(|t| t.client_id == client_id)
+        .is_none_or(|t| t.client_id != client_id)
     {
         return reply::not_found(&state.base);
     }

@@ -1,0 +1,147 @@
+//! Compares a live answer with the captured one: status, the headers that matter, body shape.
+
+use serde_json::Value;
+
+use super::parse::Transcript;
+use super::raw::Resp;
+
+/// Keys whose values must match exactly: they carry the error, not instance data.
+const EXACT: [&str; 9] = [
+    "error",
+    "error_type",
+    "error_message",
+    "detail",
+    "title",
+    "type",
+    "status",
+    "message",
+    "invalidCredentials",
+];
+
+/// Replaces the live base URL with the capture's and masks minted secrets.
+fn normalise(text: &str, base: &str) -> String {
+    let mut s = text
+        .replace(base, "http://HOST")
+        .replace("http://localhost:8080", "http://HOST");
+    s = s.replace("http://localhost:8081", "http://HOST");
+    for key in ["access_token=", "code="] {
+        if let Some(i) = s.find(key) {
+            let start = i + key.len();
+            let end = s[start..].find('&').map(|e| start + e).unwrap_or(s.len());
+            s.replace_range(start..end, "<SECRET>");
+        }
+    }
+    s
+}
+
+fn shape(expected: &Value, actual: &Value, path: &str, base: &str, out: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Null, _) | (_, Value::Null) => {}
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                match a.get(k) {
+                    None => out.push(format!("{path}.{k} missing")),
+                    // Error fields are compared at the top level only; nested ones (scope titles)
+                    // are data, and Quay's scope order is unspecified.
+                    Some(av) if path == "body" && EXACT.contains(&k.as_str()) => {
+                        let (en, an) = (
+                            normalise(&ev.to_string(), base),
+                            normalise(&av.to_string(), base),
+                        );
+                        if en != an {
+                            out.push(format!("{path}.{k}: expected {en}, got {an}"));
+                        }
+                    }
+                    Some(av) => shape(ev, av, &format!("{path}.{k}"), base, out),
+                }
+            }
+            for k in a.keys().filter(|k| !e.contains_key(*k)) {
+                out.push(format!("{path}.{k} unexpected"));
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if let (Some(ef), Some(af)) = (e.first(), a.first()) {
+                shape(ef, af, &format!("{path}[0]"), base, out);
+            }
+        }
+        (e, a) if std::mem::discriminant(e) == std::mem::discriminant(a) => {}
+        (Value::Number(_), Value::Number(_)) => {}
+        (e, a) => out.push(format!("{path}: expected {e}, got {a}")),
+    }
+}
+
+/// Lines of an HTML excerpt that identify the page.
+fn markers(body: &str) -> Vec<String> {
+    body.lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("<title>")
+                || l.starts_with("<h5>")
+                || l.starts_with("{\"error\"")
+                || l.starts_with("window.__error_code")
+                || l.starts_with("<h1>")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every difference between the capture and the live answer.
+pub fn differences(t: &Transcript, r: &Resp, base: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if r.status != t.status() {
+        out.push(format!("status: expected {}, got {}", t.status(), r.status));
+    }
+    let norm_ct = |s: &str| s.to_ascii_lowercase().replace(' ', "");
+    for name in ["content-type", "location", "retry-after", "allow"] {
+        let e = t.response.header(name).map(|v| normalise(v, base));
+        let a = r.header(name).map(|v| normalise(v, base));
+        let same = match (&e, &a) {
+            (Some(e), Some(a)) if name == "content-type" => norm_ct(e) == norm_ct(a),
+            _ => e == a,
+        };
+        if !same {
+            out.push(format!("{name}: expected {e:?}, got {a:?}"));
+        }
+    }
+    if t.response.header("x-next-csrf-token").is_some() != r.header("x-next-csrf-token").is_some() {
+        out.push("X-Next-CSRF-Token presence differs".into());
+    }
+    if let Some(expected) = t.response.header("set-cookie") {
+        match r.header("set-cookie") {
+            None => out.push("Set-Cookie missing".into()),
+            Some(a) => {
+                if !a.starts_with("_csrf_token=") || !a.ends_with("HttpOnly; Path=/; SameSite=Lax")
+                {
+                    out.push(format!("Set-Cookie form: {a}"));
+                }
+                if expected.contains("Expires=") != a.contains("Expires=") {
+                    out.push(format!("Set-Cookie Expires differs: {a}"));
+                }
+            }
+        }
+    }
+    let expected = t.expected_body();
+    let actual = r.text();
+    if let Ok(ev) = serde_json::from_str::<Value>(&expected) {
+        match serde_json::from_str::<Value>(&actual) {
+            Ok(av) => shape(&ev, &av, "body", base, &mut out),
+            Err(_) => out.push(format!("body: expected JSON, got {actual:.200}")),
+        }
+    } else if expected.trim_start().starts_with('<') || t.body_truncated() {
+        for m in markers(&expected) {
+            if !actual.contains(&m) {
+                out.push(format!("body lacks {m}"));
+            }
+        }
+        if expected.contains("window.__token = '") && !actual.contains("window.__token = '") {
+            out.push("body lacks window.__token".into());
+        }
+    } else if expected.trim() != actual.trim() {
+        out.push(format!(
+            "body: expected {:?}, got {:?}",
+            expected.trim(),
+            actual.trim()
+        ));
+    }
+    out
+}

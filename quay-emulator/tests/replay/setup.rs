@@ -1,0 +1,286 @@
+//! Puts a fresh emulator into the state a capture assumed, and swaps the capture's cookies,
+//! CSRF tokens, bearer tokens and uuids for live ones.
+
+use std::time::Duration;
+
+use quay_emulator::Emulator;
+use serde_json::{Value, json};
+
+use super::parse::Transcript;
+use super::raw::exchange;
+
+/// Live values standing in for the capture's.
+#[derive(Default, Debug)]
+pub struct Live {
+    pub sid: Option<String>,
+    pub csrf: String,
+    pub stale_csrf: String,
+    pub bearer: Option<String>,
+    pub uuid: Option<String>,
+}
+
+/// The password each captured account had.
+pub fn password(user: &str) -> &'static str {
+    match user {
+        "admin" => "Sup3r53cr3L",
+        "dwilde" => "Dw1ld3Passw0rd",
+        _ => "Dr1ft-c6f9f8",
+    }
+}
+
+/// The capture's instance: its users, organizations and applications with their client IDs.
+pub fn base(emu: &Emulator) {
+    for u in [
+        "admin",
+        "dwilde",
+        "dvictimc6f9f8",
+        "downerc6f9f8",
+        "dmemberc6f9f8",
+    ] {
+        emu.add_user(u, password(u));
+    }
+    emu.set_superuser("admin", true);
+    emu.add_org("production", "admin");
+    emu.add_org("dorgc6f9f8", "downerc6f9f8");
+    for u in ["admin", "dmemberc6f9f8", "dvictimc6f9f8"] {
+        emu.add_org_admin("dorgc6f9f8", u);
+    }
+    let local = format!("{}/oauth/localapp", emu.url());
+    emu.add_app_with_client_id(
+        "production",
+        "quay-operator",
+        Some(&local),
+        Some("HPYVPQWFRF0K38SSK5QI"),
+    );
+    emu.add_app_with_client_id(
+        "production",
+        "capture-app-1795979497",
+        Some("https://operator.example.com/callback"),
+        Some("H7CBMVDA28B3RRZ4HK5D"),
+    );
+    emu.add_app_with_client_id(
+        "dorgc6f9f8",
+        "drift-app",
+        Some(&local),
+        Some("W4018R8Z2JXSWEU7Y3WA"),
+    );
+}
+
+fn host(emu: &Emulator) -> String {
+    emu.url().trim_start_matches("http://").to_string()
+}
+
+fn json_headers(sid: &str, csrf: &str) -> Vec<(String, String)> {
+    vec![
+        ("Cookie".into(), format!("_csrf_token={sid}")),
+        ("X-CSRF-Token".into(), csrf.into()),
+        ("Content-Type".into(), "application/json".into()),
+    ]
+}
+
+/// A session: (session id, CSRF before sign-in, CSRF now); anonymous when `user` is None.
+pub async fn session(emu: &Emulator, user: Option<&str>) -> (String, String, String) {
+    let h = host(emu);
+    let r = exchange(&h, "GET", "/csrf_token", &[], b"").await;
+    let sid = r.cookie().expect("session cookie");
+    let v: Value = serde_json::from_slice(&r.body).expect("csrf json");
+    let pre = v["csrf_token"].as_str().expect("token").to_string();
+    let Some(user) = user else {
+        return (sid, pre.clone(), pre);
+    };
+    let body = json!({"username": user, "password": password(user)}).to_string();
+    let r = exchange(
+        &h,
+        "POST",
+        "/api/v1/signin",
+        &json_headers(&sid, &pre),
+        body.as_bytes(),
+    )
+    .await;
+    let next = r
+        .header("x-next-csrf-token")
+        .expect("signed in")
+        .to_string();
+    (sid, pre, next)
+}
+
+/// Mints a token for `user` through `/oauth/authorizeapp`; returns (secret, uuid).
+pub async fn mint(emu: &Emulator, user: &str, scopes: &str) -> (String, String) {
+    let client = if user.ends_with("c6f9f8") {
+        "W4018R8Z2JXSWEU7Y3WA"
+    } else {
+        "HPYVPQWFRF0K38SSK5QI"
+    };
+    // dwilde administers nothing: like the capture, the token comes from an assignment.
+    let assignment = if user == "dwilde" {
+        Some(assign(emu).await)
+    } else {
+        None
+    };
+    let (sid, _, csrf) = session(emu, Some(user)).await;
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("response_type", "token")
+        .append_pair("client_id", client)
+        .append_pair("redirect_uri", &format!("{}/oauth/localapp", emu.url()))
+        .append_pair("scope", scopes)
+        .append_pair("_csrf_token", &csrf);
+    if let Some(a) = &assignment {
+        form.append_pair("assignment_uuid", a);
+    }
+    let form = form.finish();
+    let headers = vec![
+        ("Cookie".to_string(), format!("_csrf_token={sid}")),
+        (
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        ),
+    ];
+    let r = exchange(
+        &host(emu),
+        "POST",
+        "/oauth/authorizeapp",
+        &headers,
+        form.as_bytes(),
+    )
+    .await;
+    let location = r
+        .header("location")
+        .unwrap_or_else(|| panic!("setup: mint for {user} answered {} {}", r.status, r.text()))
+        .to_string();
+    let secret = location.split("access_token=").nth(1).expect("token")[..40].to_string();
+    let uuid = emu
+        .tokens()
+        .into_iter()
+        .find(|t| t.token == secret)
+        .expect("live")
+        .uuid;
+    (secret, uuid)
+}
+
+async fn failed_signin(emu: &Emulator) {
+    let (sid, _, csrf) = session(emu, None).await;
+    let body = json!({"username": "admin", "password": "not-the-password"}).to_string();
+    let r = exchange(
+        &host(emu),
+        "POST",
+        "/api/v1/signin",
+        &json_headers(&sid, &csrf),
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 403, "setup: wrong password");
+}
+
+async fn assign(emu: &Emulator) -> String {
+    let (sid, _, csrf) = session(emu, Some("admin")).await;
+    let target = format!(
+        "/oauth/authorize/assignuser?response_type=token&client_id=HPYVPQWFRF0K38SSK5QI&redirect_uri={}&scope=repo%3Aread+user%3Aread&username=dwilde&format=json",
+        url::form_urlencoded::byte_serialize(format!("{}/oauth/localapp", emu.url()).as_bytes())
+            .collect::<String>()
+    );
+    let r = exchange(&host(emu), "POST", &target, &json_headers(&sid, &csrf), b"").await;
+    assert_eq!(r.status, 200, "setup: assignuser");
+    emu.assignments().last().expect("assignment").uuid.clone()
+}
+
+/// Runs the setup a spec asks for. Spec words: `actor=<user|anon>`, `bearer=<user>:<scopes>`,
+/// `pre=<step>`/`post=<step>` (before/after the actor's session), `csrf=keep|stale`, `uuid=token|assign`, `cfg=<switch>`.
+pub async fn prepare(emu: &Emulator, t: &Transcript, spec: &str) -> Live {
+    let mut live = Live::default();
+    for cfg in word(spec, "cfg=") {
+        match cfg {
+            "notokenapi" => emu.set_token_api(false),
+            "noassign" => emu.set_assign_oauth_token(false),
+            "whitelist" => emu.set_direct_oauth_whitelist(&["HPYVPQWFRF0K38SSK5QI"]),
+            other => panic!("unknown cfg {other}"),
+        }
+    }
+    if let Some(b) = word(spec, "bearer=").next() {
+        let (user, scopes) = b.split_once(':').expect("user:scopes");
+        let (secret, uuid) = if scopes == "expiring" {
+            let (sid, _, csrf) = session(emu, Some(user)).await;
+            let body =
+                json!({"name": "short-lived", "scope": "repo:read org:admin", "expiration": 1})
+                    .to_string();
+            let path = "/api/v1/organization/production/applications/HPYVPQWFRF0K38SSK5QI/tokens";
+            let r = exchange(
+                &host(emu),
+                "POST",
+                path,
+                &json_headers(&sid, &csrf),
+                body.as_bytes(),
+            )
+            .await;
+            let v: Value = serde_json::from_slice(&r.body).expect("token json");
+            (
+                v["token"].as_str().expect("token").to_string(),
+                v["uuid"].as_str().expect("uuid").to_string(),
+            )
+        } else {
+            mint(emu, user, &scopes.replace(',', " ")).await
+        };
+        live.bearer = Some(secret);
+        live.uuid = Some(uuid);
+    }
+    for step in word(spec, "pre=") {
+        step_run(emu, step, &mut live).await;
+    }
+    if t.request.header("cookie").is_some() {
+        let actor = word(spec, "actor=").next().unwrap_or("admin");
+        let user = (actor != "anon").then_some(actor);
+        let (sid, pre, now) = session(emu, user).await;
+        live.sid = Some(sid);
+        live.stale_csrf = pre;
+        live.csrf = now;
+    } else {
+        let (_, _, csrf) = session(emu, None).await;
+        live.csrf = csrf;
+    }
+    for step in word(spec, "post=") {
+        step_run(emu, step, &mut live).await;
+    }
+    live
+}
+
+/// The values of the spec words starting with `key`.
+fn word<'a>(spec: &'a str, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    spec.split_whitespace()
+        .filter_map(move |w| w.strip_prefix(key))
+}
+
+/// One setup step (see [`prepare`]).
+async fn step_run(emu: &Emulator, step: &str, live: &mut Live) {
+    match step {
+        "fail1" => failed_signin(emu).await,
+        "fail2" => {
+            failed_signin(emu).await;
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            failed_signin(emu).await;
+        }
+        "signout" => {
+            let (sid, _, csrf) = session(emu, Some("admin")).await;
+            exchange(
+                &host(emu),
+                "POST",
+                "/api/v1/signout",
+                &json_headers(&sid, &csrf),
+                b"",
+            )
+            .await;
+        }
+        "assign" => {
+            let first = assign(emu).await;
+            live.uuid.get_or_insert(first);
+        }
+        "grant" => drop(mint(emu, "admin", "repo:read").await),
+        "revoke" => emu.revoke_token(live.uuid.as_deref().expect("a token")),
+        "expire" => tokio::time::sleep(Duration::from_millis(1300)).await,
+        "appdel" => emu.delete_app("W4018R8Z2JXSWEU7Y3WA"),
+        "disable" => emu.set_user_enabled("dvictimc6f9f8", false),
+        "pwchange" => emu.set_password("downerc6f9f8", "Dr1ft-c6f9f8-new"),
+        "rmadmin" => emu.remove_org_admin("dorgc6f9f8", "dmemberc6f9f8"),
+        "newuser" => emu.add_user("newuser06afde", "N3wUserPassw0rd"),
+        "neworg" => emu.add_org("org06afde", "admin"),
+        other => panic!("unknown pre {other}"),
+    }
+}
