@@ -18,18 +18,12 @@ pub const DEFAULT_LEASE_NAME: &str = "quay-apitoken-operator";
     name = "quay-apitoken-operator",
     version,
     about = "Kubernetes operator that mints, keeps and revokes Quay OAuth access tokens declared as ApiToken resources",
-    // `run` is the default: its flags are accepted without the subcommand name.
-    args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
+    after_help = "Without a command, `run` is assumed: `quay-apitoken-operator --leader-elect` runs the controller."
 )]
 pub struct Cli {
-    /// What to do; `run` when omitted.
+    /// What to do.
     #[command(subcommand)]
-    command: Option<Command>,
-
-    /// Flags of `run` given without the subcommand name.
-    #[command(flatten)]
-    run: RunArgs,
+    command: Command,
 }
 
 /// The binary's subcommands.
@@ -137,17 +131,42 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let cli = Self::try_parse_from(args)?;
-        let mut command = cli.command.unwrap_or(Command::Run(cli.run));
+        let mut command = Self::try_parse_from(default_to_run(args))?.command;
         if let Command::Run(run) = &mut command {
             // "a,,b" and "a,a" mean the same as "a,b".
             run.namespaces.retain(|ns| !ns.is_empty());
             run.namespaces.sort();
             run.namespaces.dedup();
-            run.check_lease_timing()?;
+            if run.leader_elect {
+                run.check_lease_timing()?;
+            }
         }
         Ok(command)
     }
+}
+
+/// Inserts `run` when no command is named. Done on the arguments rather than with a flattened
+/// copy of the run flags, so that `crd` never reads (and never fails on) the run flags'
+/// environment variables.
+fn default_to_run<I, T>(args: I) -> Vec<std::ffi::OsString>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    if args.is_empty() {
+        args.push("quay-apitoken-operator".into());
+    }
+    let named = args.get(1).and_then(|arg| arg.to_str()).is_some_and(|arg| {
+        let known = Cli::command()
+            .get_subcommands()
+            .any(|sub| sub.get_name() == arg);
+        known || matches!(arg, "help" | "-h" | "--help" | "-V" | "--version")
+    });
+    if !named {
+        args.insert(1, "run".into());
+    }
+    args
 }
 
 impl RunArgs {
@@ -393,10 +412,20 @@ mod tests {
         assert!(parsed.contains("concurrency: 2,"), "{parsed}");
     }
 
-    /// `crd` needs no run flags, so it works on a workstation with nothing configured.
+    /// `crd` needs no run flags, so it works on a workstation with nothing configured, and a
+    /// bad run setting in the environment does not break it.
     #[test]
-    fn crd_subcommand_is_recognised() {
+    fn crd_subcommand_ignores_run_settings() {
         assert_eq!(parse_in_clean_env(&["crd"], &[]), "Crd");
+        assert_eq!(
+            parse_in_clean_env(&["crd"], &[("QAO_CONCURRENCY", "abc")]),
+            "Crd"
+        );
+        let run = parse_in_clean_env(&["--namespaces", "a"], &[("QAO_CONCURRENCY", "abc")]);
+        assert!(
+            run.starts_with("error:") && run.contains("--concurrency"),
+            "{run}"
+        );
     }
 
     /// `run` may be spelled out, and its flags then follow it.
@@ -455,11 +484,15 @@ mod tests {
         }
     }
 
-    /// A renew deadline at or past the lease duration would let two leaders overlap.
+    /// A renew deadline at or past the lease duration would let two leaders overlap; without
+    /// election the timings are unused and not checked.
     #[test]
     fn inconsistent_lease_timing_is_rejected() {
+        let run = run_args(&["bin", "--lease-duration-seconds=5"]);
+        assert_eq!(run.lease_duration_seconds, 5);
         let error = parse_error(&[
             "bin",
+            "--leader-elect",
             "--lease-duration-seconds=10",
             "--renew-deadline-seconds=10",
         ]);
@@ -471,6 +504,7 @@ mod tests {
         );
         let error = parse_error(&[
             "bin",
+            "--leader-elect",
             "--renew-deadline-seconds=5",
             "--retry-period-seconds=5",
         ]);
