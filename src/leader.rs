@@ -290,13 +290,21 @@ impl<S: LeaseStore> LeaderElector<S> {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), LeaderError> {
         tokio::pin!(shutdown);
         let mut observed = None;
-        loop {
+        // Measured from before each request, so our deadline never ends later than the moment
+        // others start counting the lease duration.
+        let mut last_renewed = loop {
+            let started = Instant::now();
+            // A hung request must not keep a candidate from trying again.
+            let attempt = tokio::time::timeout(
+                self.settings.renew_deadline,
+                self.try_acquire_or_renew(&mut observed),
+            );
             let round = tokio::select! {
                 () = &mut shutdown => return Ok(()),
-                round = self.try_acquire_or_renew(&mut observed) => round,
+                round = attempt => round.unwrap_or(Err(StoreError::Timeout(self.settings.renew_deadline))),
             };
             match round {
-                Ok(Round::Holding) => break,
+                Ok(Round::Holding) => break started,
                 Ok(Round::HeldByOther | Round::Conflict) => {}
                 Err(error) => {
                     tracing::warn!(%error, lease = %self.settings.name, "cannot acquire the leader Lease; retrying")
@@ -306,12 +314,9 @@ impl<S: LeaseStore> LeaderElector<S> {
                 () = &mut shutdown => return Ok(()),
                 () = tokio::time::sleep(self.jittered_retry()) => {}
             }
-        }
+        };
         self.set_leading(true);
 
-        // Measured from before each request, so our deadline never ends later than the moment
-        // others start counting the lease duration.
-        let mut last_renewed = Instant::now();
         loop {
             let deadline = last_renewed + self.settings.renew_deadline;
             tokio::select! {
