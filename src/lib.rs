@@ -4,10 +4,17 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
+pub mod backoff;
 pub mod cli;
+pub mod context;
+pub mod controller;
 pub mod crd;
+pub mod error;
+pub mod events;
 pub mod leader;
+pub mod liveness;
 pub mod metrics;
 pub mod quay;
+pub mod reconcile;
 pub mod redacted;
 pub mod telemetry;

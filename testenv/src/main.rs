@@ -31,11 +31,11 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    if let Some(out) = &kubeconfig_out {
-        if let Err(e) = std::fs::copy(plane.kubeconfig_path(), out) {
-            eprintln!("quay-testenv: cannot write {}: {e}", out.display());
-            std::process::exit(1);
-        }
+    if let Some(out) = &kubeconfig_out
+        && let Err(e) = std::fs::copy(plane.kubeconfig_path(), out)
+    {
+        eprintln!("quay-testenv: cannot write {}: {e}", out.display());
+        std::process::exit(1);
     }
     println!(
         "kubeconfig {}",

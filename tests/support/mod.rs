@@ -100,6 +100,24 @@ where
     }
 }
 
+/// Polls `check` until it returns Some, or gives None after `limit`.
+pub async fn try_wait_for<T, F, Fut>(limit: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if started.elapsed() > limit {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Runs the control plane's kubectl against the test cluster and returns (success, stdout, stderr).
 pub fn kubectl(args: &[&str]) -> (bool, String, String) {
     let bin = quay_testenv::bin_dir().unwrap_or_else(|e| panic!("{e}"));

@@ -1,0 +1,90 @@
+//! Per-object exponential backoff with jitter, reset on success.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Retry delays per object (keyed by UID): 2 s, 4 s, 8 s … up to `max`, each ±20 %.
+#[derive(Debug)]
+pub struct Backoff {
+    base: Duration,
+    max: Duration,
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl Backoff {
+    /// A backoff starting at `base` and capped at `max`.
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Backoff {
+            base,
+            max,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records one more failure of `key` and returns how long to wait before the next try.
+    pub fn next_delay(&self, key: &str) -> Duration {
+        let n = {
+            let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            let n = failures.entry(key.to_string()).or_insert(0);
+            *n = n.saturating_add(1);
+            *n
+        };
+        jittered(delay_for(self.base, self.max, n), rand::random::<f64>())
+    }
+
+    /// Forgets the failures of `key` after a success.
+    pub fn reset(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+}
+
+/// The un-jittered delay after `n` consecutive failures.
+fn delay_for(base: Duration, max: Duration, n: u32) -> Duration {
+    let factor = 2u32.saturating_pow(n.saturating_sub(1).min(20));
+    base.saturating_mul(factor).min(max)
+}
+
+/// Spreads retries of many objects so they do not hit Quay together: ±20 %.
+fn jittered(delay: Duration, unit: f64) -> Duration {
+    delay.mul_f64(0.8 + 0.4 * unit.clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_up_to_the_cap() {
+        let base = Duration::from_secs(2);
+        let max = Duration::from_secs(300);
+        let delays: Vec<u64> = (1..=10)
+            .map(|n| delay_for(base, max, n).as_secs())
+            .collect();
+        assert_eq!(delays, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+    }
+
+    #[test]
+    fn jitter_stays_within_twenty_percent() {
+        let d = Duration::from_secs(10);
+        assert_eq!(jittered(d, 0.0), Duration::from_secs(8));
+        assert_eq!(jittered(d, 1.0), Duration::from_secs(12));
+    }
+
+    #[test]
+    fn success_resets_the_count() {
+        let b = Backoff::new(Duration::from_secs(2), Duration::from_secs(300));
+        b.next_delay("a");
+        b.next_delay("a");
+        assert!(b.next_delay("a") >= Duration::from_millis(6400));
+        b.reset("a");
+        assert!(b.next_delay("a") <= Duration::from_millis(2400));
+        assert!(
+            b.next_delay("other") <= Duration::from_millis(2400),
+            "keys are independent"
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! What every reconcile shares: clients, policy, metrics, events and backoff.
+
+use crate::backoff::Backoff;
+use crate::liveness::Liveness;
+use crate::metrics::Metrics;
+use crate::quay::QuayClient;
+use kube::runtime::events::{Recorder, Reporter};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Whether ApiTokens may reference Secrets in other namespaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrossNamespacePolicy {
+    /// As the seed documents: any namespace.
+    Allow,
+    /// Only the ApiToken's own namespace (multi-tenant clusters).
+    Deny,
+}
+
+/// Settings of the controller that do not change while it runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Cross-namespace reference policy.
+    pub cross_namespace: CrossNamespacePolicy,
+    /// How often each token is checked to still be live in Quay.
+    pub verify_interval: Duration,
+}
+
+/// Shared state of the controller.
+pub struct Context {
+    /// Kubernetes client.
+    pub client: kube::Client,
+    /// Quay client, holding one session per account.
+    pub quay: QuayClient,
+    /// Cache of live token ids per account.
+    pub liveness: Liveness,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Event recorder (folds repeats into series).
+    pub recorder: Recorder,
+    /// Per-object backoff for transient errors.
+    pub backoff: Backoff,
+    /// Controller settings.
+    pub settings: Settings,
+    /// The status this process last wrote, per ApiToken UID. The controller's cache can lag
+    /// behind our own writes; as the only writer of status, our last write is the truth.
+    pub written: StatusMemory,
+}
+
+/// The last status written per ApiToken UID.
+#[derive(Default)]
+pub struct StatusMemory(
+    std::sync::Mutex<std::collections::HashMap<String, crate::crd::ApiTokenStatus>>,
+);
+
+impl StatusMemory {
+    /// The status last written for `uid`, else `cached` (the controller's view).
+    pub fn current(
+        &self,
+        uid: &str,
+        cached: Option<&crate::crd::ApiTokenStatus>,
+    ) -> Option<crate::crd::ApiTokenStatus> {
+        let memory = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        memory.get(uid).cloned().or_else(|| cached.cloned())
+    }
+
+    /// Remembers a status just written.
+    pub fn remember(&self, uid: &str, status: &crate::crd::ApiTokenStatus) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(uid.to_string(), status.clone());
+    }
+
+    /// Forgets a deleted ApiToken.
+    pub fn forget(&self, uid: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(uid);
+    }
+}
+
+/// Field manager and event reporter name.
+pub const MANAGER: &str = "quay-apitoken-operator";
+
+impl Context {
+    /// Builds the context; the Quay client reports its requests to the metrics.
+    pub fn new(client: kube::Client, metrics: Arc<Metrics>, settings: Settings) -> Context {
+        let observer: Arc<dyn crate::quay::RequestObserver> =
+            Arc::new(QuayMetrics(metrics.clone()));
+        let reporter = Reporter {
+            controller: MANAGER.into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
+        Context {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            quay: QuayClient::new(Some(observer)),
+            // Half the interval, so one list serves a whole round of periodic checks.
+            liveness: Liveness::new(settings.verify_interval / 2),
+            metrics,
+            backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
+            settings,
+            written: StatusMemory::default(),
+        }
+    }
+}
+
+struct QuayMetrics(Arc<Metrics>);
+
+impl crate::quay::RequestObserver for QuayMetrics {
+    fn observe(&self, endpoint: &'static str, status: Option<u16>, elapsed: Duration) {
+        self.0.quay_request(endpoint, status, elapsed);
+    }
+}

@@ -1,0 +1,85 @@
+//! Why a reconcile of one ApiToken failed, in sentences that name the field or key to fix.
+
+use crate::quay::{QuayError, SettingsError};
+
+/// A failed reconcile or cleanup of one ApiToken.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// The connection Secret does not exist.
+    #[error(
+        "connSecretRef: {reference}: secret not found; create it with host, username and password"
+    )]
+    ConnectionSecretMissing { reference: String },
+    /// The connection Secret exists but a key is missing or wrong.
+    #[error("connSecretRef: {reference}: {source}")]
+    InvalidConnectionSecret {
+        reference: String,
+        source: SettingsError,
+    },
+    /// The client ID Secret does not exist.
+    #[error("clientIdFrom: {reference}: secret not found; create it or use clientId")]
+    ClientIdSecretMissing { reference: String },
+    /// The client ID Secret lacks the key.
+    #[error("clientIdFrom: {reference}: key {key} not found; add it or set clientIdFrom.key")]
+    ClientIdKeyMissing { reference: String, key: String },
+    /// The client ID key is empty or not text.
+    #[error("clientIdFrom: {reference}: key {key} is empty or not UTF-8 text")]
+    ClientIdKeyInvalid { reference: String, key: String },
+    /// A reference points to another namespace while the operator runs with `--cross-namespace-refs=deny`.
+    #[error(
+        "{field}: namespace {namespace} is not this ApiToken's namespace, and this operator refuses cross-namespace references"
+    )]
+    CrossNamespaceDenied {
+        field: &'static str,
+        namespace: String,
+    },
+    /// The result Secret exists and belongs to someone else.
+    #[error("retSecretRef: {secret}: {detail}; choose another retSecretRef.name")]
+    SecretConflict { secret: String, detail: String },
+    /// Quay refused or failed.
+    #[error(transparent)]
+    Quay(#[from] QuayError),
+    /// The Kubernetes API failed.
+    #[error("cannot {action}: {source}")]
+    Kube {
+        action: &'static str,
+        source: kube::Error,
+    },
+    /// The object lacks fields every stored object has.
+    #[error("the ApiToken has no {0}; it was not read from the API server")]
+    Malformed(&'static str),
+}
+
+impl ReconcileError {
+    /// Whether retrying with the same inputs may succeed; permanent errors wait for a change.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ReconcileError::Quay(e) => e.is_transient(),
+            ReconcileError::Kube { source, .. } => {
+                !matches!(source, kube::Error::Api(s) if s.code == 403 || s.code == 422)
+            }
+            _ => false,
+        }
+    }
+
+    /// A CamelCase reason for conditions, events and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ReconcileError::ConnectionSecretMissing { .. } => "ConnectionSecretMissing",
+            ReconcileError::InvalidConnectionSecret { .. } => "InvalidConnectionSecret",
+            ReconcileError::ClientIdSecretMissing { .. } => "ClientIdSecretMissing",
+            ReconcileError::ClientIdKeyMissing { .. }
+            | ReconcileError::ClientIdKeyInvalid { .. } => "ClientIdKeyMissing",
+            ReconcileError::CrossNamespaceDenied { .. } => "CrossNamespaceDenied",
+            ReconcileError::SecretConflict { .. } => "SecretConflict",
+            ReconcileError::Quay(e) => e.reason(),
+            ReconcileError::Kube { .. } => "KubernetesApiError",
+            ReconcileError::Malformed(_) => "Malformed",
+        }
+    }
+
+    /// Wraps a Kubernetes API error with what was being done.
+    pub fn kube(action: &'static str) -> impl FnOnce(kube::Error) -> ReconcileError {
+        move |source| ReconcileError::Kube { action, source }
+    }
+}

@@ -1,0 +1,169 @@
+//! Reads what a token depends on: the connection Secret, the client ID, and the result Secret. Network: Kubernetes API only.
+
+use super::secret::Target;
+use crate::context::{Context, CrossNamespacePolicy};
+use crate::crd::{ApiToken, scopes_of};
+use crate::error::ReconcileError;
+use crate::quay::ConnectionSettings;
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, ResourceExt};
+use std::collections::BTreeMap;
+
+/// The resolved inputs of one ApiToken.
+pub struct Inputs {
+    /// Checked connection settings.
+    pub settings: ConnectionSettings,
+    /// Where the connection Secret is.
+    pub conn: Target,
+    /// The OAuth application's client ID.
+    pub client_id: String,
+    /// Quay scopes from `rights`.
+    pub scopes: Vec<&'static str>,
+    /// Where the result Secret goes.
+    pub target: Target,
+    /// The result Secret as it is now.
+    pub existing: Option<Secret>,
+}
+
+/// The namespace a reference points to, after the cross-namespace policy.
+fn namespace_of(
+    token: &ApiToken,
+    field: &'static str,
+    given: Option<&String>,
+    policy: CrossNamespacePolicy,
+) -> Result<String, ReconcileError> {
+    let own = token
+        .namespace()
+        .ok_or(ReconcileError::Malformed("namespace"))?;
+    match given {
+        Some(ns) if *ns != own => match policy {
+            CrossNamespacePolicy::Allow => Ok(ns.clone()),
+            CrossNamespacePolicy::Deny => Err(ReconcileError::CrossNamespaceDenied {
+                field,
+                namespace: ns.clone(),
+            }),
+        },
+        _ => Ok(own),
+    }
+}
+
+/// Where the connection Secret is (no I/O).
+pub fn conn_target(
+    token: &ApiToken,
+    policy: CrossNamespacePolicy,
+) -> Result<Target, ReconcileError> {
+    let r = &token.spec.conn_secret_ref;
+    Ok(Target {
+        namespace: namespace_of(token, "connSecretRef", r.namespace.as_ref(), policy)?,
+        name: r.name.clone(),
+    })
+}
+
+/// Where the result Secret goes (no I/O): retSecretRef, or the ApiToken's own name.
+pub fn result_target(
+    token: &ApiToken,
+    policy: CrossNamespacePolicy,
+) -> Result<Target, ReconcileError> {
+    match &token.spec.ret_secret_ref {
+        Some(r) => Ok(Target {
+            namespace: namespace_of(token, "retSecretRef", r.namespace.as_ref(), policy)?,
+            name: r.name.clone(),
+        }),
+        None => Ok(Target {
+            namespace: namespace_of(token, "retSecretRef", None, policy)?,
+            name: token.name_any(),
+        }),
+    }
+}
+
+async fn read_secret(ctx: &Context, at: &Target) -> Result<Option<Secret>, ReconcileError> {
+    Api::<Secret>::namespaced(ctx.client.clone(), &at.namespace)
+        .get_opt(&at.name)
+        .await
+        .map_err(ReconcileError::kube("read a Secret"))
+}
+
+fn data_of(secret: &Secret) -> BTreeMap<String, Vec<u8>> {
+    secret
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.0.clone()))
+        .collect()
+}
+
+/// Reads and checks the connection settings alone (also used at deletion).
+pub async fn connection(
+    ctx: &Context,
+    token: &ApiToken,
+) -> Result<(Target, ConnectionSettings), ReconcileError> {
+    let conn = conn_target(token, ctx.settings.cross_namespace)?;
+    let reference = conn.to_string();
+    let secret =
+        read_secret(ctx, &conn)
+            .await?
+            .ok_or_else(|| ReconcileError::ConnectionSecretMissing {
+                reference: reference.clone(),
+            })?;
+    let settings = ConnectionSettings::from_secret_data(&data_of(&secret))
+        .map_err(|source| ReconcileError::InvalidConnectionSecret { reference, source })?;
+    Ok((conn, settings))
+}
+
+/// Reads the client ID, inline or from its Secret.
+async fn client_id(ctx: &Context, token: &ApiToken) -> Result<String, ReconcileError> {
+    if let Some(id) = &token.spec.client_id {
+        return Ok(id.trim().to_string());
+    }
+    let from = token
+        .spec
+        .client_id_from
+        .as_ref()
+        .ok_or(ReconcileError::Malformed("clientId or clientIdFrom"))?;
+    let at = Target {
+        namespace: namespace_of(
+            token,
+            "clientIdFrom",
+            from.namespace.as_ref(),
+            ctx.settings.cross_namespace,
+        )?,
+        name: from.name.clone(),
+    };
+    let reference = at.to_string();
+    let secret =
+        read_secret(ctx, &at)
+            .await?
+            .ok_or_else(|| ReconcileError::ClientIdSecretMissing {
+                reference: reference.clone(),
+            })?;
+    let data = data_of(&secret);
+    let raw = data
+        .get(&from.key)
+        .ok_or_else(|| ReconcileError::ClientIdKeyMissing {
+            reference: reference.clone(),
+            key: from.key.clone(),
+        })?;
+    match std::str::from_utf8(raw).map(str::trim) {
+        Ok(id) if !id.is_empty() => Ok(id.to_string()),
+        _ => Err(ReconcileError::ClientIdKeyInvalid {
+            reference,
+            key: from.key.clone(),
+        }),
+    }
+}
+
+/// Resolves every input; each failure names the field and key.
+pub async fn resolve(ctx: &Context, token: &ApiToken) -> Result<Inputs, ReconcileError> {
+    let (conn, settings) = connection(ctx, token).await?;
+    let client_id = client_id(ctx, token).await?;
+    let target = result_target(token, ctx.settings.cross_namespace)?;
+    let existing = read_secret(ctx, &target).await?;
+    Ok(Inputs {
+        settings,
+        conn,
+        client_id,
+        scopes: scopes_of(&token.spec.rights),
+        target,
+        existing,
+    })
+}

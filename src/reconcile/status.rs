@@ -1,0 +1,161 @@
+//! The status an ApiToken should show. Pure: conditions keep their transition time when nothing changed.
+
+use crate::crd::{ApiTokenStatus, Condition};
+
+/// The Ready/Successful pair for one outcome.
+pub struct Verdict<'a> {
+    /// Whether the Secret holds a live token for the current spec.
+    pub ready: bool,
+    /// CamelCase reason.
+    pub reason: &'a str,
+    /// One sentence; empty when all is well.
+    pub message: &'a str,
+}
+
+/// Sets Ready and Successful from `verdict`, drops every other condition (the earlier operator's
+/// Running, Failure …), and stamps the generation.
+pub fn with_verdict(
+    mut status: ApiTokenStatus,
+    verdict: &Verdict,
+    generation: Option<i64>,
+    now: &str,
+) -> ApiTokenStatus {
+    let flag = if verdict.ready { "True" } else { "False" };
+    let condition = |type_: &str, reason: &str| {
+        let previous = status.conditions.iter().find(|c| c.type_ == type_);
+        let since = match previous {
+            Some(p) if p.status == flag => p.last_transition_time.clone(),
+            _ => None,
+        };
+        Condition {
+            type_: type_.into(),
+            status: flag.into(),
+            reason: reason.into(),
+            message: verdict.message.into(),
+            last_transition_time: Some(since.unwrap_or_else(|| now.to_string())),
+            observed_generation: generation,
+            ansible_result: None,
+        }
+    };
+    let ready_reason = verdict.reason;
+    let successful_reason = if verdict.ready {
+        "Successful"
+    } else {
+        verdict.reason
+    };
+    status.conditions = vec![
+        condition("Ready", ready_reason),
+        condition("Successful", successful_reason),
+    ];
+    status.message = verdict.message.to_string();
+    status.observed_generation = generation;
+    status
+}
+
+/// A JSON merge patch that sets `status` whole: absent optional fields become null, so that
+/// stale values are removed rather than left behind.
+pub fn merge_patch(status: &ApiTokenStatus) -> serde_json::Value {
+    let mut value = serde_json::to_value(status).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        for key in [
+            "observedGeneration",
+            "secretName",
+            "token",
+            "pendingMint",
+            "rotation",
+        ] {
+            map.entry(key).or_insert(serde_json::Value::Null);
+        }
+    }
+    serde_json::json!({ "status": value })
+}
+
+/// The same status, ignoring when conditions last changed (to skip writes that change nothing).
+pub fn same(a: &ApiTokenStatus, b: &ApiTokenStatus) -> bool {
+    a == b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok() -> Verdict<'static> {
+        Verdict {
+            ready: true,
+            reason: "TokenReady",
+            message: "",
+        }
+    }
+
+    #[test]
+    fn ready_and_successful_carry_generation_and_reasons() {
+        let s = with_verdict(ApiTokenStatus::default(), &ok(), Some(3), "t0");
+        assert_eq!(s.observed_generation, Some(3));
+        let ready = &s.conditions[0];
+        assert_eq!(
+            (
+                ready.type_.as_str(),
+                ready.status.as_str(),
+                ready.reason.as_str()
+            ),
+            ("Ready", "True", "TokenReady")
+        );
+        let successful = &s.conditions[1];
+        assert_eq!(
+            (successful.type_.as_str(), successful.reason.as_str()),
+            ("Successful", "Successful")
+        );
+        assert_eq!(successful.observed_generation, Some(3));
+    }
+
+    #[test]
+    fn transition_time_is_kept_while_the_status_holds() {
+        let first = with_verdict(ApiTokenStatus::default(), &ok(), Some(1), "t0");
+        let again = with_verdict(first.clone(), &ok(), Some(2), "t1");
+        assert_eq!(
+            again.conditions[0].last_transition_time.as_deref(),
+            Some("t0")
+        );
+        let failed = with_verdict(
+            again,
+            &Verdict {
+                ready: false,
+                reason: "QuayUnavailable",
+                message: "down",
+            },
+            Some(2),
+            "t2",
+        );
+        assert_eq!(
+            failed.conditions[0].last_transition_time.as_deref(),
+            Some("t2")
+        );
+        assert_eq!(failed.conditions[1].reason, "QuayUnavailable");
+        assert_eq!(failed.message, "down");
+    }
+
+    #[test]
+    fn the_earlier_operators_conditions_are_dropped() {
+        let legacy = ApiTokenStatus {
+            conditions: vec![Condition {
+                type_: "Running".into(),
+                status: "True".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let s = with_verdict(legacy, &ok(), Some(1), "t0");
+        assert!(
+            s.conditions
+                .iter()
+                .all(|c| c.type_ == "Ready" || c.type_ == "Successful")
+        );
+    }
+
+    #[test]
+    fn merge_patch_nulls_absent_fields() {
+        let p = merge_patch(&ApiTokenStatus::default());
+        assert!(p["status"]["pendingMint"].is_null() && p["status"].get("pendingMint").is_some());
+        assert!(p["status"].get("token").is_some());
+    }
+}

@@ -1,0 +1,132 @@
+//! Deletion and the finalizer (§6).
+
+use crate::env::*;
+use kube::api::DeleteParams;
+use serde_json::json;
+use std::time::Duration;
+
+/// preserve false: token revoked, Secret gone — also when the Secret is in another namespace.
+#[tokio::test]
+async fn delete_revokes_the_token_and_deletes_the_secret() {
+    crate::capture::install();
+    let env = Env::start_with(
+        "e2e-del",
+        Options {
+            extra_namespaces: 1,
+            ..Options::default()
+        },
+    )
+    .await;
+    let other = env.extra[0].clone();
+    env.create(
+        "here",
+        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
+    )
+    .await;
+    env.create("there", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "out", "namespace": other}})).await;
+    env.wait_ready("here").await;
+    env.wait_ready("there").await;
+    assert!(env.secret_data(&other, "out").await.is_some());
+    assert_eq!(env.quay.tokens().len(), 2);
+    env.delete_and_wait("here").await;
+    env.delete_and_wait("there").await;
+    assert!(env.quay.tokens().is_empty(), "both tokens revoked");
+    assert!(env.secret_data(&env.ns.name, "here").await.is_none());
+    assert!(
+        env.secret_data(&other, "out").await.is_none(),
+        "the Secret in the other namespace is deleted too"
+    );
+}
+
+/// preserve true: the token stays live in Quay, the Secret goes.
+#[tokio::test]
+async fn preserve_keeps_the_token_in_quay() {
+    crate::capture::install();
+    let env = Env::start("e2e-keep").await;
+    env.create("kept", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "preserveInQuayOnDeletion": true})).await;
+    env.wait_ready("kept").await;
+    let value = env.secret_data(&env.ns.name, "kept").await.unwrap()["accessToken"].clone();
+    env.delete_and_wait("kept").await;
+    assert!(env.live_token_values().contains(&value));
+    assert!(env.secret_data(&env.ns.name, "kept").await.is_none());
+}
+
+/// With the connection Secret gone, the finalizer is released and a Warning names the token left.
+#[tokio::test]
+async fn missing_connection_secret_never_blocks_deletion() {
+    crate::capture::install();
+    let env = Env::start("e2e-orphan").await;
+    env.create(
+        "orph",
+        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
+    )
+    .await;
+    let id = token_id(&env.wait_ready("orph").await).unwrap();
+    env.secrets_in(&env.ns.name)
+        .delete("quay-credentials", &DeleteParams::default())
+        .await
+        .unwrap();
+    env.delete_and_wait("orph").await;
+    let events = env.events("orph").await;
+    assert!(
+        events
+            .iter()
+            .any(|(t, r, n)| t == "Warning" && r == "LeftInQuay" && n.contains(&id)),
+        "{events:?}"
+    );
+    assert_eq!(env.quay.tokens().len(), 1, "the token could not be revoked");
+}
+
+/// With Quay down, deletion waits (finalizer kept) and completes once Quay is back.
+#[tokio::test]
+async fn quay_down_keeps_the_finalizer_until_it_is_back() {
+    crate::capture::install();
+    let env = Env::start("e2e-down").await;
+    env.create(
+        "wait",
+        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
+    )
+    .await;
+    env.wait_ready("wait").await;
+    env.quay.set_faults(quay_emulator::Faults {
+        rules: vec![quay_emulator::FaultRule {
+            endpoint: None,
+            latency_ms: None,
+            random_latency_ms: None,
+            error_rate: Some(1.0),
+            drop_rate: None,
+            hang: false,
+        }],
+    });
+    env.tokens()
+        .delete("wait", &DeleteParams::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let still = env
+        .tokens()
+        .get_opt("wait")
+        .await
+        .unwrap()
+        .expect("held by the finalizer");
+    assert!(still.metadata.deletion_timestamp.is_some());
+    assert_eq!(env.quay.tokens().len(), 1);
+    env.quay.set_faults(quay_emulator::Faults::default());
+    env.delete_and_wait("wait").await;
+    assert!(env.quay.tokens().is_empty(), "revoked once Quay was back");
+}
+
+/// forUser: nothing to revoke, and an event says so.
+#[tokio::test]
+async fn for_user_deletion_says_there_is_nothing_to_revoke() {
+    crate::capture::install();
+    let env = Env::start("e2e-delfor").await;
+    env.create("fu", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "forUser": OTHER_USER})).await;
+    env.wait_ready("fu").await;
+    env.delete_and_wait("fu").await;
+    let events = env.events("fu").await;
+    assert!(
+        events.iter().any(|e| e.1 == "NothingToRevoke"),
+        "{events:?}"
+    );
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests of the ApiToken controller: the real API server (started once for this
+//! binary), the Quay emulator, and the controller running in-process, one namespace per test.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod capture;
+mod env;
+
+mod deletion;
+mod failures;
+mod lifecycle;
+mod namespaces;
+mod secrecy;

@@ -1,0 +1,79 @@
+//! No secret value ever reaches logs, events or status (§7).
+
+use crate::env::*;
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+
+/// A whole lifecycle — mint, rotate, fail on a wrong password, forUser, delete — and then the
+/// logs, Events and statuses are searched for the passwords and every token minted.
+#[tokio::test]
+async fn no_secret_value_in_logs_events_or_status() {
+    crate::capture::install();
+    let env = Env::start("e2e-secrecy").await;
+    let ns = env.ns.name.clone();
+    env.put_secret(&ns, "wrong", env.conn_data(ADMIN, "Wr0ngPassw0rdValue"))
+        .await;
+    env.create_seed_example("s1", "s1-out").await;
+    env.create(
+        "s2",
+        json!({"connSecretRef": {"name": "wrong"}, "clientId": env.app.client_id}),
+    )
+    .await;
+    env.create("s3", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "forUser": OTHER_USER})).await;
+    env.wait_ready("s1").await;
+    env.wait_reason("s2", "InvalidCredentials").await;
+    env.wait_ready("s3").await;
+    let mut minted: Vec<String> = env.live_token_values();
+    let patch = json!({"spec": {"rights": ["repo:read"]}});
+    env.tokens()
+        .patch("s1", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    env.wait_token("s1", "rotated", |t| {
+        observed(t) == Some(2) && ready(t) == Some(true)
+    })
+    .await;
+    minted.extend(env.live_token_values());
+    let statuses: Vec<String> = env
+        .tokens()
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|t| serde_json::to_string(&t.status).unwrap())
+        .collect();
+    let mut events = Vec::new();
+    for name in ["s1", "s2", "s3"] {
+        events.extend(
+            env.events(name)
+                .await
+                .into_iter()
+                .map(|e| format!("{} {} {}", e.0, e.1, e.2)),
+        );
+    }
+    env.delete_and_wait("s1").await;
+    events.extend(
+        env.events("s1")
+            .await
+            .into_iter()
+            .map(|e| format!("{} {} {}", e.0, e.1, e.2)),
+    );
+    let logs = crate::capture::logs();
+    assert!(!minted.is_empty() && !logs.is_empty() && !events.is_empty());
+    let secrets: Vec<&str> = [ADMIN_PASSWORD, "Wr0ngPassw0rdValue", OTHER_PASSWORD]
+        .into_iter()
+        .chain(minted.iter().map(String::as_str))
+        .collect();
+    for secret in secrets {
+        assert!(!logs.contains(secret), "a secret value reached the logs");
+        assert!(
+            !statuses.iter().any(|s| s.contains(secret)),
+            "a secret value reached a status"
+        );
+        assert!(
+            !events.iter().any(|e| e.contains(secret)),
+            "a secret value reached an event"
+        );
+    }
+}
