@@ -45,6 +45,8 @@ pub struct Context {
     /// The status this process last wrote, per ApiToken UID. The controller's cache can lag
     /// behind our own writes; as the only writer of status, our last write is the truth.
     pub written: StatusMemory,
+    /// Other ApiTokens, through the controller's caches.
+    pub peers: crate::peers::Peers,
 }
 
 /// The last status written per ApiToken UID.
@@ -100,6 +102,7 @@ impl Context {
             backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
             settings,
             written: StatusMemory::default(),
+            peers: crate::peers::Peers::default(),
         }
     }
 }

@@ -27,16 +27,19 @@ pub async fn run(
         _ => vec![None],
     };
     let mut stores = Vec::new();
+    let mut listed = Vec::new();
     let mut runs = Vec::new();
     for scope in scopes {
-        let (store, run) = one(ctx.clone(), scope, concurrency, shutdown.clone());
+        let (store, first_list, run) = one(ctx.clone(), scope, concurrency, shutdown.clone());
         stores.push(store);
+        listed.push(first_list);
         runs.push(run);
     }
-    let synced_stores = stores.clone();
+    // Not Store::wait_until_ready: kube's store wakes only the last of concurrent waiters, and
+    // the Controller waits on it too, so a second waiter never hears of the first list.
     tokio::spawn(async move {
-        for store in &synced_stores {
-            if store.wait_until_ready().await.is_err() {
+        for first_list in &mut listed {
+            if first_list.wait_for(|done| *done).await.is_err() {
                 return;
             }
         }
@@ -59,7 +62,11 @@ fn one(
     scope: Option<String>,
     concurrency: u16,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
-) -> (Store<ApiToken>, impl Future<Output = ()>) {
+) -> (
+    Store<ApiToken>,
+    tokio::sync::watch::Receiver<bool>,
+    impl Future<Output = ()>,
+) {
     let (tokens, secrets): (Api<ApiToken>, Api<PartialObjectMeta<Secret>>) = match &scope {
         Some(ns) => (
             Api::namespaced(ctx.client.clone(), ns),
@@ -70,9 +77,15 @@ fn one(
     // Our own status writes must not wake the controller again (that is a hot loop on every
     // failure): only spec, annotations (rotate), finalizers and deletion count as changes.
     let (store, writer) = reflector::store::<ApiToken>();
+    let (first_list_done, first_list) = tokio::sync::watch::channel(false);
     let changes = watcher(tokens, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(writer)
+        .inspect(move |event| {
+            if matches!(event, Ok(watcher::Event::InitDone)) {
+                first_list_done.send_replace(true);
+            }
+        })
         .applied_objects()
         .predicate_filter(
             predicates::generation
@@ -81,7 +94,9 @@ fn one(
                 .combine(deletion),
             Default::default(),
         );
-    let controller = Controller::for_stream(changes, store.clone());
+    let (nudge, nudged) = futures::channel::mpsc::unbounded();
+    ctx.peers.register(store.clone(), nudge);
+    let controller = Controller::for_stream(changes, store.clone()).reconcile_on(nudged);
     let mapper_store = store.clone();
     // Secret bodies are never cached: only metadata is watched, and data is read on demand.
     let secret_changes =
@@ -98,7 +113,7 @@ fn one(
                 tracing::debug!(error = %e, "reconcile failed");
             }
         });
-    (store, run)
+    (store, first_list, run)
 }
 
 /// Changes when deletion starts (a generation bump may not be guaranteed for every kind).

@@ -14,6 +14,7 @@ pub mod events;
 pub mod leader;
 pub mod liveness;
 pub mod metrics;
+pub mod peers;
 pub mod quay;
 pub mod reconcile;
 pub mod redacted;

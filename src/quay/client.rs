@@ -233,6 +233,24 @@ impl QuayClient {
         }
     }
 
+    /// Ids of the application's live tokens named `name`, to find a token whose mint was
+    /// interrupted; `None` when this Quay mints without names (web flow).
+    pub async fn token_ids_named(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+        name: &str,
+    ) -> Result<Option<Vec<String>>, QuayError> {
+        if self.flavour(settings).await? != Flavour::TokenApi {
+            return Ok(None);
+        }
+        match self.org_for(settings, client_id).await {
+            Ok(org) => token_api::ids_named(self, settings, &org, client_id, name).await,
+            Err(QuayError::UnknownClientId { .. }) => Ok(Some(Vec::new())),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Revokes a token by id, using the flavour it was minted with; gone already is fine.
     pub async fn revoke(
         &self,

@@ -85,13 +85,49 @@ pub(crate) async fn list(
     org: &str,
     client_id: &str,
 ) -> Result<HashSet<String>, QuayError> {
+    match entries(client, settings, org, client_id).await? {
+        Some(entries) => Ok(entries.into_iter().map(|entry| entry.uuid).collect()),
+        // The route is gone (Quay < 3.18): the account's tokens are its authorizations.
+        None => web_flow::authorization_ids(client, settings).await,
+    }
+}
+
+/// Ids of the application's live tokens that carry `name` (None: this Quay has no token API).
+pub(crate) async fn ids_named(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+    org: &str,
+    client_id: &str,
+    name: &str,
+) -> Result<Option<Vec<String>>, QuayError> {
+    Ok(entries(client, settings, org, client_id)
+        .await?
+        .map(|entries| {
+            entries
+                .into_iter()
+                .filter(|entry| entry.name.as_deref() == Some(name))
+                .map(|entry| entry.uuid)
+                .collect()
+        }))
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    uuid: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// The application's live tokens; `None` when the route is gone (Quay downgraded).
+async fn entries(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+    org: &str,
+    client_id: &str,
+) -> Result<Option<Vec<Entry>>, QuayError> {
     #[derive(Deserialize)]
     struct List {
         tokens: Vec<Entry>,
-    }
-    #[derive(Deserialize)]
-    struct Entry {
-        uuid: String,
     }
     let url = settings.url(&tokens_path(org, client_id));
     let reply = client
@@ -100,18 +136,17 @@ pub(crate) async fn list(
     match reply.status {
         200 => {
             let list: List = reply.json(LIST)?;
-            Ok(list.tokens.into_iter().map(|entry| entry.uuid).collect())
+            Ok(Some(list.tokens))
         }
         403 => Err(QuayError::NotOrganizationAdmin {
             username: settings.username().to_owned(),
             org: org.to_owned(),
         }),
         // The application is gone, and with it every token (protocol §14).
-        404 => Ok(HashSet::new()),
-        // The route is gone (Quay < 3.18): the account's tokens are its authorizations.
+        404 => Ok(Some(Vec::new())),
         308 | 405 => {
             client.forget_flavour(settings);
-            web_flow::authorization_ids(client, settings).await
+            Ok(None)
         }
         status => Err(QuayError::for_status(LIST, status)),
     }

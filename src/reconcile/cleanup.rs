@@ -16,6 +16,11 @@ pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, Reconcil
     revoke(token, ctx).await?;
     delete_result_secret(token, ctx).await?;
     ctx.written.forget(&token.uid().unwrap_or_default());
+    // An ApiToken that shared our result Secret can have it now.
+    ctx.peers
+        .sharing_result_secret(token)
+        .iter()
+        .for_each(|o| ctx.peers.nudge(o));
     Ok(Action::await_change())
 }
 

@@ -150,9 +150,8 @@ async fn converge(
         for_user,
     );
     if let Some(pending) = &status.pending_mint {
-        events::publish(&ctx.recorder, token, true, "MintInterrupted", format!(
-            "a mint started at {} did not complete; if Quay created the token named {} it is not tracked: revoke it in Quay",
-            pending.started_at, pending.name)).await;
+        let keep = record.as_ref().and_then(|r| r.id.as_deref());
+        recover(token, ctx, &inputs, pending, keep).await?; // Quay
     }
     let live = match &record {
         Some(r) if r.input_hash == input_hash && for_user.is_none() => {
@@ -174,6 +173,29 @@ async fn converge(
         rotate_done: status.rotation.as_deref(),
         live,
     };
+    let sharing = ctx.peers.sharing_result_secret(token);
+    if !sharing.is_empty() {
+        let names: Vec<String> = sharing
+            .iter()
+            .map(|o| format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any()))
+            .collect();
+        // Tell the others once, so that each side reports it; they tell us back only while
+        // our status does not say so yet, which ends the exchange.
+        if status
+            .conditions
+            .iter()
+            .all(|c| c.reason != "SecretConflict")
+        {
+            sharing.iter().for_each(|o| ctx.peers.nudge(o));
+        }
+        return Err(ReconcileError::SecretConflict {
+            secret: inputs.target.to_string(),
+            detail: format!(
+                "ApiToken {} names the same result Secret; give each ApiToken its own",
+                names.join(", ")
+            ),
+        });
+    }
     let plan = plan::decide(&facts);
     tracing::debug!(?plan, "decided");
     match plan {
@@ -209,6 +231,50 @@ async fn converge(
         Plan::Assign => assign(token, ctx, &inputs, &input_hash).await,
         Plan::Mint(reason) => mint(token, ctx, &inputs, &input_hash, record, reason, shown).await,
     }
+}
+
+/// A mint was started and never recorded (a crash, or a timeout while Quay answered): find
+/// the token it may have created by its name and revoke it, so no token stays untracked.
+async fn recover(
+    token: &ApiToken,
+    ctx: &Context,
+    inputs: &Inputs,
+    pending: &PendingMint,
+    keep: Option<&str>,
+) -> Result<(), ReconcileError> {
+    let same_account = pending.host == inputs.settings.host_string()
+        && pending.username == inputs.settings.username();
+    let found = if same_account {
+        ctx.quay
+            .token_ids_named(&inputs.settings, &pending.client_id, &pending.name)
+            .await?
+    } else {
+        None
+    };
+    let Some(ids) = found else {
+        events::publish(&ctx.recorder, token, true, "MintInterrupted", format!(
+            "a mint started at {} did not complete and its token cannot be identified in Quay; if {} holds an extra token for this application, revoke it there",
+            pending.started_at, pending.username)).await;
+        return Ok(());
+    };
+    for id in ids.iter().filter(|id| Some(id.as_str()) != keep) {
+        ctx.quay
+            .revoke(&inputs.settings, &pending.client_id, id, Flavour::TokenApi)
+            .await?;
+        ctx.metrics.token_revoked();
+        events::publish(
+            &ctx.recorder,
+            token,
+            true,
+            "MintInterrupted",
+            format!(
+                "revoked Quay token {id}, left untracked by a mint interrupted at {}",
+                pending.started_at
+            ),
+        )
+        .await;
+    }
+    Ok(())
 }
 
 fn assigned_message(user: &str) -> String {
@@ -502,6 +568,14 @@ pub fn is_ready(token: &ApiToken) -> bool {
             .iter()
             .any(|c| c.type_ == "Ready" && c.status == "True")
     })
+}
+
+/// Where the result Secret of `token` goes.
+pub fn inputs_result_target(
+    token: &ApiToken,
+    policy: crate::context::CrossNamespacePolicy,
+) -> Result<secret::Target, ReconcileError> {
+    inputs::result_target(token, policy)
 }
 
 /// Every Secret this ApiToken reads or writes: connection, client ID and result.

@@ -238,3 +238,35 @@ async fn quay_errors_back_off_and_recover() {
     env.wait_ready("flaky").await;
     assert_eq!(env.quay.tokens().len(), 1);
 }
+
+/// Two ApiTokens naming one result Secret are both told, and neither fights over it.
+#[tokio::test]
+async fn a_result_secret_named_twice_is_reported_on_both() {
+    crate::capture::install();
+    let env = Env::start("e2e-shared").await;
+    let spec = json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "shared"}});
+    env.create("first", spec.clone()).await;
+    env.wait_ready("first").await;
+    let before = env.secrets_in(&env.ns.name).get("shared").await.unwrap();
+    env.create("second", spec).await;
+    let second = env.wait_reason("second", "SecretConflict").await;
+    assert!(message(&second).contains("first"), "{}", message(&second));
+    let first = env.wait_reason("first", "SecretConflict").await;
+    assert!(message(&first).contains("second"), "{}", message(&first));
+    let after = env.secrets_in(&env.ns.name).get("shared").await.unwrap();
+    assert_eq!(
+        before.metadata.resource_version, after.metadata.resource_version,
+        "nobody rewrote it"
+    );
+    assert_eq!(env.quay.tokens().len(), 1, "the second never minted");
+    env.delete_and_wait("second").await;
+    env.wait_ready("first").await;
+    assert_eq!(
+        env.secrets_in(&env.ns.name)
+            .get("shared")
+            .await
+            .unwrap()
+            .data,
+        before.data
+    );
+}

@@ -11,4 +11,5 @@ mod deletion;
 mod failures;
 mod lifecycle;
 mod namespaces;
+mod recovery;
 mod secrecy;

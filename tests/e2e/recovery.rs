@@ -1,0 +1,79 @@
+//! Crash safety (§3): a mint that was started but never recorded leaves no untracked token.
+
+use crate::env::*;
+use kube::ResourceExt;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use quay_apitoken_operator::quay::{ConnectionSettings, MintRequest, QuayClient};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The operator "crashed" after Quay minted but before status recorded it: on restart the
+/// token is found by its name and revoked, and exactly one tracked token remains.
+#[tokio::test]
+async fn an_interrupted_mint_is_found_and_revoked() {
+    crate::capture::install();
+    let mut env = Env::start("e2e-crash").await;
+    env.create(
+        "crash",
+        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
+    )
+    .await;
+    let ready = env.wait_ready("crash").await;
+    let first = token_id(&ready).unwrap();
+    env.stop_operator().await;
+
+    // What a crash leaves: the intent in status, and a token in Quay under the intent's name.
+    let uid = ready.uid().unwrap();
+    let name = format!("k8s:{}/crash:{}", env.ns.name, &uid[..8]);
+    let data: BTreeMap<String, Vec<u8>> = env
+        .conn_data(ADMIN, ADMIN_PASSWORD)
+        .into_iter()
+        .map(|(k, v)| (k, v.into_bytes()))
+        .collect();
+    let settings = ConnectionSettings::from_secret_data(&data).unwrap();
+    let orphan = QuayClient::new(None)
+        .mint(
+            &settings,
+            MintRequest {
+                client_id: env.app.client_id.clone(),
+                scopes: vec!["repo:read".into()],
+                name: name.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let pending = json!({"status": {"pendingMint": {
+        "name": name, "host": settings.host_string(), "username": ADMIN,
+        "clientId": env.app.client_id, "startedAt": "2026-11-29T00:00:00Z"}}});
+    env.tokens()
+        .patch_status("crash", &PatchParams::default(), &Patch::Merge(&pending))
+        .await
+        .unwrap();
+    env.secrets_in(&env.ns.name)
+        .delete("crash", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert_eq!(env.quay.tokens().len(), 2);
+
+    env.start_operator().await;
+    let healed = env
+        .wait_token("crash", "re-minted without the pending intent", |t| {
+            ready_reason(t).as_deref() == Some("TokenReady")
+                && t.status.as_ref().is_some_and(|s| s.pending_mint.is_none())
+                && token_id(t).is_some_and(|id| id != first)
+        })
+        .await;
+    let live: Vec<String> = env.quay.tokens().into_iter().map(|t| t.uuid).collect();
+    assert_eq!(
+        live,
+        vec![token_id(&healed).unwrap()],
+        "only the tracked token is left"
+    );
+    let events = env.events("crash").await;
+    assert!(
+        events
+            .iter()
+            .any(|(t, r, n)| t == "Warning" && r == "MintInterrupted" && n.contains(&orphan.id)),
+        "{events:?}"
+    );
+}
