@@ -9,10 +9,13 @@ use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::sync::{Arc, Mutex};
 
+/// One controller scope: its cache of ApiTokens and the channel that makes it reconcile one.
+type Scope = (Store<ApiToken>, UnboundedSender<ObjectRef<ApiToken>>);
+
 /// The caches and wake-up channels of every running controller scope.
 #[derive(Default)]
 pub struct Peers {
-    scopes: Mutex<Vec<(Store<ApiToken>, UnboundedSender<ObjectRef<ApiToken>>)>>,
+    scopes: Mutex<Vec<Scope>>,
 }
 
 impl Peers {
