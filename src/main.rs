@@ -124,6 +124,8 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         let _ = stopped_tx.send(());
         election.await??;
     } else {
+        // Without election this replica is the only one reconciling: it leads by definition.
+        metrics.set_leader(true);
         let on_synced = {
             let ready = ready.clone();
             move || ready.set_ready()

@@ -1,0 +1,21 @@
+//! Binary-level end-to-end tests, "run it like production": the real operator binary as a child
+//! process against the real API server of the harness (RBAC on, one control plane for this test
+//! binary, one namespace per test) and the Quay emulator. Covers the Helm chart on the server
+//! (dry run, its RBAC as the only permissions), leader election across processes, the admin
+//! port, and the idle memory footprint.
+//!
+//! `QAO_OPERATOR_BIN` runs another build of the binary (e.g. target/release) instead of the one
+//! Cargo built for these tests.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod chart;
+mod identity;
+mod process;
+mod world;
+
+mod admin;
+mod election;
+mod footprint;
+mod rbac;
