@@ -13,3 +13,4 @@ mod lifecycle;
 mod namespaces;
 mod recovery;
 mod secrecy;
+mod tls;
