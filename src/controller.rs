@@ -94,7 +94,9 @@ fn one(
                 .combine(deletion),
             Default::default(),
         );
-    let controller = Controller::for_stream(changes, store.clone());
+    let (nudge, nudged) = futures::channel::mpsc::unbounded();
+    ctx.peers.register(store.clone(), nudge);
+    let controller = Controller::for_stream(changes, store.clone()).reconcile_on(nudged);
     let mapper_store = store.clone();
     // Secret bodies are never cached: only metadata is watched, and data is read on demand.
     let secret_changes =
