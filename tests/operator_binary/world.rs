@@ -98,13 +98,7 @@ impl World {
         let api = self.tokens();
         wait_for(limit, &format!("ApiToken {name} Ready"), || {
             let api = api.clone();
-            async move {
-                api.get_opt(name)
-                    .await
-                    .ok()
-                    .flatten()
-                    .filter(is_ready_now)
-            }
+            async move { api.get_opt(name).await.ok().flatten().filter(is_ready_now) }
         })
         .await
     }
