@@ -41,6 +41,7 @@ die() {
 # --- build -----------------------------------------------------------------------------------
 say "Building the operator, the Quay emulator and the control-plane harness (debug)"
 cargo build --locked -q -p quay-apitoken-operator -p quay-emulator -p quay-testenv
+log "built in $((SECONDS - STARTED))s"
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps --locked |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 [ -n "$TARGET_DIR" ] || die "cannot find cargo's target directory"
