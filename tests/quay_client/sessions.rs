@@ -84,7 +84,9 @@ async fn ambiguous_web_flow_ids_are_refused() {
     f.emu.set_faults(Faults {
         rules: vec![FaultRule {
             endpoint: Some("POST /oauth/authorizeapp".into()),
-            latency_ms: Some(300),
+            // Both "before" lists must be taken while both mints are held: generous, so a
+            // loaded CI machine cannot serialize the two clients.
+            latency_ms: Some(2000),
             random_latency_ms: None,
             error_rate: None,
             drop_rate: None,
