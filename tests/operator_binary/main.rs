@@ -5,7 +5,8 @@
 //! port, and the idle memory footprint.
 //!
 //! `QAO_OPERATOR_BIN` runs another build of the binary (e.g. target/release) instead of the one
-//! Cargo built for these tests.
+//! Cargo built for these tests; `QAO_OPERATOR_LOG` sets its log filter (default `info`). A failing
+//! test prints the end of each operator's log.
 
 #[path = "../support/mod.rs"]
 mod support;

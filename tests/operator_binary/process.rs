@@ -43,6 +43,14 @@ pub fn binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_quay-apitoken-operator")))
 }
 
+/// The operator's log filter: `QAO_OPERATOR_LOG` (RUST_LOG syntax) when set, else `info`.
+fn log_level() -> String {
+    std::env::var("QAO_OPERATOR_LOG")
+        .ok()
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "info".to_owned())
+}
+
 impl OperatorProcess {
     /// Starts `quay-apitoken-operator run <args>` with only `KUBECONFIG` in its environment,
     /// so that no variable of the test's shell (WATCH_NAMESPACES, POD_NAME…) changes its flags.
@@ -60,7 +68,7 @@ impl OperatorProcess {
             .env_clear()
             .env("KUBECONFIG", kubeconfig)
             .arg("run")
-            .args(["--metrics-addr", &addr, "--log-level", "info"])
+            .args(["--metrics-addr", &addr, "--log-level", &log_level()])
             .args(args)
             .stdin(Stdio::null())
             .stdout(out)
@@ -194,7 +202,7 @@ impl Drop for OperatorProcess {
         }
         if std::thread::panicking() {
             let text = self.log_text();
-            let tail: Vec<&str> = text.lines().rev().take(40).collect();
+            let tail: Vec<&str> = text.lines().rev().take(200).collect();
             eprintln!("--- last log lines of {} ---", self.name);
             for line in tail.iter().rev() {
                 eprintln!("{line}");

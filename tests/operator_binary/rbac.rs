@@ -73,7 +73,15 @@ async fn lifecycle_with_chart_rbac(prefix: &str, namespaced: bool) {
         .unwrap_or_else(|| panic!("no result Secret for a Ready ApiToken"));
     assert!(world.is_live_in_quay(&value), "the minted token is live");
     let id = token_id(&ready).unwrap_or_else(|| panic!("Ready without a token id"));
-    assert!(world.quay.tokens().iter().any(|t| t.uuid == id));
+    // Give a second (wrong) mint the time to happen before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let live: Vec<String> = world.quay.tokens().into_iter().map(|t| t.uuid).collect();
+    assert_eq!(live, vec![id], "exactly the recorded token is live in Quay");
+    assert_eq!(
+        operator.sample("quay_apitoken_tokens_minted_total").await,
+        Some(1.0),
+        "one mint for one ApiToken"
+    );
 
     world.delete_and_wait("tok").await;
     assert!(!world.is_live_in_quay(&value), "the token was revoked");
