@@ -44,40 +44,9 @@ pub struct Context {
     pub settings: Settings,
     /// The status this process last wrote, per ApiToken UID. The controller's cache can lag
     /// behind our own writes; as the only writer of status, our last write is the truth.
-    pub written: StatusMemory,
+    pub written: crate::memory::StatusMemory,
     /// Other ApiTokens, through the controller's caches.
     pub peers: crate::peers::Peers,
-}
-
-/// The last status written per ApiToken UID.
-#[derive(Default)]
-pub struct StatusMemory(
-    std::sync::Mutex<std::collections::HashMap<String, crate::crd::ApiTokenStatus>>,
-);
-
-impl StatusMemory {
-    /// The status last written for `uid`, else `cached` (the controller's view).
-    pub fn current(
-        &self,
-        uid: &str,
-        cached: Option<&crate::crd::ApiTokenStatus>,
-    ) -> Option<crate::crd::ApiTokenStatus> {
-        let memory = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        memory.get(uid).cloned().or_else(|| cached.cloned())
-    }
-
-    /// Remembers a status just written.
-    pub fn remember(&self, uid: &str, status: &crate::crd::ApiTokenStatus) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(uid.to_string(), status.clone());
-    }
-
-    /// Forgets a deleted ApiToken.
-    pub fn forget(&self, uid: &str) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(uid);
-    }
 }
 
 /// Field manager and event reporter name.
@@ -101,7 +70,7 @@ impl Context {
             metrics,
             backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
             settings,
-            written: StatusMemory::default(),
+            written: crate::memory::StatusMemory::default(),
             peers: crate::peers::Peers::default(),
         }
     }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod leader;
 pub mod liveness;
+pub mod memory;
 pub mod metrics;
 pub mod peers;
 pub mod quay;

@@ -15,7 +15,7 @@ use kube::{Api, ResourceExt};
 pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError> {
     revoke(token, ctx).await?;
     delete_result_secret(token, ctx).await?;
-    ctx.written.forget(&token.uid().unwrap_or_default());
+    ctx.written.cleaned(&token.uid().unwrap_or_default());
     // An ApiToken that shared our result Secret can have it now.
     ctx.peers
         .sharing_result_secret(token)

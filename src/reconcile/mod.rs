@@ -36,6 +36,12 @@ pub async fn reconcile(token: Arc<ApiToken>, ctx: Arc<Context>) -> Result<Action
     let ns = token
         .namespace()
         .ok_or(ReconcileError::Malformed("namespace"))?;
+    if token.metadata.deletion_timestamp.is_some()
+        && ctx.written.is_cleaned(&token.uid().unwrap_or_default())
+    {
+        // A stale cached copy of an ApiToken already cleaned up and released.
+        return Ok(Action::await_change());
+    }
     let api: Api<ApiToken> = Api::namespaced(ctx.client.clone(), &ns);
     let result = finalizer::finalizer(&api, FINALIZER, token, |event| async {
         match event {
