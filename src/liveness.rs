@@ -56,33 +56,24 @@ impl Liveness {
         Ok(live)
     }
 
-    /// Notes a token just minted, so a list fetched before it does not call it dead.
-    pub async fn minted(
+    /// Notes a token just minted (`live`) or revoked by us, so a list fetched before the
+    /// change does not misreport it.
+    pub async fn note(
         &self,
         settings: &ConnectionSettings,
         client_id: &str,
         flavour: Flavour,
         token_id: &str,
+        live: bool,
     ) {
         let entry = self.entry(settings, client_id, flavour);
         let mut entry = entry.lock().await;
         if let Some((_, ids)) = &mut entry.fetched {
-            ids.insert(token_id.to_string());
-        }
-    }
-
-    /// Notes a token revoked by this operator.
-    pub async fn revoked(
-        &self,
-        settings: &ConnectionSettings,
-        client_id: &str,
-        flavour: Flavour,
-        token_id: &str,
-    ) {
-        let entry = self.entry(settings, client_id, flavour);
-        let mut entry = entry.lock().await;
-        if let Some((_, ids)) = &mut entry.fetched {
-            ids.remove(token_id);
+            if live {
+                ids.insert(token_id.to_string());
+            } else {
+                ids.remove(token_id);
+            }
         }
     }
 

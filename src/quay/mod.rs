@@ -21,37 +21,6 @@ pub use transport::USER_AGENT;
 
 use crate::redacted::Redacted;
 
-/// Every scope Quay knows, in the order tokens are requested with; `all` expands to these.
-pub const ALL_SCOPES: [&str; 8] = [
-    "repo:read",
-    "repo:write",
-    "repo:admin",
-    "repo:create",
-    "user:read",
-    "user:admin",
-    "org:admin",
-    "super:user",
-];
-
-/// Expands `rights` (`all` = every scope) into deduplicated scopes in a stable order.
-///
-/// Known scopes come in [`ALL_SCOPES`] order; anything else is kept, in the order given,
-/// so that Quay refuses it loudly (invalid scope) instead of it being dropped silently.
-pub fn scopes_for_rights(rights: &[String]) -> Vec<String> {
-    let all = rights.iter().any(|right| right == "all");
-    let mut scopes: Vec<String> = ALL_SCOPES
-        .iter()
-        .filter(|scope| all || rights.iter().any(|right| right == *scope))
-        .map(|scope| (*scope).to_owned())
-        .collect();
-    for right in rights {
-        if right != "all" && !ALL_SCOPES.contains(&right.as_str()) && !scopes.contains(right) {
-            scopes.push(right.clone());
-        }
-    }
-    scopes
-}
-
 /// How tokens are minted on a Quay instance, and so where they are listed and revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Flavour {
@@ -94,7 +63,7 @@ impl FromStr for Flavour {
     }
 }
 
-/// What to mint: scopes are already expanded (see [`scopes_for_rights`]).
+/// What to mint: scopes are already expanded (see `crd::scopes_of`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MintRequest {
     /// The OAuth application's client ID.
@@ -127,46 +96,7 @@ pub trait RequestObserver: Send + Sync {
 #[cfg(test)]
 #[allow(clippy::expect_used)]
 mod tests {
-    use super::{Flavour, scopes_for_rights};
-
-    fn rights(items: &[&str]) -> Vec<String> {
-        items.iter().map(|item| (*item).to_owned()).collect()
-    }
-
-    /// `all` is the eight scopes, and mixing it with others adds no duplicate.
-    #[test]
-    fn all_expands_to_eight_scopes() {
-        let scopes = scopes_for_rights(&rights(&["repo:read", "all"]));
-        assert_eq!(
-            scopes,
-            rights(&[
-                "repo:read",
-                "repo:write",
-                "repo:admin",
-                "repo:create",
-                "user:read",
-                "user:admin",
-                "org:admin",
-                "super:user"
-            ])
-        );
-    }
-
-    /// The order does not depend on how rights were written, so hashes of it are stable.
-    #[test]
-    fn order_is_stable_and_deduplicated() {
-        let a = scopes_for_rights(&rights(&["org:admin", "repo:read", "org:admin"]));
-        let b = scopes_for_rights(&rights(&["repo:read", "org:admin"]));
-        assert_eq!(a, rights(&["repo:read", "org:admin"]));
-        assert_eq!(a, b);
-    }
-
-    /// Unknown rights are passed on so that Quay reports them.
-    #[test]
-    fn unknown_rights_are_kept() {
-        let scopes = scopes_for_rights(&rights(&["bogus:x", "repo:read", "bogus:x"]));
-        assert_eq!(scopes, rights(&["repo:read", "bogus:x"]));
-    }
+    use super::Flavour;
 
     /// Stored flavour names round-trip.
     #[test]

@@ -417,11 +417,12 @@ async fn mint(
         )
         .await?; // Quay
     ctx.liveness
-        .minted(
+        .note(
             &inputs.settings,
             &inputs.client_id,
             minted.flavour,
             &minted.id,
+            true,
         )
         .await;
     let record = TokenRecord {
@@ -522,7 +523,7 @@ async fn retire(token: &ApiToken, ctx: &Context, inputs: &Inputs, old: &TokenRec
     match outcome {
         Ok(flavour) => {
             ctx.liveness
-                .revoked(&inputs.settings, &old.client_id, flavour, id)
+                .note(&inputs.settings, &old.client_id, flavour, id, false)
                 .await;
             ctx.metrics.token_revoked();
             events::publish(
