@@ -314,6 +314,16 @@ impl Env {
         self.quay.tokens().into_iter().map(|t| t.token).collect()
     }
 
+    /// Waits until Quay holds exactly one live token, `id` (a replaced token is revoked just
+    /// after its successor is recorded), and returns it.
+    pub async fn wait_only_live(&self, id: &str) -> quay_emulator::TokenInfo {
+        wait_for(PATIENCE, &format!("only token {id} live"), || async {
+            let live = self.quay.tokens();
+            (live.len() == 1 && live[0].uuid == id).then(|| live[0].clone())
+        })
+        .await
+    }
+
     /// Deletes an ApiToken and waits until it is gone.
     pub async fn delete_and_wait(&self, name: &str) {
         self.tokens()

@@ -283,12 +283,8 @@ async fn a_deleted_or_edited_result_secret_is_repaired() {
         .secret_data(&env.ns.name, "rep")
         .await
         .expect("Secret recreated");
-    let live = env.quay.tokens();
-    assert_eq!(live.len(), 1);
-    assert_eq!(
-        (live[0].uuid.clone(), live[0].token.clone()),
-        (second.clone(), data["accessToken"].clone())
-    );
+    let only = env.wait_only_live(&second).await;
+    assert_eq!(only.token, data["accessToken"]);
 
     env.patch_secret(&env.ns.name, "rep", "accessToken", "tampered")
         .await;
@@ -302,9 +298,8 @@ async fn a_deleted_or_edited_result_secret_is_repaired() {
         (data["accessToken"] != "tampered" && data["token"] == data["accessToken"]).then_some(())
     })
     .await;
-    let live = env.quay.tokens();
-    assert_eq!(live.len(), 1, "the edited-away token was revoked");
-    assert_eq!(Some(live[0].uuid.clone()), token_id(&third));
+    // The edited-away token is revoked.
+    env.wait_only_live(&token_id(&third).unwrap()).await;
 }
 
 /// A token revoked in Quay is found by the periodic check and replaced.
@@ -332,12 +327,8 @@ async fn a_token_revoked_in_quay_is_found_and_replaced() {
         })
         .await;
     let value = env.secret_data(&env.ns.name, "ver").await.unwrap()["accessToken"].clone();
-    let live = env.quay.tokens();
-    assert_eq!(live.len(), 1);
-    assert_eq!(
-        (Some(live[0].uuid.clone()), live[0].token.clone()),
-        (token_id(&replaced), value)
-    );
+    let only = env.wait_only_live(&token_id(&replaced).unwrap()).await;
+    assert_eq!(only.token, value);
 }
 
 /// Each new value of the rotate annotation mints one replacement.

@@ -63,12 +63,8 @@ async fn an_interrupted_mint_is_found_and_revoked() {
                 && token_id(t).is_some_and(|id| id != first)
         })
         .await;
-    let live: Vec<String> = env.quay.tokens().into_iter().map(|t| t.uuid).collect();
-    assert_eq!(
-        live,
-        vec![token_id(&healed).unwrap()],
-        "only the tracked token is left"
-    );
+    // Only the tracked token is left: the orphan and the replaced one are revoked.
+    env.wait_only_live(&token_id(&healed).unwrap()).await;
     let events = env.events("crash").await;
     assert!(
         events
