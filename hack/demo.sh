@@ -40,9 +40,16 @@ die() {
 
 # --- build -----------------------------------------------------------------------------------
 say "Building the operator, the Quay emulator and the control-plane harness (debug)"
-cargo build --locked -q -p quay-apitoken-operator -p quay-emulator -p quay-testenv
+# Run from `cargo test` (tests/demo.rs), the environment carries the test's CARGO_MANIFEST_DIR
+# and friends; ring's build script tracks CARGO_MANIFEST_DIR, so keeping them would rebuild the
+# TLS stack and everything above it each time `cargo build` and `cargo test` alternate.
+for var in ${!CARGO_PKG_@} ${!CARGO_BIN_EXE_@} CARGO_MANIFEST_DIR CARGO_MANIFEST_PATH \
+  CARGO_CRATE_NAME CARGO_PRIMARY_PACKAGE CARGO_TARGET_TMPDIR CARGO_RUSTC_CURRENT_DIR OUT_DIR; do
+  unset "$var"
+done
+"${CARGO:-cargo}" build --locked -q -p quay-apitoken-operator -p quay-emulator -p quay-testenv
 log "built in $((SECONDS - STARTED))s"
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps --locked |
+TARGET_DIR=$("${CARGO:-cargo}" metadata --format-version 1 --no-deps --locked |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 [ -n "$TARGET_DIR" ] || die "cannot find cargo's target directory"
 OPERATOR="$TARGET_DIR/debug/quay-apitoken-operator"
