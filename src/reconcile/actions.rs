@@ -207,13 +207,17 @@ pub(super) async fn mint(
             .await;
         return Err(e);
     }
-    // Record the new token before touching the old one.
-    let mut recorded = shown.clone().unwrap_or_default();
-    recorded.token = Some(record.clone());
-    recorded.pending_mint = None;
-    recorded.exist_in_quay = true;
-    recorded.rotation = token.annotations().get(ROTATE_ANNOTATION).cloned();
-    apply::status(ctx, token, shown, recorded).await?;
+    // Record the new token before touching the old one. A first token has no predecessor:
+    // the final status write of this reconcile records it, one write fewer.
+    let replaces = old.as_ref().is_some_and(|o| o.assigned_to.is_none());
+    if replaces {
+        let mut recorded = shown.clone().unwrap_or_default();
+        recorded.token = Some(record.clone());
+        recorded.pending_mint = None;
+        recorded.exist_in_quay = true;
+        recorded.rotation = token.annotations().get(ROTATE_ANNOTATION).cloned();
+        apply::status(ctx, token, shown, recorded).await?;
+    }
     ctx.metrics.token_minted();
     if reason == MintReason::First {
         events::publish(
