@@ -81,17 +81,22 @@ async fn ambiguous_web_flow_ids_are_refused() {
     b.app_info(&settings, &f.app.client_id)
         .await
         .expect("warm b");
+    // Latency is served before a request is handled. Holding both the lists and the mint
+    // makes every step of the two clients line up: both "before" lists are read before either
+    // mint, and both mints happen before either "after" list, for any start skew under 1.5 s.
+    let hold = |endpoint: &str| FaultRule {
+        endpoint: Some(endpoint.into()),
+        latency_ms: Some(1500),
+        random_latency_ms: None,
+        error_rate: None,
+        drop_rate: None,
+        hang: false,
+    };
     f.emu.set_faults(Faults {
-        rules: vec![FaultRule {
-            endpoint: Some("POST /oauth/authorizeapp".into()),
-            // Both "before" lists must be taken while both mints are held: generous, so a
-            // loaded CI machine cannot serialize the two clients.
-            latency_ms: Some(2000),
-            random_latency_ms: None,
-            error_rate: None,
-            drop_rate: None,
-            hang: false,
-        }],
+        rules: vec![
+            hold("GET /api/v1/user/authorizations"),
+            hold("POST /oauth/authorizeapp"),
+        ],
     });
     let (ra, rb) = tokio::join!(
         a.mint(&settings, f.request(&["repo:read"])),
