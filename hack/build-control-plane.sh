@@ -6,7 +6,7 @@
 # Prints the bin folder on its last line. Does nothing when the binaries are already there.
 set -euo pipefail
 
-K8S_VERSION="${K8S_VERSION:-v1.36.3}"
+K8S_VERSION="${K8S_VERSION:-v1.37.2}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 HELM_VERSION="${HELM_VERSION:-v3.19.5}"
 CACHE_ROOT="${QAO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quay-apitoken-operator}"

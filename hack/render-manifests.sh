@@ -11,7 +11,7 @@ MANIFEST="$ROOT/deploy/manifests/quay-apitoken-operator.yaml"
 NAMESPACE="quay-apitoken-operator"
 # The API version the manifests are rendered for; helm's own default is far older than the
 # chart's kubeVersion floor.
-KUBE_VERSION="${KUBE_VERSION:-1.36.0}"
+KUBE_VERSION="${KUBE_VERSION:-1.37.0}"
 
 check=false
 case "${1:-}" in

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 const RELEASE: &str = "qao";
 const NAMESPACE: &str = "operators";
 const FULLNAME: &str = "qao-quay-apitoken-operator";
-const KUBE_VERSION: &str = "1.36.0";
+const KUBE_VERSION: &str = "1.37.0";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -122,6 +122,9 @@ impl ControlPlane {
                 format!("--etcd-servers={etcd_url}"),
                 "--bind-address=127.0.0.1".into(),
                 "--advertise-address=127.0.0.1".into(),
+                // No kubernetes Endpoints to maintain on a loopback-only plane (and 1.37
+                // refuses a loopback advertise address for the reconciler).
+                "--endpoint-reconciler-type=none".into(),
                 format!("--secure-port={api_port}"),
                 format!("--cert-dir={}", root.join("certs").display()),
                 format!("--tls-cert-file={serving_cert}"),
@@ -149,7 +152,12 @@ impl ControlPlane {
             servers,
             url,
         };
-        plane.wait_ready(Duration::from_secs(120)).await?;
+        if let Err(e) = plane.wait_ready(Duration::from_secs(120)).await {
+            // Keep the logs the error points to.
+            plane.stop();
+            let _ = std::mem::replace(&mut plane.dir, tempfile::tempdir()?).keep();
+            return Err(e);
+        }
         if options.controller_manager {
             let kubeconfig = plane.kubeconfig_path.display().to_string();
             plane.servers.push(Guarded::spawn(

@@ -38,6 +38,9 @@ fn start_and_end_with(signal: &str) {
         let line = line.unwrap();
         if let Some(d) = line.strip_prefix("dir ") {
             dir = Some(d.to_string());
+        }
+        // `url` is the last line it prints: reading up to it leaves no write to a closed pipe.
+        if line.starts_with("url ") {
             break;
         }
     }

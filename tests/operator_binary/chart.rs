@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use crate::support::TestNs;
 
-/// The Kubernetes version the chart is rendered for (the harness's API server is 1.36).
-pub const KUBE_VERSION: &str = "1.36.0";
+/// The Kubernetes version the chart is rendered for (the harness's API server is 1.37).
+pub const KUBE_VERSION: &str = "1.37.0";
 const CHART_NAME: &str = "quay-apitoken-operator";
 
 /// Kinds that make up the chart's identity and permissions.
