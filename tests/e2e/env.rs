@@ -1,6 +1,7 @@
 //! The end-to-end fixture: a namespace on the real API server, a Quay emulator seeded like the
 //! captured Quay, and the operator's controller running in-process on that namespace.
 
+pub use crate::support::{ADMIN, ADMIN_PASSWORD, ORG};
 use crate::support::{TestNs, wait_for};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
@@ -14,11 +15,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const ADMIN: &str = "admin";
-pub const ADMIN_PASSWORD: &str = "Sup3r53cr3L";
 pub const OTHER_USER: &str = "dwilde";
 pub const OTHER_PASSWORD: &str = "Dw1ld3Passw0rd";
-pub const ORG: &str = "production";
 /// How long a test waits for the operator at most.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 

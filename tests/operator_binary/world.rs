@@ -13,11 +13,9 @@ use quay_apitoken_operator::crd::ApiToken;
 use quay_emulator::{AppInfo, Config, Emulator};
 use serde_json::json;
 
+pub use crate::support::{ADMIN, ADMIN_PASSWORD, ORG};
 use crate::support::{TestNs, wait_for};
 
-pub const ADMIN: &str = "admin";
-pub const ADMIN_PASSWORD: &str = "Sup3r53cr3L";
-pub const ORG: &str = "production";
 /// Name of the connection Secret in the test namespace.
 pub const CONN_SECRET: &str = "quay-credentials";
 /// How long a test waits for the operator at most.

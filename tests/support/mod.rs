@@ -9,6 +9,13 @@ use std::path::Path;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
+/// The Quay account the tests seed, as in the captured Quay (protocol notes).
+pub const ADMIN: &str = "admin";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "Sup3r53cr3L";
+/// The organization that owns the OAuth application; ADMIN administers it.
+pub const ORG: &str = "production";
+
 /// The cluster shared by the tests of this binary.
 pub fn cluster() -> &'static quay_testenv::Cluster {
     quay_testenv::shared(quay_testenv::Options::default())
