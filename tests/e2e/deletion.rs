@@ -88,16 +88,7 @@ async fn quay_down_keeps_the_finalizer_until_it_is_back() {
     )
     .await;
     env.wait_ready("wait").await;
-    env.quay.set_faults(quay_emulator::Faults {
-        rules: vec![quay_emulator::FaultRule {
-            endpoint: None,
-            latency_ms: None,
-            random_latency_ms: None,
-            error_rate: Some(1.0),
-            drop_rate: None,
-            hang: false,
-        }],
-    });
+    env.set_quay_down(true);
     env.tokens()
         .delete("wait", &DeleteParams::default())
         .await
@@ -111,7 +102,7 @@ async fn quay_down_keeps_the_finalizer_until_it_is_back() {
         .expect("held by the finalizer");
     assert!(still.metadata.deletion_timestamp.is_some());
     assert_eq!(env.quay.tokens().len(), 1);
-    env.quay.set_faults(quay_emulator::Faults::default());
+    env.set_quay_down(false);
     env.delete_and_wait("wait").await;
     assert!(env.quay.tokens().is_empty(), "revoked once Quay was back");
 }

@@ -322,6 +322,23 @@ impl Env {
         .await
     }
 
+    /// Makes Quay answer 503 to everything (`true`), or heals it.
+    pub fn set_quay_down(&self, down: bool) {
+        let rules = if down {
+            vec![quay_emulator::FaultRule {
+                endpoint: None,
+                latency_ms: None,
+                random_latency_ms: None,
+                error_rate: Some(1.0),
+                drop_rate: None,
+                hang: false,
+            }]
+        } else {
+            Vec::new()
+        };
+        self.quay.set_faults(quay_emulator::Faults { rules });
+    }
+
     /// Deletes an ApiToken and waits until it is gone.
     pub async fn delete_and_wait(&self, name: &str) {
         self.tokens()

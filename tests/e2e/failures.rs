@@ -218,23 +218,14 @@ async fn a_bad_connection_key_is_named() {
 async fn quay_errors_back_off_and_recover() {
     crate::capture::install();
     let env = Env::start("e2e-5xx").await;
-    env.quay.set_faults(quay_emulator::Faults {
-        rules: vec![quay_emulator::FaultRule {
-            endpoint: None,
-            latency_ms: None,
-            random_latency_ms: None,
-            error_rate: Some(1.0),
-            drop_rate: None,
-            hang: false,
-        }],
-    });
+    env.set_quay_down(true);
     env.create(
         "flaky",
         json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
     )
     .await;
     env.wait_reason("flaky", "QuayUnavailable").await;
-    env.quay.set_faults(quay_emulator::Faults::default());
+    env.set_quay_down(false);
     env.wait_ready("flaky").await;
     assert_eq!(env.quay.tokens().len(), 1);
 }
