@@ -31,26 +31,13 @@ fn field<'a>(output: &'a str, label: &str) -> Option<&'a str> {
 /// inherited its `QAO_DEMO_DIR` marker.
 fn demo_processes(work: &str, plane: &str) -> Vec<String> {
     let marker = format!("QAO_DEMO_DIR={work}");
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let pid = entry.file_name().to_string_lossy().into_owned();
-        if !pid.chars().all(|c| c.is_ascii_digit()) {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
-            .unwrap_or_default();
-        let environ = std::fs::read(entry.path().join("environ"))
-            .map(|raw| raw.split(|b| *b == 0).any(|var| var == marker.as_bytes()))
-            .unwrap_or(false);
-        if environ || cmdline.contains(work) || cmdline.contains(plane) {
-            found.push(format!("{pid}: {cmdline}"));
-        }
-    }
-    found
+    quay_testenv::procs::processes_where(|cmdline, environ| {
+        environ
+            .split(|b| *b == 0)
+            .any(|var| var == marker.as_bytes())
+            || cmdline.contains(work)
+            || cmdline.contains(plane)
+    })
 }
 
 /// The demo is the first thing a newcomer runs: it must mint the seed example's token, show

@@ -5,6 +5,7 @@
 
 mod certs;
 mod process;
+pub mod procs;
 
 use base64::Engine;
 use kube::config::{KubeConfigOptions, Kubeconfig};

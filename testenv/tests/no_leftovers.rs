@@ -6,23 +6,7 @@ use std::time::{Duration, Instant};
 
 /// Processes whose command line mentions `marker` (the control plane's own folder).
 fn processes_mentioning(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let pid = entry.file_name().to_string_lossy().into_owned();
-        if !pid.chars().all(|c| c.is_ascii_digit()) {
-            continue;
-        }
-        if let Ok(raw) = std::fs::read(entry.path().join("cmdline")) {
-            let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
-            if cmdline.contains(marker) {
-                found.push(format!("{pid}: {cmdline}"));
-            }
-        }
-    }
-    found
+    quay_testenv::procs::processes_where(|cmdline, _| cmdline.contains(marker))
 }
 
 fn start_and_end_with(signal: &str) {
