@@ -117,19 +117,6 @@ impl AdminServer {
     }
 }
 
-/// Binds `addr` and serves the admin endpoints until `shutdown` completes.
-pub async fn serve(
-    addr: SocketAddr,
-    metrics: Arc<Metrics>,
-    ready: Readiness,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), AdminError> {
-    AdminServer::bind(addr)
-        .await?
-        .run(metrics, ready, shutdown)
-        .await
-}
-
 fn router(metrics: Arc<Metrics>, ready: Readiness) -> Router {
     Router::new()
         .route("/metrics", get(metrics_handler))
@@ -252,7 +239,7 @@ mod tests {
             .await
             .expect("bind loopback");
         let taken = first.local_addr();
-        let error = serve(taken, Arc::new(Metrics::new()), Readiness::new(), async {})
+        let error = AdminServer::bind(taken)
             .await
             .expect_err("port already in use");
         assert!(matches!(error, AdminError::Bind { addr, .. } if addr == taken));

@@ -1,7 +1,7 @@
 //! The operator binary: wiring only — CLI, telemetry, admin server, leader election, controller.
 
 use futures::FutureExt;
-use quay_apitoken_operator::admin::{self, Readiness};
+use quay_apitoken_operator::admin::{AdminServer, Readiness};
 use quay_apitoken_operator::cli::{Cli, Command, CrossNamespaceRefs, RunArgs};
 use quay_apitoken_operator::context::{Context, CrossNamespacePolicy, Settings};
 use quay_apitoken_operator::leader::{LeaderElector, LeaseSettings};
@@ -58,16 +58,14 @@ fn shutdown_signal() -> futures::future::Shared<futures::future::BoxFuture<'stat
 async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     telemetry::init(args.log_format, &args.log_level)?;
+    // Bind before anything else: without its admin server the process has no probes and no
+    // metrics, so a taken port must stop the start, not surface at shutdown.
+    let admin_server = AdminServer::bind(args.metrics_addr).await?;
     let client = kube::Client::try_default().await?;
     let metrics = Arc::new(Metrics::new());
     let ready = Readiness::new();
     let shutdown = shutdown_signal();
-    let admin = tokio::spawn(admin::serve(
-        args.metrics_addr,
-        metrics.clone(),
-        ready.clone(),
-        shutdown.clone(),
-    ));
+    let admin = tokio::spawn(admin_server.run(metrics.clone(), ready.clone(), shutdown.clone()));
 
     let settings = Settings {
         cross_namespace: match args.cross_namespace_refs {
