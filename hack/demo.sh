@@ -172,11 +172,16 @@ done
 # --- Quay emulator -------------------------------------------------------------------------------
 say "Starting the Quay emulator (HTTPS, self-signed)"
 cat >"$WORK/seed.yaml" <<'YAML'
-# The world of the documentation's example: admin administers the organization production,
-# which owns the OAuth application quay-operator. dwilde is there for examples/apitoken-for-user.yaml.
+# The world of the documentation's example: admin owns the organization production, which owns
+# the OAuth application quay-operator. Like most operator accounts, admin is an ordinary org owner,
+# not a Quay superuser (so `rights: [all]` mints every scope but super:user); quayroot is the
+# installation's superuser. dwilde is there for examples/apitoken-for-user.yaml.
 users:
   - name: admin
     password: Sup3r53cr3L
+  - name: quayroot
+    password: R00tOfQu4y
+    superuser: true
   - name: dwilde
     password: Dw1ld3Passw0rd
 organizations:

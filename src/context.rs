@@ -1,10 +1,11 @@
 //! What every reconcile shares: clients, policy, metrics, events and backoff.
 
 use crate::backoff::Backoff;
+use crate::events::EventRecorder;
 use crate::liveness::Liveness;
 use crate::metrics::Metrics;
 use crate::quay::QuayClient;
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,7 +38,7 @@ pub struct Context {
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Event recorder (folds repeats into series).
-    pub recorder: Recorder,
+    pub recorder: EventRecorder,
     /// Per-object backoff for transient errors.
     pub backoff: Backoff,
     /// Controller settings.
@@ -62,7 +63,7 @@ impl Context {
             instance: std::env::var("POD_NAME").ok(),
         };
         Context {
-            recorder: Recorder::new(client.clone(), reporter),
+            recorder: EventRecorder::new(client.clone(), reporter),
             client,
             quay: QuayClient::new(Some(observer)),
             // Half the interval, so one list serves a whole round of periodic checks.

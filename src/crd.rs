@@ -302,6 +302,10 @@ pub struct TokenRecord {
     /// The user the token was assigned to, with forUser.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_to: Option<String>,
+    /// The scopes the token was minted with: those of `rights` that the account can hold
+    /// (`all` leaves out `super:user` for an account that is not a Quay superuser).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
 }
 
 /// A mint in flight, recorded before Quay is asked.

@@ -1,4 +1,5 @@
-//! Fault injection: latency, 503 answers, dropped connections and hangs, per endpoint key.
+//! Fault injection: latency, 503 answers, dropped connections, hangs and canned answers, per
+//! endpoint key.
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ pub struct Faults {
 }
 
 /// One fault rule.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FaultRule {
     /// The endpoint key ("POST /oauth/authorizeapp"); `None` applies to every endpoint.
     #[serde(default)]
@@ -33,15 +34,27 @@ pub struct FaultRule {
     /// Never answer (sleep an hour) until the client gives up.
     #[serde(default)]
     pub hang: bool,
+    /// Answer every matching request with this status and JSON body instead of serving it,
+    /// e.g. a refusal whose wording a test needs.
+    #[serde(default)]
+    pub answer: Option<FaultAnswer>,
+}
+
+/// A canned answer: a status code and a JSON body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultAnswer {
+    pub status: u16,
+    pub body: String,
 }
 
 /// What to do with a request after the delay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Proceed,
     Unavailable,
     Drop,
     Hang,
+    Answer(FaultAnswer),
 }
 
 /// How long a hung request waits: longer than any sensible client timeout.
@@ -90,6 +103,8 @@ impl FaultEngine {
             }
             if rule.hang {
                 outcome = Outcome::Hang;
+            } else if let Some(answer) = &rule.answer {
+                outcome = Outcome::Answer(answer.clone());
             } else if rule.drop_rate.is_some_and(|p| self.rng.random::<f64>() < p) {
                 outcome = Outcome::Drop;
             } else if rule
@@ -110,12 +125,24 @@ mod tests {
     fn rule(endpoint: Option<&str>) -> FaultRule {
         FaultRule {
             endpoint: endpoint.map(str::to_string),
-            latency_ms: None,
-            random_latency_ms: None,
-            error_rate: None,
-            drop_rate: None,
-            hang: false,
+            ..FaultRule::default()
         }
+    }
+
+    #[test]
+    fn a_canned_answer_replaces_the_request() {
+        let answer = FaultAnswer {
+            status: 400,
+            body: r#"{"message": "no"}"#.to_string(),
+        };
+        let mut r = rule(Some("POST /x"));
+        r.answer = Some(answer.clone());
+        let mut engine = FaultEngine::new(Faults { rules: vec![r] }, 1);
+        assert_eq!(
+            engine.decide("POST /x"),
+            (Duration::ZERO, Outcome::Answer(answer))
+        );
+        assert_eq!(engine.decide("POST /y").1, Outcome::Proceed);
     }
 
     #[test]

@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use faults::{FaultRule, Faults};
+pub use faults::{FaultAnswer, FaultRule, Faults};
 use model::{Assignment, State, Switches, Token};
 use server::{Shared, lock};
 

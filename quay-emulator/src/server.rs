@@ -126,6 +126,9 @@ async fn handle(
             std::future::pending::<()>().await;
         }
         Outcome::Hang => tokio::time::sleep(HANG).await,
+        Outcome::Answer(answer) => {
+            return Ok(Reply::new(answer.status, "application/json", answer.body).into_response());
+        }
     }
     let is_form = parts
         .headers

@@ -26,6 +26,8 @@ struct Inner {
     flavours: Mutex<HashMap<String, Flavour>>,
     /// (host, client_id) → organization owning the application (it never moves).
     orgs: Mutex<HashMap<(String, String), String>>,
+    /// (host, username) → whether the account is a Quay superuser, as its user view said.
+    superusers: Mutex<HashMap<(String, String), bool>>,
 }
 
 const APP: &str = "GET /api/v1/app/{client_id}";
@@ -43,6 +45,11 @@ struct AppOrg {
     is_admin: bool,
 }
 
+/// The key of one account: (host, username).
+fn account_key(settings: &ConnectionSettings) -> (String, String) {
+    (settings.host_string(), settings.username().to_owned())
+}
+
 impl std::fmt::Debug for QuayClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QuayClient").finish_non_exhaustive()
@@ -58,6 +65,7 @@ impl QuayClient {
                 accounts: Mutex::new(HashMap::new()),
                 flavours: Mutex::new(HashMap::new()),
                 orgs: Mutex::new(HashMap::new()),
+                superusers: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -106,7 +114,7 @@ impl QuayClient {
                     client_id: client_id.to_owned(),
                 });
             }
-            status => return Err(QuayError::for_status(APP, status)),
+            _ => return Err(reply.error(APP)),
         }
         let app: App = reply.json(APP)?;
         self.inner
@@ -121,14 +129,37 @@ impl QuayClient {
     }
 
     async fn confirm_session(&self, settings: &ConnectionSettings) -> Result<(), QuayError> {
+        self.fetch_user(settings).await.map(|_| ())
+    }
+
+    /// `GET /api/v1/user/` on the session; remembers whether the account is a superuser.
+    async fn fetch_user(&self, settings: &ConnectionSettings) -> Result<bool, QuayError> {
+        #[derive(Deserialize)]
+        struct User {
+            // Quay writes the key for superusers only (protocol §15, transcript 66).
+            #[serde(default)]
+            super_user: bool,
+        }
         let url = settings.url(&["api", "v1", "user", ""]);
         let reply = self
             .session_request(settings, USER, |http, _| http.get(url.clone()))
             .await?;
-        match reply.status {
-            200 => Ok(()),
-            status => Err(QuayError::for_status(USER, status)),
+        if reply.status != 200 {
+            return Err(reply.error(USER));
         }
+        let user: User = reply.json(USER)?;
+        self.lock_superusers()
+            .insert(account_key(settings), user.super_user);
+        Ok(user.super_user)
+    }
+
+    /// Whether the account is a Quay superuser; asked once per account, then remembered until
+    /// Quay refuses a mint.
+    pub async fn is_superuser(&self, settings: &ConnectionSettings) -> Result<bool, QuayError> {
+        if let Some(known) = self.lock_superusers().get(&account_key(settings)) {
+            return Ok(*known);
+        }
+        self.fetch_user(settings).await
     }
 
     /// How this Quay mints tokens, from its discovery document (asked once per host).
@@ -149,7 +180,7 @@ impl QuayClient {
             .send(settings, DISCOVERY, request)
             .await?;
         if reply.status != 200 {
-            return Err(QuayError::for_status(DISCOVERY, reply.status));
+            return Err(reply.error(DISCOVERY));
         }
         let discovery: Discovery = reply.json(DISCOVERY)?;
         let flavour = if discovery.paths.contains_key(TOKEN_API_PATH) {
@@ -172,9 +203,43 @@ impl QuayClient {
         let flavour = self.flavour(settings).await?;
         let account = self.account(settings);
         let _serialized = account.mint_lock.lock().await;
-        match flavour {
+        let minted = match flavour {
             Flavour::TokenApi => token_api::mint(self, settings, &org, &request).await,
             Flavour::WebFlow => web_flow::mint(self, settings, &org, &request).await,
+        };
+        match minted {
+            Err(QuayError::ScopesRefused { org, scopes }) => Err(self
+                .explain_refusal(settings, &request.client_id, org, scopes)
+                .await),
+            other => other,
+        }
+    }
+
+    /// Tells a refused scope from a lost admin right, which Quay answers alike: ask again
+    /// whether the account administers the organization, and forget what we knew of it.
+    async fn explain_refusal(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+        org: String,
+        scopes: String,
+    ) -> QuayError {
+        self.lock_superusers().remove(&account_key(settings));
+        match self.fetch_app(settings, client_id).await {
+            Ok(app) if !app.is_admin => QuayError::NotOrganizationAdmin {
+                username: settings.username().to_owned(),
+                org: app.name,
+            },
+            Ok(_) => QuayError::RightNotHeld {
+                rights: scopes,
+                username: settings.username().to_owned(),
+                why: format!(
+                    "Quay refused them although the account administers organization `{org}` \
+                     (super:user needs a Quay superuser, repo:* an org-wide repository \
+                     permission)"
+                ),
+            },
+            Err(err) => err,
         }
     }
 
@@ -208,7 +273,7 @@ impl QuayClient {
                 username: settings.username().to_owned(),
                 org: self.cached_org(settings, client_id).unwrap_or_default(),
             }),
-            status => Err(QuayError::for_status(ASSIGN, status)),
+            _ => Err(reply.error(ASSIGN)),
         }
     }
 
@@ -332,7 +397,7 @@ impl QuayClient {
     }
 
     fn account(&self, settings: &ConnectionSettings) -> Arc<Account> {
-        let key = (settings.host_string(), settings.username().to_owned());
+        let key = account_key(settings);
         let mut accounts = self
             .inner
             .accounts
@@ -344,6 +409,13 @@ impl QuayClient {
     /// Drops the remembered flavour of a host whose token API route vanished.
     pub(crate) fn forget_flavour(&self, settings: &ConnectionSettings) {
         self.lock_flavours().remove(&settings.host_string());
+    }
+
+    fn lock_superusers(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), bool>> {
+        self.inner
+            .superusers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_flavours(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flavour>> {

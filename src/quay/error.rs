@@ -54,6 +54,32 @@ pub enum QuayError {
          the OAuth application; add it to a team with the admin role (e.g. owners)"
     )]
     NotOrganizationAdmin { username: String, org: String },
+    /// The account cannot hold some requested rights (e.g. `super:user` without being a
+    /// Quay superuser), although it administers the application's organization.
+    #[error(
+        "the Quay user `{username}` cannot hold the rights `{rights}`: {why}; remove them from \
+         rights, or use an account that holds them"
+    )]
+    RightNotHeld {
+        rights: String,
+        username: String,
+        why: String,
+    },
+    /// The token API answered 403 to a mint: a missing permission for one of the scopes, or
+    /// no admin right on the organization; Quay words both alike (protocol §15).
+    #[error(
+        "Quay refused to mint a token with the scopes `{scopes}` for an application of \
+         organization `{org}`: the account lacks a permission one of them needs, or is not an \
+         administrator of the organization"
+    )]
+    ScopesRefused { org: String, scopes: String },
+    /// Quay refused a request and said why (a 4xx with an explanation in its body).
+    #[error("Quay refused {endpoint} (HTTP {status}): {explanation}")]
+    Rejected {
+        endpoint: &'static str,
+        status: u16,
+        explanation: String,
+    },
     /// Quay refused the requested scopes.
     #[error("Quay refused the scopes `{scopes}`; use only rights this Quay supports")]
     InvalidScope { scopes: String },
@@ -130,6 +156,9 @@ impl QuayError {
             | Self::UnknownClientId { .. }
             | Self::NotOrganizationAdmin { .. }
             | Self::InvalidScope { .. }
+            | Self::RightNotHeld { .. }
+            | Self::ScopesRefused { .. }
+            | Self::Rejected { .. }
             | Self::RedirectUriRejected { .. }
             | Self::ForUserNotFound { .. }
             | Self::TokenLimitReached { .. }
@@ -159,6 +188,8 @@ impl QuayError {
             Self::UnknownClientId { .. } => "UnknownClientId",
             Self::NotOrganizationAdmin { .. } => "NotOrganizationAdmin",
             Self::InvalidScope { .. } => "InvalidScope",
+            Self::RightNotHeld { .. } | Self::ScopesRefused { .. } => "RightNotHeld",
+            Self::Rejected { .. } => "QuayRejected",
             Self::RedirectUriRejected { .. } => "RedirectUriRejected",
             Self::ForUserNotFound { .. } => "UserNotFound",
             Self::TokenLimitReached { .. } => "TokenLimitReached",
@@ -189,5 +220,141 @@ impl QuayError {
         } else {
             Self::UnexpectedResponse { endpoint, status }
         }
+    }
+
+    /// Like [`QuayError::for_status`], but a 4xx whose body explains itself carries that
+    /// explanation, so the user reads Quay's reason instead of a bare status code.
+    pub(crate) fn for_reply(endpoint: &'static str, status: u16, body: &[u8]) -> Self {
+        if (400..500).contains(&status)
+            && status != 429
+            && let Some(explanation) = explanation(body)
+        {
+            return Self::Rejected {
+                endpoint,
+                status,
+                explanation,
+            };
+        }
+        Self::for_status(endpoint, status)
+    }
+}
+
+/// The longest explanation kept, in characters; Quay's own can quote a whole input.
+const EXPLANATION_MAX: usize = 160;
+/// Quoted input longer than this is elided from an explanation.
+const QUOTE_MAX: usize = 24;
+
+/// Quay's explanation of a refusal, as one short sentence: the first of `error_message`,
+/// `message`, `error_description` and `detail` that says more than its status line.
+pub(crate) fn explanation(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let generic = ["", "unauthorized", "forbidden", "not found", "bad request"];
+    let text = ["error_message", "message", "error_description", "detail"]
+        .iter()
+        .filter_map(|key| value.get(key)?.as_str())
+        .map(str::trim)
+        .find(|text| !generic.contains(&text.to_ascii_lowercase().as_str()))?;
+    let first_line = text.lines().next().unwrap_or_default().trim();
+    let sentence = elide_quotes(first_line);
+    let sentence = sentence.trim_end_matches(['.', ' ']);
+    if sentence.is_empty() {
+        return None;
+    }
+    Some(shorten(sentence, EXPLANATION_MAX))
+}
+
+/// Replaces long quoted runs (`'…'` or `"…"`) by their start, so an echoed input stays short.
+fn elide_quotes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(EXPLANATION_MAX * 2));
+    let mut rest = text;
+    while let Some(start) = rest.find(['\'', '"']) {
+        let quote = rest[start..].chars().next().unwrap_or('\'');
+        let after = &rest[start + 1..];
+        let Some(len) = after.find(quote) else { break };
+        let inner = &after[..len];
+        out.push_str(&rest[..=start]);
+        if inner.chars().count() > QUOTE_MAX {
+            out.push_str(&shorten(inner, QUOTE_MAX / 2));
+        } else {
+            out.push_str(inner);
+        }
+        out.push(quote);
+        rest = &after[len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::{QuayError, explanation};
+
+    /// 66e: Quay quotes the whole 256-character name; the explanation keeps a stub of it.
+    #[test]
+    fn a_long_quoted_input_is_elided() {
+        let name = "n".repeat(256);
+        let body = serde_json::json!({
+            "detail": format!("'{name}' is too long\n\nFailed validating 'maxLength' in schema"),
+            "error_message": format!("'{name}' is too long\n\nFailed validating 'maxLength' in schema"),
+            "error_type": "invalid_request",
+            "status": 400,
+        });
+        let text = explanation(body.to_string().as_bytes()).expect("explained");
+        assert_eq!(text, "'nnnnnnnnnnn…' is too long");
+    }
+
+    /// 63b: `message` only; the 403 of 66b says nothing beyond its status line.
+    #[test]
+    fn messages_are_taken_and_generic_ones_ignored() {
+        assert_eq!(
+            explanation(br#"{"message": "Invalid scope: nope:nope"}"#).as_deref(),
+            Some("Invalid scope: nope:nope")
+        );
+        let forbidden = br#"{"detail": "Unauthorized", "error_message": "Unauthorized", "error_type": "insufficient_scope", "status": 403}"#;
+        assert_eq!(explanation(forbidden), None);
+        assert_eq!(explanation(b"<html>Bad Request</html>"), None);
+        let oauth =
+            br#"{"error": "invalid_request", "error_description": "The redirect URI is missing."}"#;
+        assert_eq!(
+            explanation(oauth).as_deref(),
+            Some("The redirect URI is missing")
+        );
+    }
+
+    /// Explanations are one sentence of bounded length, whatever Quay wrote.
+    #[test]
+    fn explanations_are_bounded() {
+        let long = serde_json::json!({ "message": "word ".repeat(200) });
+        let text = explanation(long.to_string().as_bytes()).expect("explained");
+        assert!(text.chars().count() <= 160, "{text}");
+        assert!(text.ends_with('…'));
+    }
+
+    /// A 4xx with an explanation is a refusal naming it; without one it stays a status error.
+    #[test]
+    fn for_reply_prefers_quays_words() {
+        let err = QuayError::for_reply("POST /x", 400, br#"{"message": "name is required"}"#);
+        assert_eq!(err.reason(), "QuayRejected");
+        assert!(err.to_string().contains("name is required"), "{err}");
+        assert!(!err.is_transient());
+        assert_eq!(
+            QuayError::for_reply("POST /x", 400, b"").reason(),
+            "UnexpectedResponse"
+        );
+        assert_eq!(
+            QuayError::for_reply("POST /x", 503, br#"{"message": "down"}"#).reason(),
+            "QuayUnavailable"
+        );
     }
 }

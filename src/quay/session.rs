@@ -232,7 +232,7 @@ async fn sign_in(
             host: settings.host_string(),
             status,
         }),
-        status => Err(QuayError::for_status(SIGNIN, status)),
+        _ => Err(reply.error(SIGNIN)),
     }
 }
 
@@ -248,7 +248,7 @@ async fn fetch_csrf(
     }
     let reply = transport.send(settings, CSRF, request).await?;
     if reply.status != 200 {
-        return Err(QuayError::for_status(CSRF, reply.status));
+        return Err(reply.error(CSRF));
     }
     cookies.update(&reply.headers);
     let body: CsrfBody = reply.json(CSRF)?;

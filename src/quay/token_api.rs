@@ -67,14 +67,16 @@ pub(crate) async fn mint(
                 status,
             })
         }
-        403 => Err(QuayError::NotOrganizationAdmin {
-            username: settings.username().to_owned(),
+        // Quay checks one permission per scope and answers a missing one exactly as it
+        // answers a non-admin (protocol §15): the caller tells the two apart.
+        403 => Err(QuayError::ScopesRefused {
             org: org.to_owned(),
+            scopes: scope,
         }),
         404 => Err(QuayError::UnknownClientId {
             client_id: request.client_id.clone(),
         }),
-        status => Err(QuayError::for_status(CREATE, status)),
+        _ => Err(reply.error(CREATE)),
     }
 }
 
@@ -118,7 +120,12 @@ struct Entry {
     name: Option<String>,
 }
 
-/// The application's live tokens; `None` when the route is gone (Quay downgraded).
+/// Pages read at most before the list is taken as broken (50 tokens a page: 100 000 tokens).
+const MAX_PAGES: usize = 2_000;
+
+/// The application's live tokens, every page of them; `None` when the route is gone (Quay
+/// downgraded). A page that fails fails the whole list: a partial list would make the
+/// tokens it misses look revoked.
 async fn entries(
     client: &QuayClient,
     settings: &ConnectionSettings,
@@ -126,30 +133,56 @@ async fn entries(
     client_id: &str,
 ) -> Result<Option<Vec<Entry>>, QuayError> {
     #[derive(Deserialize)]
-    struct List {
+    struct Page {
         tokens: Vec<Entry>,
+        #[serde(default)]
+        next_page: Option<String>,
     }
-    let url = settings.url(&tokens_path(org, client_id));
-    let reply = client
-        .session_request(settings, LIST, |http, _| http.get(url.clone()))
-        .await?;
-    match reply.status {
-        200 => {
-            let list: List = reply.json(LIST)?;
-            Ok(Some(list.tokens))
+    let base = settings.url(&tokens_path(org, client_id));
+    let mut all = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let mut url = base.clone();
+        if let Some(cursor) = &next {
+            url.query_pairs_mut().append_pair("next_page", cursor);
         }
-        403 => Err(QuayError::NotOrganizationAdmin {
-            username: settings.username().to_owned(),
-            org: org.to_owned(),
-        }),
-        // The application is gone, and with it every token (protocol §14).
-        404 => Ok(Some(Vec::new())),
-        308 | 405 => {
-            client.forget_flavour(settings);
-            Ok(None)
+        let reply = client
+            .session_request(settings, LIST, |http, _| http.get(url.clone()))
+            .await?;
+        match reply.status {
+            200 => {}
+            403 => {
+                return Err(QuayError::NotOrganizationAdmin {
+                    username: settings.username().to_owned(),
+                    org: org.to_owned(),
+                });
+            }
+            // The application is gone, and with it every token (protocol §14). A later page
+            // answering 404 means it went while we read: nothing of it is live either.
+            404 => return Ok(Some(Vec::new())),
+            308 | 405 if next.is_none() => {
+                client.forget_flavour(settings);
+                return Ok(None);
+            }
+            _ => return Err(reply.error(LIST)),
         }
-        status => Err(QuayError::for_status(LIST, status)),
+        let page: Page = reply.json(LIST)?;
+        all.extend(page.tokens);
+        match page.next_page.filter(|cursor| !cursor.is_empty()) {
+            Some(cursor) if Some(&cursor) == next.as_ref() => {
+                return Err(QuayError::MalformedResponse {
+                    endpoint: LIST,
+                    what: "the token list repeats its page cursor",
+                });
+            }
+            Some(cursor) => next = Some(cursor),
+            None => return Ok(Some(all)),
+        }
     }
+    Err(QuayError::MalformedResponse {
+        endpoint: LIST,
+        what: "the token list does not end",
+    })
 }
 
 /// Deletes a token; 404 means already gone.
@@ -175,7 +208,7 @@ pub(crate) async fn revoke(
             username: settings.username().to_owned(),
             org: org.to_owned(),
         }),
-        status => Err(QuayError::for_status(DELETE, status)),
+        _ => Err(reply.error(DELETE)),
     }
 }
 
@@ -196,13 +229,10 @@ fn refusal(body: &[u8], client_id: &str, scopes: String) -> QuayError {
         QuayError::TokenLimitReached {
             client_id: client_id.to_owned(),
         }
-    } else if text.contains("scope") {
+    } else if text.contains("invalid scope") {
         QuayError::InvalidScope { scopes }
     } else {
-        QuayError::UnexpectedResponse {
-            endpoint: CREATE,
-            status: 400,
-        }
+        QuayError::for_reply(CREATE, 400, body)
     }
 }
 

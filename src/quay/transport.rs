@@ -34,6 +34,11 @@ impl Reply {
         })
     }
 
+    /// The error for an answer no specific rule covers, with Quay's explanation when it gave one.
+    pub(crate) fn error(&self, endpoint: &'static str) -> QuayError {
+        QuayError::for_reply(endpoint, self.status, &self.body)
+    }
+
     /// A header as text, if present and readable.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())

@@ -50,7 +50,7 @@ pub(crate) async fn mint(
                 redirect_uri: redirect,
             });
         }
-        status => return Err(QuayError::for_status(AUTHORIZE, status)),
+        _ => return Err(reply.error(AUTHORIZE)),
     };
     let (token, expires_in) = match grant {
         Grant::Token { token, expires_in } => (token, expires_in),
@@ -117,7 +117,7 @@ pub(crate) async fn authorization_ids(
         .session_request(settings, LIST, |http, _| http.get(url.clone()))
         .await?;
     if reply.status != 200 {
-        return Err(QuayError::for_status(LIST, reply.status));
+        return Err(reply.error(LIST));
     }
     let list: List = reply.json(LIST)?;
     Ok(list
@@ -139,7 +139,7 @@ pub(crate) async fn revoke(
         .await?;
     match reply.status {
         200 | 204 | 404 => Ok(()),
-        status => Err(QuayError::for_status(DELETE, status)),
+        _ => Err(reply.error(DELETE)),
     }
 }
 

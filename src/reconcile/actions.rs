@@ -3,12 +3,12 @@
 
 use super::inputs::Inputs;
 use super::plan::MintReason;
-use super::{Outcome, apply, now, secret};
+use super::{Outcome, apply, grant, naming, now, secret};
 use crate::context::Context;
-use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, ROTATE_ANNOTATION, TokenRecord};
+use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, ROTATE_ANNOTATION, Right, TokenRecord};
 use crate::error::ReconcileError;
 use crate::events;
-use crate::quay::{Flavour, MintRequest};
+use crate::quay::{Flavour, MintRequest, QuayError};
 use crate::redacted::Redacted;
 use kube::ResourceExt;
 
@@ -142,12 +142,12 @@ pub(super) async fn mint(
     shown: &mut Option<ApiTokenStatus>,
 ) -> Result<Outcome, ReconcileError> {
     let uid = token.uid().unwrap_or_default();
-    let name = format!(
-        "k8s:{}/{}:{}",
-        token.namespace().unwrap_or_default(),
-        token.name_any(),
-        &uid[..uid.len().min(8)]
+    let name = naming::token_name(
+        &token.namespace().unwrap_or_default(),
+        &token.name_any(),
+        &uid,
     );
+    let grant = grant_for(ctx, inputs, &token.spec.rights).await?; // Quay, once per account
     // Record the intent first: a crash between Quay's answer and the status write must not
     // leave a token that nothing knows about.
     let mut intent = shown.clone().unwrap_or_default();
@@ -159,14 +159,14 @@ pub(super) async fn mint(
         started_at: now(),
     });
     apply::status(ctx, token, shown, intent).await?;
-    let scopes: Vec<String> = inputs.scopes.iter().map(|s| s.to_string()).collect();
+    let scopes: Vec<String> = grant.scopes.iter().map(|s| s.to_string()).collect();
     let minted = ctx
         .quay
         .mint(
             &inputs.settings,
             MintRequest {
                 client_id: inputs.client_id.clone(),
-                scopes,
+                scopes: scopes.clone(),
                 name,
             },
         )
@@ -192,6 +192,7 @@ pub(super) async fn mint(
         minted_at: Some(now()),
         expires_at: minted.expires_at.clone(),
         assigned_to: None,
+        scopes,
     };
     let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&minted.token));
     if let Err(e) = apply::secret(ctx, &desired).await {
@@ -248,12 +249,47 @@ pub(super) async fn mint(
         )
         .await;
     }
+    if !grant.left_out.is_empty() {
+        events::publish(
+            &ctx.recorder,
+            token,
+            false,
+            "ScopesLeftOut",
+            format!(
+                "minted without {}: `all` means every scope the account can hold, and Quay user {} is not a Quay superuser",
+                grant.left_out.join(", "),
+                inputs.settings.username()
+            ),
+        )
+        .await;
+    }
     if let Some(old) = old.filter(|o| o.assigned_to.is_none()) {
         retire(token, ctx, inputs, &old).await;
     }
     Ok(Outcome {
         record: Some(record),
         message: String::new(),
+    })
+}
+
+/// The scopes to mint for `rights`; asks Quay whether the account is a superuser only when
+/// the answer matters.
+async fn grant_for(
+    ctx: &Context,
+    inputs: &Inputs,
+    rights: &[Right],
+) -> Result<grant::Grant, ReconcileError> {
+    let superuser = if grant::needs_superuser_check(rights) {
+        ctx.quay.is_superuser(&inputs.settings).await?
+    } else {
+        false
+    };
+    grant::decide(rights, superuser).map_err(|refused| {
+        ReconcileError::Quay(QuayError::RightNotHeld {
+            rights: refused.join(" "),
+            username: inputs.settings.username().to_owned(),
+            why: "it is not a Quay superuser".to_owned(),
+        })
     })
 }
 

@@ -80,10 +80,15 @@ impl Operator {
 
     /// Reconciles counted so far, all results.
     pub fn reconciles(&self) -> u64 {
+        self.counter("quay_apitoken_reconciles_total")
+    }
+
+    /// The sum of a counter's series (every label set).
+    pub fn counter(&self, name: &str) -> u64 {
         self.metrics
             .encode()
             .lines()
-            .filter(|l| l.starts_with("quay_apitoken_reconciles_total"))
+            .filter(|l| l.split(['{', ' ']).next() == Some(name))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum::<f64>() as u64
     }
@@ -332,6 +337,7 @@ impl Env {
                 error_rate: Some(1.0),
                 drop_rate: None,
                 hang: false,
+                answer: None,
             }]
         } else {
             Vec::new()

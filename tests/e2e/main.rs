@@ -11,6 +11,7 @@ mod deletion;
 mod failures;
 mod lifecycle;
 mod namespaces;
+mod ordinary;
 mod recovery;
 mod secrecy;
 mod tls;

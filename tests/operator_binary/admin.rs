@@ -32,6 +32,7 @@ fn outage() -> Faults {
             error_rate: Some(1.0),
             drop_rate: None,
             hang: false,
+            answer: None,
         }],
     }
 }
@@ -118,4 +119,44 @@ async fn admin_endpoints_answer_and_metrics_count_what_happened() {
         requests > errors && errors >= 1.0,
         "{requests} requests, {errors} errors"
     );
+}
+
+/// A taken admin port stops the start at once: no process runs on without probes or metrics.
+#[test]
+fn a_taken_metrics_port_fails_the_start_naming_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = taken.local_addr().expect("local address").to_string();
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(crate::process::binary())
+        .env_clear()
+        // Never read: the bind comes first. A path that does not exist proves it.
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .args(["run", "--metrics-addr", &addr])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the operator binary");
+    // The ceiling only keeps a broken binary from hanging the suite; the measured exit is
+    // reported so that a slow start shows up in the test log.
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the binary") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("the binary still runs 10 s after its admin port was found taken");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = started.elapsed();
+    let output = child.wait_with_output().expect("read the binary's output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("exited with {status} after {elapsed:?}");
+    assert!(!status.success(), "a taken port must fail the start");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")) && stderr.contains("--metrics-addr"),
+        "the message names the address and the flag: {stderr}"
+    );
+    drop(taken);
 }

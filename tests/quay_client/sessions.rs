@@ -91,6 +91,7 @@ async fn ambiguous_web_flow_ids_are_refused() {
         error_rate: None,
         drop_rate: None,
         hang: false,
+        answer: None,
     };
     f.emu.set_faults(Faults {
         rules: vec![

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-/// The Quay account the tests seed, as in the captured Quay (protocol notes).
+/// The Quay account the tests use by default: an owner of ORG who is **not** a Quay
+/// superuser, the account most teams give the operator (protocol §15).
 pub const ADMIN: &str = "admin";
 /// Its password.
 pub const ADMIN_PASSWORD: &str = "Sup3r53cr3L";
