@@ -5,6 +5,8 @@
 mod errors;
 #[path = "quay_client/minting.rs"]
 mod minting;
+#[path = "quay_client/ordinary.rs"]
+mod ordinary;
 #[path = "quay_client/sessions.rs"]
 mod sessions;
 #[path = "quay_client/stub.rs"]

@@ -8,8 +8,12 @@ use rand::distr::Alphanumeric;
 use crate::scopes;
 use crate::time;
 
-/// Ten years, the lifetime Quay gives every token minted through the web flow.
+/// Ten years, the lifetime Quay gives every token minted through the web flow, and the
+/// default and maximum `expiration` of the token API.
 pub const TEN_YEARS_S: u64 = 315_576_000;
+
+/// Tokens per page of the token API's list (Quay's `list_application_tokens` limit).
+pub const TOKEN_PAGE_SIZE: usize = 50;
 
 /// A Quay user account.
 pub struct User {
@@ -42,6 +46,8 @@ pub struct App {
 
 /// An OAuth access token.
 pub struct Token {
+    /// Creation order, Quay's row id: the token API lists and pages by it.
+    pub seq: u64,
     pub uuid: String,
     pub secret: String,
     pub scopes: Vec<String>,
@@ -105,6 +111,10 @@ pub struct State {
     pub assignments: BTreeMap<String, Assignment>,
     /// Keyed by the opaque session id carried in the `_csrf_token` cookie.
     pub sessions: BTreeMap<String, Session>,
+    /// The id of the next token.
+    pub next_seq: u64,
+    /// Quay's PAGE_TOKEN_KEY: seals `next_page` tokens.
+    pub page_key: [u8; 32],
 }
 
 /// A random string of `len` characters from `[A-Za-z0-9]`.
@@ -151,6 +161,8 @@ impl State {
             tokens: BTreeMap::new(),
             assignments: BTreeMap::new(),
             sessions: BTreeMap::new(),
+            next_seq: 1,
+            page_key: crate::pagetoken::new_key(),
         }
     }
 
@@ -184,6 +196,11 @@ impl State {
                 admins: vec![admin.to_string()],
             },
         );
+    }
+
+    /// Whether `user` is a Quay superuser (SUPER_USERS).
+    pub fn is_superuser(&self, user: &str) -> bool {
+        self.users.get(user).is_some_and(|u| u.superuser)
     }
 
     /// Whether `user` is an admin of `org` (superuser status alone does not count).
@@ -239,9 +256,12 @@ impl State {
     ) -> String {
         let uuid = new_uuid();
         let created = time::now();
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.tokens.insert(
             uuid.clone(),
             Token {
+                seq,
                 uuid: uuid.clone(),
                 secret: random_alnum(40),
                 scopes,
@@ -272,7 +292,7 @@ impl State {
     pub fn live_tokens(&self) -> Vec<&Token> {
         let now = time::now();
         let mut v: Vec<&Token> = self.tokens.values().filter(|t| t.live(now)).collect();
-        v.sort_by(|a, b| a.created.total_cmp(&b.created));
+        v.sort_by_key(|t| t.seq);
         v
     }
 

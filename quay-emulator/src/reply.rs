@@ -68,6 +68,22 @@ impl Reply {
     }
 }
 
+/// A JSON object whose keys keep the given order, as a Python dict does (serde_json's map
+/// sorts them); values are serialised like [`python_json`].
+pub fn ordered_object(fields: &[(&str, Value)]) -> String {
+    let mut out = String::from("{");
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&Value::from(*k).to_string());
+        out.push_str(": ");
+        write_value(v, &mut out);
+    }
+    out.push('}');
+    out
+}
+
 /// Serialises JSON with the separators of Python's `json.dumps`, which Quay's API uses.
 pub fn python_json(value: &Value) -> String {
     let mut out = String::new();
@@ -103,14 +119,27 @@ fn write_value(value: &Value, out: &mut String) {
     }
 }
 
+/// The fields of the API problem object, in Quay's order.
+fn problem_fields(
+    base: &str,
+    status: u16,
+    error_type: &str,
+    detail: &str,
+) -> Vec<(&'static str, Value)> {
+    vec![
+        ("detail", json!(detail)),
+        ("error_message", json!(detail)),
+        ("error_type", json!(error_type)),
+        ("title", json!(error_type)),
+        ("type", json!(format!("{base}/api/v1/error/{error_type}"))),
+        ("status", json!(status)),
+    ]
+}
+
 /// (a) The API problem object.
 pub fn problem(base: &str, status: u16, error_type: &str, detail: &str) -> Reply {
-    Reply::json(
-        status,
-        &json!({"detail": detail, "error_message": detail, "error_type": error_type,
-                "title": error_type, "type": format!("{base}/api/v1/error/{error_type}"),
-                "status": status}),
-    )
+    let fields = problem_fields(base, status, error_type, detail);
+    Reply::new(status, JSON, ordered_object(&fields))
 }
 
 /// 401 for a missing, invalid, revoked or expired credential.
@@ -120,13 +149,14 @@ pub fn invalid_token(base: &str) -> Reply {
 
 /// 401 of `GET /api/v1/user/`, whose body starts with `session_required`.
 pub fn invalid_token_user(base: &str) -> Reply {
-    Reply::json(
+    let mut fields = vec![("session_required", json!(false))];
+    fields.extend(problem_fields(
+        base,
         401,
-        &json!({"session_required": false, "detail": "Requires authentication",
-                "error_message": "Requires authentication", "error_type": "invalid_token",
-                "title": "invalid_token", "type": format!("{base}/api/v1/error/invalid_token"),
-                "status": 401}),
-    )
+        "invalid_token",
+        "Requires authentication",
+    ));
+    Reply::new(401, JSON, ordered_object(&fields))
 }
 
 /// 403 for a valid token lacking a scope, or a caller lacking a permission.
@@ -235,5 +265,14 @@ mod tests {
     fn json_matches_python_separators() {
         let v = json!({"a": [1, "x"], "b": {"c": null}});
         assert_eq!(python_json(&v), r#"{"a": [1, "x"], "b": {"c": null}}"#);
+    }
+
+    #[test]
+    fn problem_keys_keep_quays_order() {
+        let r = insufficient_scope("http://127.0.0.1:8080");
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            r#"{"detail": "Unauthorized", "error_message": "Unauthorized", "error_type": "insufficient_scope", "title": "insufficient_scope", "type": "http://127.0.0.1:8080/api/v1/error/insufficient_scope", "status": 403}"#
+        );
     }
 }

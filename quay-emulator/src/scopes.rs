@@ -89,6 +89,39 @@ pub fn parse(raw: &str) -> Option<Vec<String>> {
     if out.is_empty() { None } else { Some(out) }
 }
 
+/// Quay's `normalize_scope`: commas become spaces, whitespace runs collapse, duplicates go.
+pub fn normalize(raw: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for item in raw.split(|c: char| c == ',' || c.is_whitespace()) {
+        if !item.is_empty() && !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out.join(" ")
+}
+
+/// The scopes a scope grants too (Quay's IMPLIED_SCOPES): repo:admin ⊃ repo:write ⊃ repo:read.
+fn implied(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "repo:admin" => &["repo:admin", "repo:write", "repo:read"],
+        "repo:write" => &["repo:write", "repo:read"],
+        "repo:read" => &["repo:read"],
+        "repo:create" => &["repo:create"],
+        "user:read" => &["user:read"],
+        "user:admin" => &["user:admin"],
+        "org:admin" => &["org:admin"],
+        "super:user" => &["super:user"],
+        _ => &[],
+    }
+}
+
+/// Quay's `is_subset_string`: whether every wanted scope is held or implied by a held one.
+pub fn is_subset(held: &[String], wanted: &[String]) -> bool {
+    wanted
+        .iter()
+        .all(|w| held.iter().any(|h| implied(h).contains(&w.as_str())))
+}
+
 /// The scope-info objects Quay lists in authorizations: title, scope, description, icon, dangerous.
 pub fn describe(scopes: &[String]) -> Value {
     let items: Vec<Value> = scopes
@@ -135,5 +168,17 @@ mod tests {
         assert_eq!(parse("repo:read bogus:scope"), None);
         assert_eq!(parse(""), None);
         assert_eq!(parse(" , "), None);
+    }
+
+    #[test]
+    fn normalizes_and_implies_like_quay() {
+        assert_eq!(
+            normalize(" repo:read,,org:admin\trepo:read "),
+            "repo:read org:admin"
+        );
+        let held = vec!["repo:admin".to_string(), "org:admin".to_string()];
+        assert!(is_subset(&held, &["repo:read".into(), "repo:write".into()]));
+        assert!(!is_subset(&held, &["user:read".into()]));
+        assert!(!is_subset(&[], &["repo:read".into()]));
     }
 }

@@ -1,4 +1,25 @@
 //! The seed file of the binary: users, organizations and applications, in YAML.
+//!
+//! Users are ordinary accounts unless `superuser: true` (Quay's SUPER_USERS). An operator
+//! usually signs in as an organization owner who is not a superuser; such an owner may mint
+//! every scope but `super:user` through the token API (protocol.md §15). Example
+//! (`seed.example.yaml` in this crate):
+//!
+//! ```yaml
+//! users:
+//!   - name: admin          # a Quay superuser
+//!     password: Sup3r53cr3L
+//!     superuser: true
+//!   - name: towner         # an ordinary account that owns the organization below
+//!     password: 0wn3rPassw0rd
+//! organizations:
+//!   - name: production
+//!     admins: [towner, admin]   # the first creates it; all are in its owners team
+//! applications:
+//!   - org: production
+//!     name: quay-operator
+//!     client_id: PZ6F80R1LCVPGYNZGSZQ   # optional; random when left out
+//! ```
 
 use serde::Deserialize;
 
@@ -20,6 +41,7 @@ pub struct Seed {
 pub struct SeedUser {
     pub name: String,
     pub password: String,
+    /// A Quay superuser (SUPER_USERS); false, an ordinary account, when left out.
     #[serde(default)]
     pub superuser: bool,
 }
@@ -76,8 +98,13 @@ impl Seed {
             path: path.to_string(),
             source,
         })?;
-        serde_yaml::from_str(&text).map_err(|source| SeedError::Parse {
-            path: path.to_string(),
+        Seed::parse(&text, path)
+    }
+
+    /// Parses seed YAML; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Seed, SeedError> {
+        serde_yaml::from_str(text).map_err(|source| SeedError::Parse {
+            path: origin.to_string(),
             source,
         })
     }

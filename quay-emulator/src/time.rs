@@ -24,15 +24,21 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// Formats Unix seconds as Quay does in its token API: `2036-11-29T07:11:43.553046Z`.
+/// Formats Unix seconds as Quay does in its token API (`datetime.isoformat() + "Z"`):
+/// `2036-11-29T07:11:43.553046Z`, without the fraction when it is zero, as Python does.
 pub fn iso8601(ts: f64) -> String {
     let micros_total = (ts * 1_000_000.0).round() as i64;
     let secs = micros_total.div_euclid(1_000_000);
     let micros = micros_total.rem_euclid(1_000_000);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
+    let fraction = if micros == 0 {
+        String::new()
+    } else {
+        format!(".{micros:06}")
+    };
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{fraction}Z",
         sod / 3600,
         (sod % 3600) / 60,
         sod % 60
@@ -69,7 +75,8 @@ mod tests {
         let ts = 1_795_979_497.0;
         assert_eq!(http_date(ts), "Sun, 29 Nov 2026 19:11:37 GMT");
         assert_eq!(iso8601(ts + 0.5), "2026-11-29T19:11:37.500000Z");
-        assert_eq!(iso8601(0.0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(iso8601(0.0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(ts + 0.000_001), "2026-11-29T19:11:37.000001Z");
         assert_eq!(http_date(951_782_400.0), "Tue, 29 Feb 2000 00:00:00 GMT");
     }
 }

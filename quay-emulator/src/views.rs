@@ -130,12 +130,21 @@ pub fn app_lookup(state: &State, app: &App, caller: Option<&str>) -> Value {
            "avatar": avatar(&app.name, "app"), "organization": organization})
 }
 
-/// One token of the token API (`…/applications/{client_id}/tokens`), without its secret.
-pub fn api_token(token: &Token) -> Value {
-    json!({"uuid": token.uuid, "name": token.name, "scope": token.scope_raw,
-           "expires_at": crate::time::iso8601(token.expires_at),
-           "created": crate::time::iso8601(token.created), "created_by": token.user,
-           "last_accessed": token.last_accessed.map(crate::time::iso8601)})
+/// One token of the token API (`…/applications/{client_id}/tokens`), without its secret: its
+/// fields in Quay's order (serialise with `reply::ordered_object`).
+pub fn api_token(token: &Token) -> Vec<(&'static str, Value)> {
+    vec![
+        ("uuid", json!(token.uuid)),
+        ("name", json!(token.name)),
+        ("scope", json!(token.scope_raw)),
+        ("expires_at", json!(crate::time::iso8601(token.expires_at))),
+        ("created", json!(crate::time::iso8601(token.created))),
+        ("created_by", json!(token.user)),
+        (
+            "last_accessed",
+            json!(token.last_accessed.map(crate::time::iso8601)),
+        ),
+    ]
 }
 
 /// The member view of `PUT …/team/owners/members/{user}`.

@@ -80,6 +80,15 @@ fn browser_without_xhr(req: &Req) -> bool {
 /// The authenticated user of an API call that needs `scope` when made with a token.
 /// Session calls other than GET must carry the CSRF token; token calls skip CSRF.
 pub(crate) fn api_user(state: &mut State, req: &Req, scope: &str) -> Result<String, Reply> {
+    let auth = api_caller(state, req, scope)?;
+    auth.user()
+        .map(str::to_string)
+        .ok_or_else(|| reply::invalid_token(&state.base))
+}
+
+/// The checks Quay makes before an endpoint's own code (CSRF, then `require_scope`); the
+/// caller may still be anonymous, which the endpoint answers with 401 when it needs a user.
+pub(crate) fn api_caller(state: &mut State, req: &Req, scope: &str) -> Result<Auth, Reply> {
     let auth = session::api_auth(state, req);
     if req.method != Method::GET && !matches!(auth, Auth::Token { .. }) {
         session::check_csrf(state, req, auth.user())?;
@@ -87,7 +96,5 @@ pub(crate) fn api_user(state: &mut State, req: &Req, scope: &str) -> Result<Stri
     if auth.token_lacks(scope) {
         return Err(reply::insufficient_scope(&state.base));
     }
-    auth.user()
-        .map(str::to_string)
-        .ok_or_else(|| reply::invalid_token(&state.base))
+    Ok(auth)
 }

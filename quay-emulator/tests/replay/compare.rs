@@ -23,7 +23,9 @@ fn normalise(text: &str, base: &str) -> String {
     let mut s = text
         .replace(base, "http://HOST")
         .replace("http://localhost:8080", "http://HOST");
-    s = s.replace("http://localhost:8081", "http://HOST");
+    s = s
+        .replace("http://localhost:8081", "http://HOST")
+        .replace("http://127.0.0.1:8080", "http://HOST");
     for key in ["access_token=", "code="] {
         if let Some(i) = s.find(key) {
             let start = i + key.len();
@@ -144,4 +146,25 @@ pub fn differences(t: &Transcript, r: &Resp, base: &str) -> Vec<String> {
         ));
     }
     out
+}
+
+/// A difference when the body's array `key` is not as long as the capture's (the shape
+/// comparison looks at first elements only).
+pub fn array_len(t: &Transcript, r: &Resp, key: &str) -> Option<String> {
+    let count = |text: &str| {
+        serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|v| v.get(key).and_then(Value::as_array).map(Vec::len))
+    };
+    let (e, a) = (count(&t.expected_body()), count(&r.text()));
+    (e != a).then(|| format!("body.{key}: expected {e:?} entries, got {a:?}"))
+}
+
+/// A difference when the body is not byte for byte the capture's (host names aside).
+pub fn exact_body(t: &Transcript, r: &Resp, base: &str) -> Option<String> {
+    let (e, a) = (
+        normalise(t.expected_body().trim(), base),
+        normalise(r.text().trim(), base),
+    );
+    (e != a).then(|| format!("body bytes: expected {e:.300}, got {a:.300}"))
 }

@@ -17,7 +17,18 @@ pub struct Live {
     pub stale_csrf: String,
     pub bearer: Option<String>,
     pub uuid: Option<String>,
+    /// A live `next_page` cursor of the token list (68b).
+    pub next_page: Option<String>,
 }
+
+/// The non-superuser organization owner of the token API captures 66–66l.
+pub const OWNER: &str = "towner630a6b";
+const OWNER_ORG: &str = "torg630a6b";
+const OWNER_APP: &str = "IXPV0ZOYJ4IT87VOA54E";
+/// The owner, organization and application of the pagination captures 68, 68b.
+pub const PG_OWNER: &str = "pgowner27a451";
+const PG_ORG: &str = "pgorg27a451";
+const PG_APP: &str = "SE7D7QDP1BQU0K7NUP7T";
 
 /// The password each captured account had.
 pub fn password(user: &str) -> &'static str {
@@ -36,11 +47,15 @@ pub fn base(emu: &Emulator) {
         "dvictimc6f9f8",
         "downerc6f9f8",
         "dmemberc6f9f8",
+        OWNER,
+        PG_OWNER,
     ] {
         emu.add_user(u, password(u));
     }
     emu.set_superuser("admin", true);
     emu.add_org("production", "admin");
+    emu.add_org(OWNER_ORG, OWNER);
+    emu.add_org(PG_ORG, PG_OWNER);
     emu.add_org("dorgc6f9f8", "downerc6f9f8");
     for u in ["admin", "dmemberc6f9f8", "dvictimc6f9f8"] {
         emu.add_org_admin("dorgc6f9f8", u);
@@ -64,6 +79,42 @@ pub fn base(emu: &Emulator) {
         Some(&local),
         Some("W4018R8Z2JXSWEU7Y3WA"),
     );
+    emu.add_app_with_client_id(OWNER_ORG, "conformance-app", Some(&local), Some(OWNER_APP));
+    emu.add_app_with_client_id(PG_ORG, "paging-app", Some(&local), Some(PG_APP));
+}
+
+fn pg_tokens_path() -> String {
+    format!("/api/v1/organization/{PG_ORG}/applications/{PG_APP}/tokens")
+}
+
+/// Mints `n` tokens through the token API as the pagination owner, named as in 68.
+async fn mint_pg_tokens(emu: &Emulator, n: usize) {
+    let (sid, _, csrf) = session(emu, Some(PG_OWNER)).await;
+    for i in 0..n {
+        let body =
+            json!({"name": format!("k8s:ns/t{i:02}:{i:08}"), "scope": "repo:read"}).to_string();
+        let r = exchange(
+            &host(emu),
+            "POST",
+            &pg_tokens_path(),
+            &json_headers(&sid, &csrf),
+            body.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, 200, "setup: mint {i}: {}", r.text());
+    }
+}
+
+/// The `next_page` cursor of the first page of the pagination app's token list.
+async fn first_page_cursor(emu: &Emulator) -> String {
+    let (sid, _, _) = session(emu, Some(PG_OWNER)).await;
+    let headers = vec![("Cookie".to_string(), format!("_csrf_token={sid}"))];
+    let r = exchange(&host(emu), "GET", &pg_tokens_path(), &headers, b"").await;
+    let v: Value = serde_json::from_slice(&r.body).expect("token list json");
+    v["next_page"]
+        .as_str()
+        .expect("setup: the first page has a next_page")
+        .to_string()
 }
 
 fn host(emu: &Emulator) -> String {
@@ -184,7 +235,9 @@ async fn assign(emu: &Emulator) -> String {
 }
 
 /// Runs the setup a spec asks for. Spec words: `actor=<user|anon>`, `bearer=<user>:<scopes>`,
-/// `pre=<step>`/`post=<step>` (before/after the actor's session), `csrf=keep|stale`, `uuid=token|assign`, `cfg=<switch>`.
+/// `pre=<step>`/`post=<step>` (before/after the actor's session), `csrf=keep|stale`, `uuid=token|assign`, `cfg=<switch>`,
+/// `len=<key>` (the body's array `<key>` must be as long as the capture's) and `body=exact` (the
+/// body byte for byte, host aside) are checked by the caller.
 pub async fn prepare(emu: &Emulator, t: &Transcript, spec: &str) -> Live {
     let mut live = Live::default();
     for cfg in word(spec, "cfg=") {
@@ -243,7 +296,7 @@ pub async fn prepare(emu: &Emulator, t: &Transcript, spec: &str) -> Live {
 }
 
 /// The values of the spec words starting with `key`.
-fn word<'a>(spec: &'a str, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+pub fn word<'a>(spec: &'a str, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     spec.split_whitespace()
         .filter_map(move |w| w.strip_prefix(key))
 }
@@ -281,6 +334,10 @@ async fn step_run(emu: &Emulator, step: &str, live: &mut Live) {
         "rmadmin" => emu.remove_org_admin("dorgc6f9f8", "dmemberc6f9f8"),
         "newuser" => emu.add_user("newuser06afde", "N3wUserPassw0rd"),
         "neworg" => emu.add_org("org06afde", "admin"),
-        other => panic!("unknown pre {other}"),
+        "nextpage" => live.next_page = Some(first_page_cursor(emu).await),
+        other => match other.strip_prefix("tokens:") {
+            Some(n) => mint_pg_tokens(emu, n.parse().expect("tokens:<count>")).await,
+            None => panic!("unknown pre {other}"),
+        },
     }
 }
