@@ -239,6 +239,11 @@ pub struct ApiTokenStatus {
     /// The value of the rotate annotation that the current token answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<String>,
+    /// Tokens replaced by the current one and not yet revoked. Recorded together with their
+    /// successor, before the result Secret holds it, so that a crash in between leaves no
+    /// token that nothing tracks; revoked once the Secret holds the successor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<TokenRecord>,
 }
 
 /// One condition, in the shape of metav1.Condition, tolerant of the earlier operator's entries
@@ -322,6 +327,17 @@ pub struct PendingMint {
     pub client_id: String,
     /// When the mint started (RFC 3339).
     pub started_at: String,
+    /// How the token is minted (tokenApi or webFlow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavour: Option<String>,
+    /// The scopes asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Web flow, where tokens have no names: the application's tokens of the account before
+    /// this mint. A token of the application that is neither here nor tracked by an ApiToken
+    /// afterwards is the one this mint made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_ids: Option<Vec<String>>,
 }
 
 fn free_form(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

@@ -44,6 +44,12 @@ impl Peers {
             .collect()
     }
 
+    /// Every ApiToken in the caches, for questions about all of them (which tokens are tracked).
+    pub fn all(&self) -> Vec<Arc<ApiToken>> {
+        let scopes = self.scopes.lock().unwrap_or_else(|p| p.into_inner());
+        scopes.iter().flat_map(|(store, _)| store.state()).collect()
+    }
+
     /// Asks the controller to reconcile `token` soon.
     pub fn nudge(&self, token: &ApiToken) {
         let reference = ObjectRef::from_obj(token);

@@ -26,6 +26,8 @@ struct Inner {
     flavours: Mutex<HashMap<String, Flavour>>,
     /// (host, client_id) → organization owning the application (it never moves).
     orgs: Mutex<HashMap<(String, String), String>>,
+    /// (host, client_id) → the application's name, as the web flow's authorizations show it.
+    app_names: Mutex<HashMap<(String, String), String>>,
     /// (host, username) → whether the account is a Quay superuser, as its user view said.
     superusers: Mutex<HashMap<(String, String), bool>>,
 }
@@ -43,6 +45,32 @@ struct AppOrg {
     name: String,
     #[serde(default)]
     is_admin: bool,
+}
+
+/// A prepared mint (see [`QuayClient::begin_mint`]).
+pub struct MintSlot {
+    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// How the token will be minted.
+    pub flavour: Flavour,
+    org: String,
+    /// Web flow: the application's tokens of the account before this mint, with their scopes.
+    pub known: Option<HashMap<String, Vec<String>>>,
+}
+
+impl std::fmt::Debug for MintSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MintSlot")
+            .field("flavour", &self.flavour)
+            .field("org", &self.org)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An application as the web flow's authorization list names it: by name and organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AppRef {
+    pub(crate) name: String,
+    pub(crate) org: String,
 }
 
 /// The key of one account: (host, username).
@@ -65,6 +93,7 @@ impl QuayClient {
                 accounts: Mutex::new(HashMap::new()),
                 flavours: Mutex::new(HashMap::new()),
                 orgs: Mutex::new(HashMap::new()),
+                app_names: Mutex::new(HashMap::new()),
                 superusers: Mutex::new(HashMap::new()),
             }),
         }
@@ -101,6 +130,8 @@ impl QuayClient {
     ) -> Result<AppOrg, QuayError> {
         #[derive(Deserialize)]
         struct App {
+            #[serde(default)]
+            name: String,
             organization: AppOrg,
         }
         let url = settings.url(&["api", "v1", "app", client_id]);
@@ -117,6 +148,14 @@ impl QuayClient {
             _ => return Err(reply.error(APP)),
         }
         let app: App = reply.json(APP)?;
+        self.inner
+            .app_names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                (settings.host_string(), client_id.to_owned()),
+                app.name.clone(),
+            );
         self.inner
             .orgs
             .lock()
@@ -199,19 +238,74 @@ impl QuayClient {
         settings: &ConnectionSettings,
         request: MintRequest,
     ) -> Result<MintedToken, QuayError> {
-        let org = self.app_info(settings, &request.client_id).await?;
+        let slot = self.begin_mint(settings, &request.client_id).await?;
+        self.mint_in(settings, &slot, request).await
+    }
+
+    /// Prepares a mint: checks the application and, on the web flow, takes the account's mint
+    /// lock and lists the application's tokens that exist before it. Keep the slot until the
+    /// new token is recorded: while it lives, nothing else of this process mints for the
+    /// account on the web flow, so any unknown token of the application is one of ours.
+    pub async fn begin_mint(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+    ) -> Result<MintSlot, QuayError> {
+        let org = self.app_info(settings, client_id).await?;
         let flavour = self.flavour(settings).await?;
-        let account = self.account(settings);
-        let _serialized = account.mint_lock.lock().await;
-        let minted = match flavour {
-            Flavour::TokenApi => token_api::mint(self, settings, &org, &request).await,
-            Flavour::WebFlow => web_flow::mint(self, settings, &org, &request).await,
+        let (guard, known) = match flavour {
+            // Named tokens need no lock: each mint is found by its own name.
+            Flavour::TokenApi => (None, None),
+            Flavour::WebFlow => {
+                let guard = self.account(settings).mint_lock.clone().lock_owned().await;
+                let app = self.app_ref(settings, client_id, &org);
+                let known = web_flow::tokens_of(self, settings, &app).await?;
+                (Some(guard), Some(known))
+            }
+        };
+        Ok(MintSlot {
+            _guard: guard,
+            flavour,
+            org,
+            known,
+        })
+    }
+
+    /// Mints in a prepared slot.
+    pub async fn mint_in(
+        &self,
+        settings: &ConnectionSettings,
+        slot: &MintSlot,
+        request: MintRequest,
+    ) -> Result<MintedToken, QuayError> {
+        let minted = match (slot.flavour, &slot.known) {
+            (Flavour::WebFlow, Some(known)) => {
+                let app = self.app_ref(settings, &request.client_id, &slot.org);
+                web_flow::mint(self, settings, &slot.org, &app, known, &request).await
+            }
+            _ => token_api::mint(self, settings, &slot.org, &request).await,
         };
         match minted {
             Err(QuayError::ScopesRefused { org, scopes }) => Err(self
                 .explain_refusal(settings, &request.client_id, org, scopes)
                 .await),
             other => other,
+        }
+    }
+
+    /// The application as the web flow's authorization list names it.
+    fn app_ref(&self, settings: &ConnectionSettings, client_id: &str, org: &str) -> AppRef {
+        let name = self
+            .inner
+            .app_names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(settings.host_string(), client_id.to_owned()))
+            .cloned()
+            .unwrap_or_default();
+        AppRef {
+            name,
+            org: org.to_owned(),
         }
     }
 
@@ -309,8 +403,33 @@ impl QuayClient {
         if self.flavour(settings).await? != Flavour::TokenApi {
             return Ok(None);
         }
+        self.token_ids_matching(settings, client_id, |n| n == name)
+            .await
+    }
+
+    /// Ids of the application's live tokens whose name starts with `prefix` (every mint of
+    /// one ApiToken); `None` when this Quay mints without names (web flow).
+    pub async fn token_ids_with_prefix(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+        prefix: &str,
+    ) -> Result<Option<Vec<String>>, QuayError> {
+        if self.flavour(settings).await? != Flavour::TokenApi {
+            return Ok(None);
+        }
+        self.token_ids_matching(settings, client_id, |n| n.starts_with(prefix))
+            .await
+    }
+
+    async fn token_ids_matching(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+        matches: impl Fn(&str) -> bool,
+    ) -> Result<Option<Vec<String>>, QuayError> {
         match self.org_for(settings, client_id).await {
-            Ok(org) => token_api::ids_named(self, settings, &org, client_id, name).await,
+            Ok(org) => token_api::ids_named(self, settings, &org, client_id, matches).await,
             Err(QuayError::UnknownClientId { .. }) => Ok(Some(Vec::new())),
             Err(err) => Err(err),
         }

@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use client::QuayClient;
+pub use client::{MintSlot, QuayClient};
 pub use error::QuayError;
 pub use settings::{ConnectionSettings, DEFAULT_TIMEOUT_SECS, SettingsError};
 pub use transport::USER_AGENT;

@@ -30,7 +30,7 @@ pub(crate) struct Credentials {
 #[derive(Default)]
 pub(crate) struct Account {
     /// Serializes mints, so the web flow's before/after diff sees only its own token.
-    pub(crate) mint_lock: tokio::sync::Mutex<()>,
+    pub(crate) mint_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     state: tokio::sync::Mutex<AccountState>,
 }
 

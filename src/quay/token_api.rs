@@ -94,20 +94,21 @@ pub(crate) async fn list(
     }
 }
 
-/// Ids of the application's live tokens that carry `name` (None: this Quay has no token API).
+/// Ids of the application's live tokens whose name `matches` (None: this Quay has no token
+/// API).
 pub(crate) async fn ids_named(
     client: &QuayClient,
     settings: &ConnectionSettings,
     org: &str,
     client_id: &str,
-    name: &str,
+    matches: impl Fn(&str) -> bool,
 ) -> Result<Option<Vec<String>>, QuayError> {
     Ok(entries(client, settings, org, client_id)
         .await?
         .map(|entries| {
             entries
                 .into_iter()
-                .filter(|entry| entry.name.as_deref() == Some(name))
+                .filter(|entry| entry.name.as_deref().is_some_and(&matches))
                 .map(|entry| entry.uuid)
                 .collect()
         }))

@@ -1,11 +1,11 @@
 //! Minting through `/oauth/authorizeapp` (every Quay 3.x) and the account's authorization list.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 use url::Url;
 
-use super::client::QuayClient;
+use super::client::{AppRef, QuayClient};
 use super::error::QuayError;
 use super::settings::ConnectionSettings;
 use super::{Flavour, MintRequest, MintedToken};
@@ -20,15 +20,18 @@ pub(crate) fn redirect_uri(settings: &ConnectionSettings) -> String {
     format!("{}/oauth/localapp", settings.host_string())
 }
 
-/// Mints with the web flow; the caller holds the account's mint lock, so the only new
-/// authorization between the two list calls is ours.
+/// Mints with the web flow; the caller holds the account's mint lock and passes the
+/// application's tokens from before (`known`), so the only new token of the application after
+/// the grant is ours. Comparing one application only keeps mints for other applications of
+/// the account (by people, or other tools) from making the id ambiguous.
 pub(crate) async fn mint(
     client: &QuayClient,
     settings: &ConnectionSettings,
     org: &str,
+    app: &AppRef,
+    known: &HashMap<String, Vec<String>>,
     request: &MintRequest,
 ) -> Result<MintedToken, QuayError> {
-    let before = authorization_ids(client, settings).await?;
     let url = settings.url(&["oauth", "authorizeapp"]);
     let redirect = redirect_uri(settings);
     let scope = request.scopes.join(" ");
@@ -73,13 +76,19 @@ pub(crate) async fn mint(
             });
         }
     };
-    let after = match authorization_ids(client, settings).await {
+    let after = match tokens_of(client, settings, app).await {
         Ok(after) => after,
         // The token exists now; one more try is cheaper than losing track of it.
-        Err(err) if err.is_transient() => authorization_ids(client, settings).await?,
+        Err(err) if err.is_transient() => tokens_of(client, settings, app).await?,
         Err(err) => return Err(err),
     };
-    let new: Vec<&String> = after.difference(&before).collect();
+    let mut wanted = request.scopes.clone();
+    wanted.sort();
+    let new: Vec<&String> = after
+        .iter()
+        .filter(|(id, scopes)| !known.contains_key(*id) && **scopes == wanted)
+        .map(|(id, _)| id)
+        .collect();
     let [id] = new.as_slice() else {
         tracing::warn!(
             host = %settings.host_string(),
@@ -99,18 +108,44 @@ pub(crate) async fn mint(
     })
 }
 
-/// The uuids of every token of the account (all applications), in one call.
-pub(crate) async fn authorization_ids(
+/// One entry of `GET /api/v1/user/authorizations` (transcript 30): no client ID, so the
+/// application is known by its name and organization.
+#[derive(Deserialize)]
+struct Authorization {
+    uuid: String,
+    #[serde(default)]
+    application: Option<Application>,
+    #[serde(default)]
+    scopes: Vec<ScopeInfo>,
+}
+
+#[derive(Deserialize)]
+struct Application {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    organization: Option<Organization>,
+}
+
+#[derive(Deserialize)]
+struct Organization {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ScopeInfo {
+    scope: String,
+}
+
+/// Every token of the account (all applications), in one call; Quay does not page this list.
+async fn authorizations(
     client: &QuayClient,
     settings: &ConnectionSettings,
-) -> Result<HashSet<String>, QuayError> {
+) -> Result<Vec<Authorization>, QuayError> {
     #[derive(Deserialize)]
     struct List {
-        authorizations: Vec<Entry>,
-    }
-    #[derive(Deserialize)]
-    struct Entry {
-        uuid: String,
+        authorizations: Vec<Authorization>,
     }
     let url = settings.url(&["api", "v1", "user", "authorizations"]);
     let reply = client
@@ -120,10 +155,40 @@ pub(crate) async fn authorization_ids(
         return Err(reply.error(LIST));
     }
     let list: List = reply.json(LIST)?;
-    Ok(list
-        .authorizations
+    Ok(list.authorizations)
+}
+
+/// The uuids of every token of the account (all applications), in one call.
+pub(crate) async fn authorization_ids(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+) -> Result<HashSet<String>, QuayError> {
+    Ok(authorizations(client, settings)
+        .await?
         .into_iter()
         .map(|entry| entry.uuid)
+        .collect())
+}
+
+/// The account's tokens of one application, with their scopes (sorted).
+pub(crate) async fn tokens_of(
+    client: &QuayClient,
+    settings: &ConnectionSettings,
+    app: &AppRef,
+) -> Result<HashMap<String, Vec<String>>, QuayError> {
+    Ok(authorizations(client, settings)
+        .await?
+        .into_iter()
+        .filter(|entry| {
+            entry.application.as_ref().is_some_and(|a| {
+                a.name == app.name && a.organization.as_ref().is_some_and(|o| o.name == app.org)
+            })
+        })
+        .map(|entry| {
+            let mut scopes: Vec<String> = entry.scopes.into_iter().map(|s| s.scope).collect();
+            scopes.sort();
+            (entry.uuid, scopes)
+        })
         .collect())
 }
 

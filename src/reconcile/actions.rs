@@ -3,43 +3,46 @@
 
 use super::inputs::Inputs;
 use super::plan::MintReason;
-use super::{Outcome, apply, grant, naming, now, secret};
+use super::{Outcome, apply, grant, naming, now, recovery, secret};
 use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, ROTATE_ANNOTATION, Right, TokenRecord};
 use crate::error::ReconcileError;
 use crate::events;
-use crate::quay::{Flavour, MintRequest, QuayError};
+use crate::quay::{ConnectionSettings, Flavour, MintRequest, QuayError};
 use crate::redacted::Redacted;
 use kube::ResourceExt;
+use std::collections::HashSet;
 
 /// A mint was started and never recorded (a crash, or a timeout while Quay answered): find
-/// the token it may have created by its name and revoke it, so no token stays untracked.
+/// the token that mint may have created and revoke it, so no token stays untracked. Only that
+/// mint's token: by its own name on the token API; on the web flow, a token of the application
+/// with the same scopes that existed neither before the mint nor in any ApiToken's status.
 pub(super) async fn recover(
     token: &ApiToken,
     ctx: &Context,
-    inputs: &Inputs,
+    settings: &ConnectionSettings,
     pending: &PendingMint,
-    keep: Option<&str>,
 ) -> Result<(), ReconcileError> {
-    let same_account = pending.host == inputs.settings.host_string()
-        && pending.username == inputs.settings.username();
+    let same_account =
+        pending.host == settings.host_string() && pending.username == settings.username();
     let found = if same_account {
-        ctx.quay
-            .token_ids_named(&inputs.settings, &pending.client_id, &pending.name)
-            .await?
+        orphans_of(ctx, settings, pending).await?
     } else {
         None
     };
-    let Some(ids) = found else {
+    let Some((flavour, ids)) = found else {
         events::publish(&ctx.recorder, token, true, "MintInterrupted", format!(
             "a mint started at {} did not complete and its token cannot be identified in Quay; if {} holds an extra token for this application, revoke it there",
             pending.started_at, pending.username)).await;
         return Ok(());
     };
-    for id in ids.iter().filter(|id| Some(id.as_str()) != keep) {
+    for id in &ids {
         ctx.quay
-            .revoke(&inputs.settings, &pending.client_id, id, Flavour::TokenApi)
+            .revoke(settings, &pending.client_id, id, flavour)
             .await?;
+        ctx.liveness
+            .note(settings, &pending.client_id, flavour, id, false)
+            .await;
         ctx.metrics.token_revoked();
         events::publish(
             &ctx.recorder,
@@ -54,6 +57,71 @@ pub(super) async fn recover(
         .await;
     }
     Ok(())
+}
+
+/// The tokens an interrupted mint left, and how to revoke them; `None` when they cannot be
+/// told apart from others (an intent from before intents recorded enough).
+async fn orphans_of(
+    ctx: &Context,
+    settings: &ConnectionSettings,
+    pending: &PendingMint,
+) -> Result<Option<(Flavour, Vec<String>)>, ReconcileError> {
+    let tracked = tracked_ids(ctx, settings);
+    match pending.flavour.as_deref() {
+        Some("webFlow") => {
+            let Some(known) = &pending.known_ids else {
+                return Ok(None);
+            };
+            // The slot holds the account's mint lock: no mint of ours is between its Quay
+            // answer and its record while we look.
+            let slot = match ctx.quay.begin_mint(settings, &pending.client_id).await {
+                Ok(slot) => slot,
+                // A deleted application took every token of it along (protocol §14).
+                Err(QuayError::UnknownClientId { .. }) => {
+                    return Ok(Some((Flavour::WebFlow, Vec::new())));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let now = slot.known.clone().unwrap_or_default();
+            Ok(Some((
+                Flavour::WebFlow,
+                recovery::web_flow_orphans(&now, known, &pending.scopes, &tracked),
+            )))
+        }
+        _ => {
+            let named = ctx
+                .quay
+                .token_ids_named(settings, &pending.client_id, &pending.name)
+                .await?;
+            Ok(named.map(|ids| {
+                let ids = ids.into_iter().filter(|id| !tracked.contains(id)).collect();
+                (Flavour::TokenApi, ids)
+            }))
+        }
+    }
+}
+
+/// Every token id of this account that an ApiToken records (current or replaced), as this
+/// process last wrote it or, for the others, as the cache shows it.
+fn tracked_ids(ctx: &Context, settings: &ConnectionSettings) -> HashSet<String> {
+    let host = settings.host_string();
+    let mut ids = HashSet::new();
+    for other in ctx.peers.all() {
+        let uid = other.uid().unwrap_or_default();
+        let Some(status) = ctx.written.current(&uid, other.status.as_ref()) else {
+            continue;
+        };
+        let records = status.token.iter().chain(status.replaced.iter());
+        for record in records {
+            if record.host == host
+                && record.username == settings.username()
+                && let Some(id) = &record.id
+            {
+                ids.insert(id.clone());
+            }
+        }
+    }
+    ids
 }
 
 pub(super) fn assigned_message(user: &str) -> String {
@@ -86,6 +154,7 @@ pub(super) async fn adopt(
     Ok(Outcome {
         record: Some(record),
         message: String::new(),
+        replaced: Vec::new(),
     })
 }
 
@@ -94,6 +163,8 @@ pub(super) async fn assign(
     ctx: &Context,
     inputs: &Inputs,
     input_hash: &str,
+    old: Option<TokenRecord>,
+    shown: &mut Option<ApiTokenStatus>,
 ) -> Result<Outcome, ReconcileError> {
     let user = token.spec.for_user.clone().unwrap_or_default();
     let scopes: Vec<String> = inputs.scopes.iter().map(|s| s.to_string()).collect();
@@ -125,13 +196,22 @@ pub(super) async fn assign(
         assigned_to: Some(user.clone()),
         ..Default::default()
     };
+    // The token minted before forUser was set is no longer in any Secret: revoke it.
+    let mut replaced = shown
+        .as_ref()
+        .map(|s| s.replaced.clone())
+        .unwrap_or_default();
+    replaced.extend(to_retire(token, old));
+    let replaced = retire_all(token, ctx, inputs, replaced).await;
     Ok(Outcome {
         record: Some(record),
         message: assigned_message(&user),
+        replaced,
     })
 }
 
-/// Mints a token, writes it, records it, and only then revokes the one it replaces.
+/// Mints a token, records it (with the token it replaces) before the Secret can hold it,
+/// writes the Secret, and only then revokes what it replaced.
 pub(super) async fn mint(
     token: &ApiToken,
     ctx: &Context,
@@ -146,24 +226,39 @@ pub(super) async fn mint(
         &token.namespace().unwrap_or_default(),
         &token.name_any(),
         &uid,
+        &naming::mint_mark(),
     );
     let grant = grant_for(ctx, inputs, &token.spec.rights).await?; // Quay, once per account
-    // Record the intent first: a crash between Quay's answer and the status write must not
-    // leave a token that nothing knows about.
+    let scopes: Vec<String> = grant.scopes.iter().map(|s| s.to_string()).collect();
+    let slot = ctx
+        .quay
+        .begin_mint(&inputs.settings, &inputs.client_id)
+        .await?; // Quay
+    // Record the intent first: a crash between Quay's answer and the record must not leave a
+    // token that nothing knows about.
     let mut intent = shown.clone().unwrap_or_default();
+    let mut sorted_scopes = scopes.clone();
+    sorted_scopes.sort();
     intent.pending_mint = Some(PendingMint {
         name: name.clone(),
         host: inputs.settings.host_string(),
         username: inputs.settings.username().to_string(),
         client_id: inputs.client_id.clone(),
         started_at: now(),
+        flavour: Some(slot.flavour.as_str().to_string()),
+        scopes: sorted_scopes,
+        known_ids: slot.known.as_ref().map(|known| {
+            let mut ids: Vec<String> = known.keys().cloned().collect();
+            ids.sort();
+            ids
+        }),
     });
     apply::status(ctx, token, shown, intent).await?;
-    let scopes: Vec<String> = grant.scopes.iter().map(|s| s.to_string()).collect();
     let minted = ctx
         .quay
-        .mint(
+        .mint_in(
             &inputs.settings,
+            &slot,
             MintRequest {
                 client_id: inputs.client_id.clone(),
                 scopes: scopes.clone(),
@@ -194,31 +289,26 @@ pub(super) async fn mint(
         assigned_to: None,
         scopes,
     };
+    // Record the new token and what it replaces in one write, before the Secret can be seen
+    // holding it: from here on a crash leaves both tracked, and the next reconcile revokes
+    // whatever the Secret does not hold.
+    let mut recorded = shown.clone().unwrap_or_default();
+    recorded.replaced.extend(to_retire(token, old));
+    if reason == MintReason::Unrecorded {
+        recorded
+            .replaced
+            .extend(unrecorded(token, ctx, inputs, &record).await);
+    }
+    recorded.token = Some(record.clone());
+    recorded.pending_mint = None;
+    recorded.exist_in_quay = true;
+    recorded.rotation = token.annotations().get(ROTATE_ANNOTATION).cloned();
+    apply::status(ctx, token, shown, recorded).await?;
+    drop(slot);
     let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&minted.token));
-    if let Err(e) = apply::secret(ctx, &desired).await {
-        // The Secret could not take the new token: revoke it rather than leave it untracked.
-        let _ = ctx
-            .quay
-            .revoke(
-                &inputs.settings,
-                &inputs.client_id,
-                &minted.id,
-                minted.flavour,
-            )
-            .await;
-        return Err(e);
-    }
-    // Record the new token before touching the old one. A first token has no predecessor:
-    // the final status write of this reconcile records it, one write fewer.
-    let replaces = old.as_ref().is_some_and(|o| o.assigned_to.is_none());
-    if replaces {
-        let mut recorded = shown.clone().unwrap_or_default();
-        recorded.token = Some(record.clone());
-        recorded.pending_mint = None;
-        recorded.exist_in_quay = true;
-        recorded.rotation = token.annotations().get(ROTATE_ANNOTATION).cloned();
-        apply::status(ctx, token, shown, recorded).await?;
-    }
+    // A failed write leaves the new token recorded: the next reconcile sees the Secret without
+    // it, mints again and revokes it, so nothing is left untracked.
+    apply::secret(ctx, &desired).await?;
     ctx.metrics.token_minted();
     if reason == MintReason::First {
         events::publish(
@@ -263,13 +353,84 @@ pub(super) async fn mint(
         )
         .await;
     }
-    if let Some(old) = old.filter(|o| o.assigned_to.is_none()) {
-        retire(token, ctx, inputs, &old).await;
-    }
+    let pending_revocation = shown
+        .as_ref()
+        .map(|s| s.replaced.clone())
+        .unwrap_or_default();
+    let replaced = retire_all(token, ctx, inputs, pending_revocation).await;
     Ok(Outcome {
         record: Some(record),
         message: String::new(),
+        replaced,
     })
+}
+
+/// The live tokens of this ApiToken that no status records (its record was lost): found by
+/// the name prefix every mint of it shares, on the token API; the web flow cannot tell them.
+async fn unrecorded(
+    token: &ApiToken,
+    ctx: &Context,
+    inputs: &Inputs,
+    new: &TokenRecord,
+) -> Vec<TokenRecord> {
+    if token.spec.preserve_in_quay_on_deletion {
+        return Vec::new();
+    }
+    let prefix = naming::name_prefix(
+        &token.namespace().unwrap_or_default(),
+        &token.name_any(),
+        &token.uid().unwrap_or_default(),
+    );
+    let found = ctx
+        .quay
+        .token_ids_with_prefix(&inputs.settings, &inputs.client_id, &prefix)
+        .await;
+    let ids = match found {
+        Ok(Some(ids)) => ids,
+        Ok(None) => {
+            events::publish(&ctx.recorder, token, true, "UnrecordedToken", format!(
+                "the result Secret {} held a token that no status records; this Quay's tokens have no names, so it cannot be found and revoked: revoke it by hand under {}'s authorized applications", inputs.target, inputs.settings.username())).await;
+            return Vec::new();
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look for unrecorded tokens");
+            return Vec::new();
+        }
+    };
+    let tracked = tracked_ids(ctx, &inputs.settings);
+    ids.into_iter()
+        .filter(|id| Some(id) != new.id.as_ref() && !tracked.contains(id))
+        .map(|id| TokenRecord {
+            id: Some(id),
+            flavour: Some(Flavour::TokenApi.as_str().to_string()),
+            ..new.clone()
+        })
+        .collect()
+}
+
+/// The replaced token, when it is one to revoke: minted by us (an id), not assigned, and not
+/// kept by `preserveInQuayOnDeletion`.
+pub(super) fn to_retire(token: &ApiToken, old: Option<TokenRecord>) -> Option<TokenRecord> {
+    old.filter(|o| {
+        o.assigned_to.is_none() && o.id.is_some() && !token.spec.preserve_in_quay_on_deletion
+    })
+}
+
+/// Revokes every replaced token once the Secret holds their successor; returns those that
+/// are still to revoke (a failure to revoke is retried on the next reconcile).
+pub(super) async fn retire_all(
+    token: &ApiToken,
+    ctx: &Context,
+    inputs: &Inputs,
+    replaced: Vec<TokenRecord>,
+) -> Vec<TokenRecord> {
+    let mut left = Vec::new();
+    for old in replaced {
+        if !retire(token, ctx, inputs, &old).await {
+            left.push(old);
+        }
+    }
+    left
 }
 
 /// The scopes to mint for `rights`; asks Quay whether the account is a superuser only when
@@ -293,30 +454,34 @@ async fn grant_for(
     })
 }
 
-/// Revokes a replaced token (unless preserved); failures become events, not errors, since the
-/// new token is already in place.
-pub(super) async fn retire(token: &ApiToken, ctx: &Context, inputs: &Inputs, old: &TokenRecord) {
-    let Some(id) = old.id.as_deref() else { return };
-    if token.spec.preserve_in_quay_on_deletion {
-        return;
-    }
+/// Revokes a replaced token; failures become events, not errors, since the new token is
+/// already in place. `false` when revoking should be tried again later.
+pub(super) async fn retire(
+    token: &ApiToken,
+    ctx: &Context,
+    inputs: &Inputs,
+    old: &TokenRecord,
+) -> bool {
+    let Some(id) = old.id.as_deref() else {
+        return true;
+    };
     let flavour: Option<Flavour> = old.flavour.as_deref().and_then(|f| f.parse().ok());
     let same_account =
         old.host == inputs.settings.host_string() && old.username == inputs.settings.username();
-    let outcome = match flavour {
-        Some(flavour) if same_account => ctx
-            .quay
-            .revoke(&inputs.settings, &old.client_id, id, flavour)
-            .await
-            .map(|_| flavour),
+    let flavour = match flavour {
+        Some(flavour) if same_account => flavour,
         _ => {
             events::publish(&ctx.recorder, token, true, "RevokeSkipped", format!(
                 "the replaced token {id} belongs to {} on {}, not the current connection; revoke it there by hand", old.username, old.host)).await;
-            return;
+            return true;
         }
     };
-    match outcome {
-        Ok(flavour) => {
+    match ctx
+        .quay
+        .revoke(&inputs.settings, &old.client_id, id, flavour)
+        .await
+    {
+        Ok(()) => {
             ctx.liveness
                 .note(&inputs.settings, &old.client_id, flavour, id, false)
                 .await;
@@ -329,16 +494,24 @@ pub(super) async fn retire(token: &ApiToken, ctx: &Context, inputs: &Inputs, old
                 format!("revoked the replaced Quay token {id}"),
             )
             .await;
+            true
         }
         Err(e) => {
+            let again = e.is_transient();
+            let fate = if again {
+                "revoking it is retried"
+            } else {
+                "it stays in Quay"
+            };
             events::publish(
                 &ctx.recorder,
                 token,
                 true,
                 "RevokeFailed",
-                format!("the replaced Quay token {id} could not be revoked and stays in Quay: {e}"),
+                format!("the replaced Quay token {id} could not be revoked ({e}); {fate}"),
             )
             .await;
+            !again
         }
     }
 }

@@ -1,13 +1,14 @@
 //! One reconcile of one ApiToken: read inputs → decide → act → write status.
 
 mod actions;
-use actions::{adopt, assign, assigned_message, mint, recover};
+use actions::{adopt, assign, assigned_message, mint, recover, retire_all};
 mod apply;
 mod cleanup;
 pub mod grant;
 mod inputs;
 pub mod naming;
 pub mod plan;
+mod recovery;
 pub mod secret;
 pub mod status;
 
@@ -28,6 +29,8 @@ use std::time::Instant;
 pub(super) struct Outcome {
     pub(super) record: Option<TokenRecord>,
     pub(super) message: String,
+    /// Replaced tokens still to revoke.
+    pub(super) replaced: Vec<TokenRecord>,
 }
 
 /// Entry point for the controller: the finalizer decides between apply and cleanup.
@@ -91,6 +94,7 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
             ctx.backoff.reset(&uid);
             let mut next = base;
             next.token = outcome.record;
+            next.replaced = outcome.replaced;
             next.exist_in_quay = next.token.as_ref().is_some_and(|r| r.assigned_to.is_none());
             next.pending_mint = None;
             next.rotation = token.annotations().get(ROTATE_ANNOTATION).cloned();
@@ -157,8 +161,7 @@ async fn converge(
         for_user,
     );
     if let Some(pending) = &status.pending_mint {
-        let keep = record.as_ref().and_then(|r| r.id.as_deref());
-        recover(token, ctx, &inputs, pending, keep).await?; // Quay
+        recover(token, ctx, &inputs.settings, pending).await?; // Quay
     }
     let live = match &record {
         Some(r) if r.input_hash == input_hash && for_user.is_none() => {
@@ -223,7 +226,13 @@ async fn converge(
                 }) => assigned_message(user),
                 _ => String::new(),
             };
-            Ok(Outcome { record, message })
+            // The Secret holds the recorded token: what it replaced can go now.
+            let replaced = retire_all(token, ctx, &inputs, status.replaced.clone()).await;
+            Ok(Outcome {
+                record,
+                message,
+                replaced,
+            })
         }
         Plan::Adopt => {
             adopt(
@@ -235,7 +244,7 @@ async fn converge(
             )
             .await
         }
-        Plan::Assign => assign(token, ctx, &inputs, &input_hash).await,
+        Plan::Assign => assign(token, ctx, &inputs, &input_hash, record, shown).await,
         Plan::Mint(reason) => mint(token, ctx, &inputs, &input_hash, record, reason, shown).await,
     }
 }

@@ -19,6 +19,8 @@ pub enum MintReason {
     Revoked,
     /// The rotate annotation has a new value.
     Rotation,
+    /// Our result Secret holds a token that no status records (the record was lost).
+    Unrecorded,
 }
 
 impl MintReason {
@@ -31,6 +33,7 @@ impl MintReason {
             MintReason::SecretEdited => "the result Secret's token was edited",
             MintReason::Revoked => "the token is no longer live in Quay",
             MintReason::Rotation => "the rotate annotation changed",
+            MintReason::Unrecorded => "the result Secret holds a token that no status records",
         }
     }
 }
@@ -87,10 +90,13 @@ pub fn decide(f: &Facts) -> Plan {
         };
     }
     let Some(record) = f.record.filter(|r| r.assigned_to.is_none()) else {
-        // No token recorded: a Secret that already holds one (the earlier operator's, or ours with
-        // a lost status) is taken over rather than replaced, so that nothing mounted breaks.
+        // No token recorded: the earlier operator's Secret is taken over rather than replaced,
+        // so that nothing mounted breaks. One of ours never is: we record a token before the
+        // Secret holds it, so an unrecorded token in our Secret is one we failed to record and
+        // must not vouch for; a fresh one replaces it.
         return match (f.ownership, f.secret_token_hash) {
-            (Ownership::Legacy | Ownership::Ours, Some(_)) => Plan::Adopt,
+            (Ownership::Legacy, Some(_)) => Plan::Adopt,
+            (Ownership::Ours, Some(_)) => Plan::Mint(MintReason::Unrecorded),
             _ => Plan::Mint(MintReason::First),
         };
     };
@@ -234,6 +240,11 @@ mod tests {
         assert_eq!(
             decide(&facts(None, &Ownership::Legacy, Some("t"))),
             Plan::Adopt
+        );
+        assert_eq!(
+            decide(&facts(None, &Ownership::Ours, Some("t"))),
+            Plan::Mint(MintReason::Unrecorded),
+            "a Secret of ours is never adopted"
         );
         assert_eq!(
             decide(&facts(None, &Ownership::Legacy, None)),

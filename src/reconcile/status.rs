@@ -63,6 +63,7 @@ pub fn merge_patch(status: &ApiTokenStatus) -> serde_json::Value {
             "token",
             "pendingMint",
             "rotation",
+            "replaced",
         ] {
             map.entry(key).or_insert(serde_json::Value::Null);
         }

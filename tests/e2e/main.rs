@@ -5,6 +5,7 @@
 mod support;
 
 mod capture;
+mod crash_windows;
 mod env;
 
 mod deletion;

@@ -187,7 +187,7 @@ async fn longest_names(token_api: bool) {
     // A crash after Quay minted, before status recorded it: the intent names the token.
     env.stop_operator().await;
     let uid = minted.uid().unwrap();
-    let intended = token_name(&env.ns.name, &name, &uid);
+    let intended = token_name(&env.ns.name, &name, &uid, "0000dead");
     let data: BTreeMap<String, Vec<u8>> = env
         .conn_data(ADMIN, ADMIN_PASSWORD)
         .into_iter()
