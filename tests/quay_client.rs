@@ -7,6 +7,8 @@ mod errors;
 mod minting;
 #[path = "quay_client/ordinary.rs"]
 mod ordinary;
+#[path = "quay_client/resilience.rs"]
+mod resilience;
 #[path = "quay_client/sessions.rs"]
 mod sessions;
 #[path = "quay_client/stub.rs"]

@@ -9,7 +9,7 @@ use super::error::QuayError;
 use super::session::{Account, Credentials, session_is_dead};
 use super::settings::ConnectionSettings;
 use super::transport::{Reply, Transport};
-use super::{Flavour, MintRequest, MintedToken, RequestObserver, token_api, web_flow};
+use super::{Flavour, MintRequest, MintedToken, RequestObserver, retry, token_api, web_flow};
 use crate::redacted::Redacted;
 
 /// Talks to any number of Quay instances; one per process, cheap to clone.
@@ -454,7 +454,9 @@ impl QuayClient {
     }
 
     /// Sends a request on the account's session; on a dead session, signs in again once and
-    /// retries once. `build` gets the HTTP client and the CSRF token (for form bodies).
+    /// retries once. `build` gets the HTTP client and the CSRF token (for form bodies). A read
+    /// or revocation that meets a passing failure (5xx, no answer) is tried again, briefly,
+    /// within this call; a mint never is, since its outcome is unknown.
     pub(crate) async fn session_request<F>(
         &self,
         settings: &ConnectionSettings,
@@ -464,12 +466,44 @@ impl QuayClient {
     where
         F: Fn(&reqwest::Client, &Redacted) -> reqwest::RequestBuilder,
     {
+        let attempts = if retry::is_idempotent(endpoint) {
+            retry::ATTEMPTS
+        } else {
+            1
+        };
+        let mut attempt = 1;
+        loop {
+            let result = self.session_request_once(settings, endpoint, &build).await;
+            let passing = match &result {
+                Ok(reply) => retry::is_passing_status(reply.status),
+                Err(QuayError::Timeout { .. } | QuayError::Unreachable { .. }) => true,
+                Err(_) => false,
+            };
+            if !passing || attempt >= attempts {
+                return result;
+            }
+            let pause = retry::pause(attempt, rand::random::<f64>());
+            tracing::debug!(endpoint, attempt, ?pause, "passing Quay failure; trying again");
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        }
+    }
+
+    async fn session_request_once<F>(
+        &self,
+        settings: &ConnectionSettings,
+        endpoint: &'static str,
+        build: &F,
+    ) -> Result<Reply, QuayError>
+    where
+        F: Fn(&reqwest::Client, &Redacted) -> reqwest::RequestBuilder,
+    {
         let account = self.account(settings);
         let transport = &self.inner.transport;
         let http = transport.client(settings)?;
         let credentials = account.credentials(transport, settings, None).await?;
         let reply = self
-            .send_on(settings, endpoint, &http, &build, &credentials, &account)
+            .send_on(settings, endpoint, &http, build, &credentials, &account)
             .await?;
         if !session_is_dead(&reply) {
             return Ok(reply);
@@ -478,7 +512,7 @@ impl QuayClient {
         let stale = Some(credentials.generation);
         let credentials = account.credentials(transport, settings, stale).await?;
         let reply = self
-            .send_on(settings, endpoint, &http, &build, &credentials, &account)
+            .send_on(settings, endpoint, &http, build, &credentials, &account)
             .await?;
         if session_is_dead(&reply) {
             return Err(QuayError::SessionRejected {

@@ -4,6 +4,7 @@
 
 mod client;
 mod error;
+mod retry;
 mod session;
 mod settings;
 mod token_api;

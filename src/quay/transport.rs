@@ -9,6 +9,7 @@ use reqwest::header::{HeaderMap, SET_COOKIE};
 
 use super::RequestObserver;
 use super::error::QuayError;
+use super::retry::HostHealth;
 use super::settings::ConnectionSettings;
 use crate::redacted::Redacted;
 
@@ -49,6 +50,9 @@ impl Reply {
 pub(crate) struct Transport {
     observer: Option<Arc<dyn RequestObserver>>,
     clients: Mutex<HashMap<String, reqwest::Client>>,
+    /// host → whether it answers lately: a host that stopped answering fails fast, so that
+    /// workers are not held in its timeouts while other hosts wait.
+    hosts: Mutex<HashMap<String, HostHealth>>,
 }
 
 impl Transport {
@@ -56,6 +60,7 @@ impl Transport {
         Self {
             observer,
             clients: Mutex::new(HashMap::new()),
+            hosts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -93,6 +98,17 @@ impl Transport {
         endpoint: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<Reply, QuayError> {
+        let host = settings.host_string();
+        let wait = self.health(&host, |health| health.admit(Instant::now()));
+        if let Some(wait) = wait {
+            return Err(QuayError::Unreachable {
+                host,
+                detail: format!(
+                    "it did not answer the last requests; next try in {}s",
+                    wait.as_secs().max(1)
+                ),
+            });
+        }
         let started = Instant::now();
         let result = async {
             let response = request.timeout(settings.timeout()).send().await?;
@@ -114,7 +130,20 @@ impl Transport {
             Ok(reply) => tracing::debug!(endpoint, status = reply.status, "quay request"),
             Err(_) => tracing::debug!(endpoint, "quay request failed"),
         }
-        result.map_err(|err| classify(err, endpoint, settings))
+        let result = result.map_err(|err| classify(err, endpoint, settings));
+        match &result {
+            Ok(_) => self.health(&host, HostHealth::answered),
+            Err(QuayError::Unreachable { .. } | QuayError::Timeout { .. }) => {
+                self.health(&host, |health| health.unanswered(Instant::now()));
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    fn health<T>(&self, host: &str, f: impl FnOnce(&mut HostHealth) -> T) -> T {
+        let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
+        f(hosts.entry(host.to_owned()).or_default())
     }
 }
 

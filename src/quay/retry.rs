@@ -1,0 +1,120 @@
+//! Trying an idempotent Quay request again inside one reconcile, and remembering hosts that
+//! stopped answering. Pure policy; the client and the transport apply it.
+
+use std::time::{Duration, Instant};
+
+/// Attempts of one idempotent request in all, the first included.
+pub(crate) const ATTEMPTS: u32 = 3;
+
+/// Whether a request may be sent again when its outcome is unknown: reads and revocations
+/// (a second DELETE answers 404, which counts as done). Never a mint.
+pub(crate) fn is_idempotent(endpoint: &str) -> bool {
+    endpoint.starts_with("GET ") || endpoint.starts_with("DELETE ")
+}
+
+/// Whether an answer is a passing failure worth one more try.
+pub(crate) fn is_passing_status(status: u16) -> bool {
+    matches!(status, 500 | 502 | 503 | 504)
+}
+
+/// The pause before attempt `attempt` (1 = the first retry): short, growing, jittered, so that
+/// many reconciles that failed together do not retry together.
+pub(crate) fn pause(attempt: u32, jitter: f64) -> Duration {
+    let base_ms = 100u64 << attempt.min(4);
+    let jitter = jitter.clamp(0.0, 1.0);
+    Duration::from_millis(base_ms + (base_ms as f64 * jitter) as u64)
+}
+
+/// Consecutive failures to reach a host before it is taken for down.
+const DOWN_AFTER: u32 = 3;
+/// The longest a down host is left alone before the next probe.
+const MAX_QUIET: Duration = Duration::from_secs(30);
+
+/// What the transport remembers of one host.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct HostHealth {
+    failures: u32,
+    quiet_until: Option<Instant>,
+}
+
+impl HostHealth {
+    /// `Some(wait)` when the host is down and this request should fail at once; otherwise
+    /// the request goes ahead (as the probe, when the quiet time is over).
+    pub(crate) fn admit(&mut self, now: Instant) -> Option<Duration> {
+        match self.quiet_until {
+            Some(until) if now < until => Some(until - now),
+            Some(_) => {
+                // Let this one probe; the others keep failing fast until it answers.
+                self.quiet_until = Some(now + quiet_for(self.failures));
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Records an answer (any status: the host is there).
+    pub(crate) fn answered(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Records a request that got no answer (refused, reset, timed out).
+    pub(crate) fn unanswered(&mut self, now: Instant) {
+        self.failures = self.failures.saturating_add(1);
+        if self.failures >= DOWN_AFTER {
+            self.quiet_until = Some(now + quiet_for(self.failures));
+        }
+    }
+}
+
+fn quiet_for(failures: u32) -> Duration {
+    let steps = failures.saturating_sub(DOWN_AFTER).min(5);
+    (Duration::from_secs(1) * (1u32 << steps)).min(MAX_QUIET)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_reads_and_revocations_are_retried() {
+        assert!(is_idempotent("GET /api/v1/user/authorizations"));
+        assert!(is_idempotent("DELETE /api/v1/user/authorizations/{uuid}"));
+        assert!(!is_idempotent("POST /oauth/authorizeapp"));
+        assert!(!is_idempotent(
+            "POST /api/v1/organization/{org}/applications/{client_id}/tokens"
+        ));
+    }
+
+    #[test]
+    fn pauses_grow_and_stay_short() {
+        assert!(pause(1, 0.0) < pause(2, 0.0));
+        assert!(pause(2, 1.0) <= Duration::from_millis(800));
+        assert!(pause(1, 0.5) > pause(1, 0.0));
+    }
+
+    #[test]
+    fn a_host_is_down_after_three_unanswered_requests_until_a_probe_answers() {
+        let start = Instant::now();
+        let mut host = HostHealth::default();
+        host.unanswered(start);
+        host.unanswered(start);
+        assert_eq!(host.admit(start), None, "two losses are bad luck, not a dead host");
+        host.unanswered(start);
+        assert!(host.admit(start).is_some(), "three in a row: fail fast");
+        let later = start + Duration::from_secs(2);
+        assert_eq!(host.admit(later), None, "after the quiet time, one probe goes");
+        assert!(host.admit(later).is_some(), "the others wait for the probe");
+        host.answered();
+        assert_eq!(host.admit(later), None);
+    }
+
+    #[test]
+    fn the_quiet_time_is_bounded() {
+        let start = Instant::now();
+        let mut host = HostHealth::default();
+        for _ in 0..50 {
+            host.unanswered(start);
+        }
+        assert!(host.admit(start).is_some_and(|wait| wait <= MAX_QUIET));
+    }
+}
