@@ -244,6 +244,11 @@ pub struct ApiTokenStatus {
     /// token that nothing tracks; revoked once the Secret holds the successor.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<TokenRecord>,
+    /// A salted hash of connection settings that Quay rejected (wrong password, disabled
+    /// user). The operator does not sign in with them again, after restarts too, until the
+    /// connection Secret changes: every rejected sign-in lengthens Quay's login back-off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_credentials: Option<String>,
 }
 
 /// One condition, in the shape of metav1.Condition, tolerant of the earlier operator's entries

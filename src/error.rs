@@ -62,6 +62,17 @@ impl ReconcileError {
         }
     }
 
+    /// Whether Quay rejected the sign-in itself (a password or account it will keep
+    /// rejecting until the connection Secret changes).
+    pub fn is_rejected_sign_in(&self) -> bool {
+        matches!(
+            self,
+            ReconcileError::Quay(
+                QuayError::InvalidCredentials { .. } | QuayError::UserDisabled { .. }
+            )
+        )
+    }
+
     /// A CamelCase reason for conditions, events and metrics.
     pub fn reason(&self) -> &'static str {
         match self {

@@ -86,7 +86,8 @@ pub(super) fn now() -> String {
 async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError> {
     let uid = token.uid().ok_or(ReconcileError::Malformed("uid"))?;
     let mut shown = ctx.written.current(&uid, token.status.as_ref());
-    let result = converge(token, ctx, &mut shown).await;
+    let mut credentials = None;
+    let result = converge(token, ctx, &mut shown, &mut credentials).await;
     let base = shown.clone().unwrap_or_default();
     let generation = token.metadata.generation;
     match result {
@@ -97,6 +98,7 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
             next.replaced = outcome.replaced;
             next.exist_in_quay = next.token.as_ref().is_some_and(|r| r.assigned_to.is_none());
             next.pending_mint = None;
+            next.rejected_credentials = None;
             next.rotation = token.annotations().get(ROTATE_ANNOTATION).cloned();
             next.secret_name = inputs::result_target(token, ctx.settings.cross_namespace)
                 .ok()
@@ -117,6 +119,9 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
             // Quay said no: nothing was minted, so the intent is void. A timeout may have minted.
             if matches!(&error, ReconcileError::Quay(q) if !q.is_transient()) {
                 next.pending_mint = None;
+            }
+            if error.is_rejected_sign_in() {
+                next.rejected_credentials = credentials;
             }
             let verdict = status::Verdict {
                 ready: false,
@@ -140,9 +145,20 @@ async fn converge(
     token: &ApiToken,
     ctx: &Context,
     shown: &mut Option<ApiTokenStatus>,
+    credentials: &mut Option<String>,
 ) -> Result<Outcome, ReconcileError> {
     let inputs = inputs::resolve(ctx, token).await?; // Kubernetes API
     let status = shown.clone().unwrap_or_default();
+    let fingerprint = rejection_mark(token, &inputs.settings);
+    let rejected_before = status.rejected_credentials.as_deref() == Some(fingerprint.as_str());
+    *credentials = Some(fingerprint);
+    if rejected_before {
+        // Quay rejected exactly these settings before (perhaps before a restart): asking
+        // again would only lengthen its login back-off for the account.
+        return Err(ReconcileError::Quay(crate::quay::QuayError::InvalidCredentials {
+            username: inputs.settings.username().to_owned(),
+        }));
+    }
     let record = status.token.clone();
     let ownership = secret::ownership(
         inputs.existing.as_ref(),
@@ -247,6 +263,14 @@ async fn converge(
         Plan::Assign => assign(token, ctx, &inputs, &input_hash, record, shown).await,
         Plan::Mint(reason) => mint(token, ctx, &inputs, &input_hash, record, reason, shown).await,
     }
+}
+
+/// A salted, shortened hash of the connection settings, safe to show in status: the
+/// ApiToken's uid salts it, so equal passwords of two ApiTokens do not look alike.
+fn rejection_mark(token: &ApiToken, settings: &crate::quay::ConnectionSettings) -> String {
+    use sha2::{Digest, Sha256};
+    let salted = format!("{}:{}", token.uid().unwrap_or_default(), settings.fingerprint());
+    hex::encode(&Sha256::digest(salted.as_bytes())[..12])
 }
 
 async fn is_live(ctx: &Context, inputs: &Inputs, record: &TokenRecord) -> Option<bool> {

@@ -64,6 +64,7 @@ pub fn merge_patch(status: &ApiTokenStatus) -> serde_json::Value {
             "pendingMint",
             "rotation",
             "replaced",
+            "rejectedCredentials",
         ] {
             map.entry(key).or_insert(serde_json::Value::Null);
         }

@@ -73,3 +73,54 @@ async fn an_interrupted_mint_is_found_and_revoked() {
         "{events:?}"
     );
 }
+
+/// A rejected password is not tried again after a restart: the status remembers a salted
+/// hash of the rejected settings, and only a change of the Secret leads to a new sign-in.
+#[tokio::test]
+async fn a_rejected_password_is_not_retried_after_a_restart() {
+    crate::capture::install();
+    let mut env = Env::start("e2e-rejected").await;
+    let ns = env.ns.name.clone();
+    env.put_secret(&ns, "bad", env.conn_data(ADMIN, "Not-The-Passw0rd"))
+        .await;
+    env.create(
+        "rej",
+        json!({"connSecretRef": {"name": "bad"}, "clientId": env.app.client_id}),
+    )
+    .await;
+    let failed = env.wait_reason("rej", "InvalidCredentials").await;
+    let mark = failed
+        .status
+        .as_ref()
+        .and_then(|s| s.rejected_credentials.clone())
+        .expect("the rejection is remembered in status");
+    assert!(!mark.contains("Not-The-Passw0rd"));
+    let signins = env.quay.request_count("POST /api/v1/signin");
+    assert_eq!(signins, 1);
+
+    for _ in 0..2 {
+        env.stop_operator().await;
+        env.start_operator().await;
+        crate::support::wait_for(PATIENCE, "the restarted operator reconciled", || async {
+            (env.operator().reconciles() >= 1).then_some(())
+        })
+        .await;
+    }
+    assert_eq!(
+        env.quay.request_count("POST /api/v1/signin"),
+        signins,
+        "no sign-in with the rejected password after two restarts"
+    );
+    assert_eq!(
+        ready_reason(&env.tokens().get("rej").await.unwrap()).as_deref(),
+        Some("InvalidCredentials")
+    );
+
+    env.patch_secret(&ns, "bad", "password", ADMIN_PASSWORD).await;
+    let healed = env.wait_ready("rej").await;
+    assert!(healed.status.unwrap().rejected_credentials.is_none());
+    // The fixed password signs in; Quay's back-off from the rejected one may refuse the first
+    // try with a 429, which is honoured once.
+    let after = env.quay.request_count("POST /api/v1/signin") - signins;
+    assert!((1..=2).contains(&after), "{after} sign-ins after the fix");
+}
