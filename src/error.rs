@@ -36,6 +36,16 @@ pub enum ReconcileError {
     /// The result Secret exists and belongs to someone else.
     #[error("retSecretRef: {secret}: {detail}; choose another retSecretRef.name")]
     SecretConflict { secret: String, detail: String },
+    /// The result Secret was created by someone else after it was found absent; it was left alone.
+    #[error(
+        "retSecretRef: {secret}: a Secret of that name appeared while this operator was about to create it, and was left untouched; if it is not this ApiToken's, choose another retSecretRef.name"
+    )]
+    SecretAppeared { secret: String },
+    /// The namespace the result Secret goes to does not exist.
+    #[error(
+        "retSecretRef.namespace: namespace {namespace} does not exist; create it or change retSecretRef.namespace"
+    )]
+    ResultNamespaceMissing { namespace: String },
     /// Quay refused or failed.
     #[error(transparent)]
     Quay(#[from] QuayError),
@@ -45,6 +55,9 @@ pub enum ReconcileError {
         action: &'static str,
         source: kube::Error,
     },
+    /// A test stopped the reconcile at a fault point (only with the `fault-points` feature).
+    #[error("stopped at fault point {0}, as a crash would stop it")]
+    FaultInjected(&'static str),
     /// The object lacks fields every stored object has.
     #[error("the ApiToken has no {0}; it was not read from the API server")]
     Malformed(&'static str),
@@ -55,9 +68,13 @@ impl ReconcileError {
     pub fn is_transient(&self) -> bool {
         match self {
             ReconcileError::Quay(e) => e.is_transient(),
+            // The next reconcile checks ownership again; a namespace can be created any time.
+            ReconcileError::SecretAppeared { .. }
+            | ReconcileError::ResultNamespaceMissing { .. } => true,
             ReconcileError::Kube { source, .. } => {
                 !matches!(source, kube::Error::Api(s) if s.code == 403 || s.code == 422)
             }
+            ReconcileError::FaultInjected(_) => true,
             _ => false,
         }
     }
@@ -83,9 +100,12 @@ impl ReconcileError {
             | ReconcileError::ClientIdKeyInvalid { .. } => "ClientIdKeyMissing",
             ReconcileError::CrossNamespaceDenied { .. } => "CrossNamespaceDenied",
             ReconcileError::SecretConflict { .. } => "SecretConflict",
+            ReconcileError::SecretAppeared { .. } => "SecretAppeared",
+            ReconcileError::ResultNamespaceMissing { .. } => "ResultNamespaceMissing",
             ReconcileError::Quay(e) => e.reason(),
             ReconcileError::Kube { .. } => "KubernetesApiError",
             ReconcileError::Malformed(_) => "Malformed",
+            ReconcileError::FaultInjected(_) => "FaultInjected",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod controller;
 pub mod crd;
 pub mod error;
 pub mod events;
+pub mod fault_points;
 pub mod leader;
 pub mod liveness;
 pub mod memory;

@@ -8,6 +8,7 @@ use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, ROTATE_ANNOTATION, Right, TokenRecord};
 use crate::error::ReconcileError;
 use crate::events;
+use crate::fault_points;
 use crate::quay::{ConnectionSettings, Flavour, MintRequest, QuayError};
 use crate::redacted::Redacted;
 use kube::ResourceExt;
@@ -37,6 +38,7 @@ pub(super) async fn recover(
         return Ok(());
     };
     for id in &ids {
+        fault_points::hit(fault_points::RECOVER_BEFORE_REVOKE, token)?;
         ctx.quay
             .revoke(settings, &pending.client_id, id, flavour)
             .await?;
@@ -254,6 +256,7 @@ pub(super) async fn mint(
         }),
     });
     apply::status(ctx, token, shown, intent).await?;
+    fault_points::hit(fault_points::MINT_AFTER_INTENT, token)?;
     let minted = ctx
         .quay
         .mint_in(
@@ -266,6 +269,7 @@ pub(super) async fn mint(
             },
         )
         .await?; // Quay
+    fault_points::hit(fault_points::MINT_AFTER_QUAY, token)?;
     ctx.liveness
         .note(
             &inputs.settings,
@@ -305,10 +309,12 @@ pub(super) async fn mint(
     recorded.rotation = token.annotations().get(ROTATE_ANNOTATION).cloned();
     apply::status(ctx, token, shown, recorded).await?;
     drop(slot);
+    fault_points::hit(fault_points::MINT_AFTER_RECORD, token)?;
     let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&minted.token));
     // A failed write leaves the new token recorded: the next reconcile sees the Secret without
     // it, mints again and revokes it, so nothing is left untracked.
     apply::secret(ctx, &desired).await?;
+    fault_points::hit(fault_points::MINT_AFTER_SECRET, token)?;
     ctx.metrics.token_minted();
     if reason == MintReason::First {
         events::publish(

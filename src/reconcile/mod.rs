@@ -112,6 +112,8 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
             apply::status(ctx, token, &mut shown, next).await?;
             Ok(Action::requeue(ctx.settings.verify_interval))
         }
+        // A crash writes nothing more: neither does a reconcile stopped at a fault point.
+        Err(error @ ReconcileError::FaultInjected(_)) => Err(error),
         Err(error) => {
             let message = error.to_string();
             let distinct = base.message != message;

@@ -7,9 +7,11 @@ mod support;
 mod capture;
 mod crash_windows;
 mod env;
+mod invariant;
 
 mod deletion;
 mod failures;
+mod fault_steps;
 mod lifecycle;
 mod namespaces;
 mod ordinary;

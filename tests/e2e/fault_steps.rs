@@ -1,0 +1,128 @@
+//! A crash at each step of a mint and of a recovery, on both flavours, for a first mint and for
+//! a rotation: after a restart with fresh memory the invariant holds (see `invariant.rs`).
+
+use crate::env::*;
+use crate::invariant::assert_converged;
+use kube::api::{Patch, PatchParams};
+use quay_apitoken_operator::fault_points::{self, arm, left};
+use serde_json::json;
+
+fn options(token_api: bool) -> Options {
+    Options {
+        token_api,
+        ..Options::default()
+    }
+}
+
+/// Waits until the armed point has fired for `name`, then "crashes": the controller stops
+/// and a new one, with no memory of the old, starts.
+async fn crash_when_hit(env: &mut Env, point: &str, name: &str) {
+    let ns = env.ns.name.clone();
+    crate::support::wait_for(PATIENCE, &format!("{name} reached {point}"), || async {
+        (left(point, &ns, name) == 0).then_some(())
+    })
+    .await;
+    env.stop_operator().await;
+    env.start_operator().await;
+}
+
+async fn crash_at(point: &'static str, token_api: bool) {
+    crate::capture::install();
+    let flavour = if token_api { "api" } else { "web" };
+    let tag = point.replace('.', "-");
+    let mut env = Env::start_with(&format!("e2e-fp-{tag}-{flavour}"), options(token_api)).await;
+    let ns = env.ns.name.clone();
+    let spec =
+        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id});
+
+    // A first mint.
+    arm(point, &ns, "first", 1);
+    env.create("first", spec.clone()).await;
+    crash_when_hit(&mut env, point, "first").await;
+    assert_converged(&env).await;
+
+    // A rotation of a Ready token.
+    env.create("rotated", spec).await;
+    let before = token_id(&env.wait_ready("rotated").await).unwrap();
+    arm(point, &ns, "rotated", 1);
+    env.tokens()
+        .patch(
+            "rotated",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {"quay.herve4m.github.io/rotate": "1"}}})),
+        )
+        .await
+        .unwrap();
+    crash_when_hit(&mut env, point, "rotated").await;
+    assert_converged(&env).await;
+    let after = token_id(&env.tokens().get("rotated").await.unwrap()).unwrap();
+    assert_ne!(before, after, "the rotation happened after the crash");
+}
+
+#[tokio::test]
+async fn crash_after_intent_token_api() {
+    crash_at(fault_points::MINT_AFTER_INTENT, true).await;
+}
+
+#[tokio::test]
+async fn crash_after_intent_web_flow() {
+    crash_at(fault_points::MINT_AFTER_INTENT, false).await;
+}
+
+#[tokio::test]
+async fn crash_after_quay_minted_token_api() {
+    crash_at(fault_points::MINT_AFTER_QUAY, true).await;
+}
+
+#[tokio::test]
+async fn crash_after_quay_minted_web_flow() {
+    crash_at(fault_points::MINT_AFTER_QUAY, false).await;
+}
+
+#[tokio::test]
+async fn crash_after_record_token_api() {
+    crash_at(fault_points::MINT_AFTER_RECORD, true).await;
+}
+
+#[tokio::test]
+async fn crash_after_record_web_flow() {
+    crash_at(fault_points::MINT_AFTER_RECORD, false).await;
+}
+
+#[tokio::test]
+async fn crash_after_secret_written_token_api() {
+    crash_at(fault_points::MINT_AFTER_SECRET, true).await;
+}
+
+#[tokio::test]
+async fn crash_after_secret_written_web_flow() {
+    crash_at(fault_points::MINT_AFTER_SECRET, false).await;
+}
+
+/// A crash during the recovery of a crashed mint: recovery runs again and still converges.
+async fn crash_during_recovery(token_api: bool) {
+    crate::capture::install();
+    let flavour = if token_api { "api" } else { "web" };
+    let mut env = Env::start_with(&format!("e2e-fp-recover-{flavour}"), options(token_api)).await;
+    let ns = env.ns.name.clone();
+    arm(fault_points::MINT_AFTER_QUAY, &ns, "twice", 1);
+    arm(fault_points::RECOVER_BEFORE_REVOKE, &ns, "twice", 1);
+    env.create(
+        "twice",
+        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
+    )
+    .await;
+    crash_when_hit(&mut env, fault_points::MINT_AFTER_QUAY, "twice").await;
+    crash_when_hit(&mut env, fault_points::RECOVER_BEFORE_REVOKE, "twice").await;
+    assert_converged(&env).await;
+}
+
+#[tokio::test]
+async fn crash_during_recovery_token_api() {
+    crash_during_recovery(true).await;
+}
+
+#[tokio::test]
+async fn crash_during_recovery_web_flow() {
+    crash_during_recovery(false).await;
+}
