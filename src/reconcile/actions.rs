@@ -173,9 +173,10 @@ pub(super) async fn assign(
     ctx.quay
         .assign(&inputs.settings, &inputs.client_id, &scopes, &user)
         .await?; // Quay
-    apply::secret(
+    apply::write_secret(
         ctx,
         &secret::desired(token, &inputs.target, &inputs.settings, None),
+        inputs.existing.is_some(),
     )
     .await?;
     events::publish(
@@ -313,7 +314,7 @@ pub(super) async fn mint(
     let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&minted.token));
     // A failed write leaves the new token recorded: the next reconcile sees the Secret without
     // it, mints again and revokes it, so nothing is left untracked.
-    apply::secret(ctx, &desired).await?;
+    apply::write_secret(ctx, &desired, inputs.existing.is_some()).await?;
     fault_points::hit(fault_points::MINT_AFTER_SECRET, token)?;
     ctx.metrics.token_minted();
     if reason == MintReason::First {

@@ -13,6 +13,7 @@ use kube::{Api, ResourceExt};
 
 /// Cleans up after a deleted ApiToken; `Err` keeps the finalizer (only for transient failures).
 pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError> {
+    settle(token, ctx).await?;
     revoke(token, ctx).await?;
     delete_result_secret(token, ctx).await?;
     ctx.written.cleaned(&token.uid().unwrap_or_default());
@@ -22,6 +23,50 @@ pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, Reconcil
         .iter()
         .for_each(|o| ctx.peers.nudge(o));
     Ok(Action::await_change())
+}
+
+/// What a deletion must not leave behind besides the recorded token: the token of a mint
+/// still pending, and replaced tokens not yet revoked. Neither was ever the user's to keep.
+async fn settle(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
+    let uid = token.uid().unwrap_or_default();
+    let Some(status) = ctx.written.current(&uid, token.status.as_ref()) else {
+        return Ok(());
+    };
+    if status.pending_mint.is_none() && status.replaced.is_empty() {
+        return Ok(());
+    }
+    let settings = match inputs::connection(ctx, token).await {
+        Ok((_, settings)) => settings,
+        Err(e) if e.is_transient() => return Err(e),
+        Err(e) => {
+            events::publish(&ctx.recorder, token, true, "LeftInQuay", format!(
+                "a pending mint or replaced tokens could not be revoked and may stay in Quay ({e})")).await;
+            return Ok(());
+        }
+    };
+    if let Some(pending) = &status.pending_mint {
+        super::actions::recover(token, ctx, &settings, pending).await?;
+    }
+    for old in &status.replaced {
+        let (Some(id), Some(flavour)) = (
+            old.id.as_deref(),
+            old.flavour.as_deref().and_then(|f| f.parse::<Flavour>().ok()),
+        ) else {
+            continue;
+        };
+        if old.host != settings.host_string() || old.username != settings.username() {
+            continue;
+        }
+        match ctx.quay.revoke(&settings, &old.client_id, id, flavour).await {
+            Ok(()) => ctx.metrics.token_revoked(),
+            Err(e) if e.is_transient() => return Err(e.into()),
+            Err(e) => {
+                events::publish(&ctx.recorder, token, true, "LeftInQuay", format!(
+                    "the replaced Quay token {id} could not be revoked and stays in Quay ({e})")).await;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn revoke(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
@@ -115,16 +160,20 @@ async fn revoke(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
     }
 }
 
-/// Deletes the result Secret if it is ours; a broken spec or policy never blocks deletion.
+/// Deletes the result Secret if it is ours; a broken spec or policy never blocks deletion, nor
+/// does a Secret the operator may not read or delete (it is named in a Warning event instead).
 async fn delete_result_secret(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
     let Ok(target) = inputs::result_target(token, ctx.settings.cross_namespace) else {
         return Ok(());
     };
     let conn = inputs::conn_target(token, ctx.settings.cross_namespace).ok();
-    let existing = Api::<Secret>::namespaced(ctx.client.clone(), &target.namespace)
+    let existing = match Api::<Secret>::namespaced(ctx.client.clone(), &target.namespace)
         .get_opt(&target.name)
         .await
-        .map_err(ReconcileError::kube("read the result Secret"))?;
+    {
+        Ok(existing) => existing,
+        Err(source) => return left_behind(token, ctx, &target, Step::Read, source).await,
+    };
     let never = secret::Target {
         namespace: String::new(),
         name: String::new(),
@@ -136,8 +185,71 @@ async fn delete_result_secret(token: &ApiToken, ctx: &Context) -> Result<(), Rec
         conn.as_ref().unwrap_or(&never),
     ) {
         secret::Ownership::Ours | secret::Ownership::Legacy => {
-            apply::delete_secret(ctx, &target.namespace, &target.name).await
+            match apply::delete_secret(ctx, &target.namespace, &target.name).await {
+                Err(ReconcileError::Kube { source, .. }) => {
+                    left_behind(token, ctx, &target, Step::Delete, source).await
+                }
+                other => other,
+            }
         }
         _ => Ok(()),
     }
+}
+
+/// What deletion was doing to the result Secret when the API server refused.
+#[derive(Clone, Copy)]
+enum Step {
+    Read,
+    Delete,
+}
+
+impl Step {
+    fn action(self) -> &'static str {
+        match self {
+            Step::Read => "read the result Secret",
+            Step::Delete => "delete the result Secret",
+        }
+    }
+
+    fn done(self) -> &'static str {
+        match self {
+            Step::Read => "read",
+            Step::Delete => "deleted",
+        }
+    }
+}
+
+/// A failed read or delete of the result Secret: retried when it may pass, else (a refusal such
+/// as 403, which retrying cannot change) reported in a Warning event so the finalizer can go.
+async fn left_behind(
+    token: &ApiToken,
+    ctx: &Context,
+    target: &secret::Target,
+    step: Step,
+    source: kube::Error,
+) -> Result<(), ReconcileError> {
+    // The API server's own sentence; kube's Display of the error adds a debug dump of it.
+    let why = match &source {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    };
+    let error = ReconcileError::Kube {
+        action: step.action(),
+        source,
+    };
+    if error.is_transient() {
+        return Err(error);
+    }
+    events::publish(
+        &ctx.recorder,
+        token,
+        true,
+        "ResultSecretLeft",
+        format!(
+            "the result Secret {target} could not be {} and may be left behind ({why}); delete it by hand if it holds this ApiToken's token",
+            step.done()
+        ),
+    )
+    .await;
+    Ok(())
 }

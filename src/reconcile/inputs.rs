@@ -1,6 +1,8 @@
-//! Reads what a token depends on: the connection Secret, the client ID, and the result Secret. Network: Kubernetes API only.
+//! Reads what a token depends on: the connection Secret, the client ID, and the result Secret
+//! (and whether it could be created where it goes). Network: Kubernetes API only.
 
-use super::secret::Target;
+use super::apply;
+use super::secret::{self, Target};
 use crate::context::{Context, CrossNamespacePolicy};
 use crate::crd::{ApiToken, scopes_of};
 use crate::error::ReconcileError;
@@ -158,6 +160,12 @@ pub async fn resolve(ctx: &Context, token: &ApiToken) -> Result<Inputs, Reconcil
     let client_id = client_id(ctx, token).await?;
     let target = result_target(token, ctx.settings.cross_namespace)?;
     let existing = read_secret(ctx, &target).await?;
+    if existing.is_none() {
+        // Before anything is minted: a token for a Secret that cannot be created would be minted
+        // and then fail to be written, again on every retry.
+        let probe = secret::desired(token, &target, &settings, None);
+        apply::check_result_target(ctx, &probe).await?;
+    }
     Ok(Inputs {
         settings,
         conn,

@@ -235,7 +235,7 @@ async fn converge(
             let desired =
                 secret::desired(token, &inputs.target, &inputs.settings, in_secret.as_ref());
             if secret::needs_write(inputs.existing.as_ref(), &desired) {
-                apply::secret(ctx, &desired).await?; // Kubernetes API
+                apply::write_secret(ctx, &desired, inputs.existing.is_some()).await?; // Kubernetes API
             }
             let message = match &record {
                 Some(TokenRecord {

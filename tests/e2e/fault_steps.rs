@@ -126,3 +126,52 @@ async fn crash_during_recovery_token_api() {
 async fn crash_during_recovery_web_flow() {
     crash_during_recovery(false).await;
 }
+
+/// Deleting an ApiToken while its mint is pending (Quay minted, nothing recorded it): the
+/// cleanup finds that token and revokes it, so Quay is left with nothing.
+async fn delete_while_pending(token_api: bool) {
+    crate::capture::install();
+    let flavour = if token_api { "api" } else { "web" };
+    let mut env = Env::start_with(&format!("e2e-fp-delpend-{flavour}"), options(token_api)).await;
+    let ns = env.ns.name.clone();
+    arm(fault_points::MINT_AFTER_QUAY, &ns, "gone", 1);
+    env.create(
+        "gone",
+        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id,
+               "preserveInQuayOnDeletion": true}),
+    )
+    .await;
+    crate::support::wait_for(PATIENCE, "the mint reached Quay", || async {
+        (left(fault_points::MINT_AFTER_QUAY, &ns, "gone") == 0).then_some(())
+    })
+    .await;
+    env.stop_operator().await;
+    assert_eq!(env.quay.tokens().len(), 1, "the crashed mint left a token");
+    // Deleted while no operator runs: the next one meets the pending mint in the cleanup.
+    env.tokens()
+        .delete("gone", &Default::default())
+        .await
+        .unwrap();
+    env.start_operator().await;
+    let api = env.tokens();
+    crate::support::wait_for(PATIENCE, "the ApiToken gone", || {
+        let api = api.clone();
+        async move { api.get_opt("gone").await.unwrap().is_none().then_some(()) }
+    })
+    .await;
+    assert!(
+        env.quay.tokens().is_empty(),
+        "the pending mint's token is revoked even with preserveInQuayOnDeletion: it was never \
+         delivered"
+    );
+}
+
+#[tokio::test]
+async fn deleting_while_a_mint_is_pending_token_api() {
+    delete_while_pending(true).await;
+}
+
+#[tokio::test]
+async fn deleting_while_a_mint_is_pending_web_flow() {
+    delete_while_pending(false).await;
+}

@@ -16,5 +16,6 @@ mod lifecycle;
 mod namespaces;
 mod ordinary;
 mod recovery;
+mod robustness;
 mod secrecy;
 mod tls;
