@@ -6,40 +6,14 @@
 use crate::env::*;
 use kube::ResourceExt;
 use kube::api::{DeleteParams, Patch, PatchParams};
-use quay_apitoken_operator::quay::{ConnectionSettings, MintRequest, MintedToken, QuayClient};
 use quay_apitoken_operator::reconcile::secret::token_hash;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 fn web_flow() -> Options {
     Options {
         token_api: false,
         ..Options::default()
     }
-}
-
-fn settings_of(env: &Env) -> ConnectionSettings {
-    let data: BTreeMap<String, Vec<u8>> = env
-        .conn_data(ADMIN, ADMIN_PASSWORD)
-        .into_iter()
-        .map(|(k, v)| (k, v.into_bytes()))
-        .collect();
-    ConnectionSettings::from_secret_data(&data).unwrap()
-}
-
-/// A token minted behind the operator's back, as a crashed mint would have left it.
-async fn mint_directly(env: &Env, name: &str) -> MintedToken {
-    QuayClient::new(None)
-        .mint(
-            &settings_of(env),
-            MintRequest {
-                client_id: env.app.client_id.clone(),
-                scopes: vec!["repo:read".into()],
-                name: name.to_owned(),
-            },
-        )
-        .await
-        .unwrap()
 }
 
 /// The invariant for one ApiToken that is alone on its account: Ready, its Secret's token is
@@ -87,7 +61,7 @@ async fn crash_between_record_and_secret(options: Options, prefix: &str) {
     let old = ready_token.status.clone().unwrap().token.unwrap();
     env.stop_operator().await;
 
-    let unseen = mint_directly(&env, "k8s:unseen").await;
+    let unseen = env.mint_directly("k8s:unseen").await;
     let mut new_record = old.clone();
     new_record.id = Some(unseen.id.clone());
     new_record.token_hash = Some(token_hash(&unseen.token));
@@ -161,7 +135,7 @@ async fn an_interrupted_web_flow_mint_is_found_without_names() {
     crate::capture::install();
     let mut env = Env::start_with("e2e-cw-webint", web_flow()).await;
     env.stop_operator().await;
-    let kept = mint_directly(&env, "").await;
+    let kept = env.mint_directly("").await;
     env.create(
         "int",
         json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id,
@@ -170,14 +144,14 @@ async fn an_interrupted_web_flow_mint_is_found_without_names() {
     .await;
     // The intent as the operator writes it, then the token Quay minted before the crash.
     let pending = json!({"status": {"pendingMint": {
-        "name": "k8s:unused", "host": settings_of(&env).host_string(), "username": ADMIN,
+        "name": "k8s:unused", "host": env.admin_settings().host_string(), "username": ADMIN,
         "clientId": env.app.client_id, "startedAt": "2026-12-01T00:00:00Z",
         "flavour": "webFlow", "scopes": ["repo:read"], "knownIds": [kept.id.clone()]}}});
     env.tokens()
         .patch_status("int", &PatchParams::default(), &Patch::Merge(&pending))
         .await
         .unwrap();
-    let orphan = mint_directly(&env, "").await;
+    let orphan = env.mint_directly("").await;
     env.start_operator().await;
     let ready_token = env
         .wait_token("int", "Ready without the intent", |t| {
@@ -244,9 +218,9 @@ async fn recovery_spares_preserved_tokens_of_the_same_apitoken() {
         &uid,
         "0000beef",
     );
-    let orphan = mint_directly(&env, &name).await;
+    let orphan = env.mint_directly(&name).await;
     let pending = json!({"status": {"pendingMint": {
-        "name": name, "host": settings_of(&env).host_string(), "username": ADMIN,
+        "name": name, "host": env.admin_settings().host_string(), "username": ADMIN,
         "clientId": env.app.client_id, "startedAt": "2026-12-01T00:00:00Z",
         "flavour": "tokenApi", "scopes": ["repo:read"]}}});
     env.tokens()

@@ -312,6 +312,32 @@ impl Env {
         )
     }
 
+    /// The default account's connection settings, as the operator reads them.
+    pub fn admin_settings(&self) -> quay_apitoken_operator::quay::ConnectionSettings {
+        let data: BTreeMap<String, Vec<u8>> = self
+            .conn_data(ADMIN, ADMIN_PASSWORD)
+            .into_iter()
+            .map(|(k, v)| (k, v.into_bytes()))
+            .collect();
+        quay_apitoken_operator::quay::ConnectionSettings::from_secret_data(&data).unwrap()
+    }
+
+    /// Mints a `repo:read` token for the app behind the operator's back, as a crashed mint
+    /// leaves one (`name` on the token API; the web flow has none).
+    pub async fn mint_directly(&self, name: &str) -> quay_apitoken_operator::quay::MintedToken {
+        quay_apitoken_operator::quay::QuayClient::new(None)
+            .mint(
+                &self.admin_settings(),
+                quay_apitoken_operator::quay::MintRequest {
+                    client_id: self.app.client_id.clone(),
+                    scopes: vec!["repo:read".into()],
+                    name: name.to_owned(),
+                },
+            )
+            .await
+            .unwrap()
+    }
+
     /// Live tokens at the emulator, by secret value.
     pub fn live_token_values(&self) -> Vec<String> {
         self.quay.tokens().into_iter().map(|t| t.token).collect()

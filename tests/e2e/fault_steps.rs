@@ -49,7 +49,9 @@ async fn crash_at(point: &'static str, token_api: bool) {
         .patch(
             "rotated",
             &PatchParams::default(),
-            &Patch::Merge(json!({"metadata": {"annotations": {"quay.herve4m.github.io/rotate": "1"}}})),
+            &Patch::Merge(
+                json!({"metadata": {"annotations": {"quay.herve4m.github.io/rotate": "1"}}}),
+            ),
         )
         .await
         .unwrap();

@@ -48,14 +48,19 @@ async fn violation(env: &Env) -> Option<String> {
         let (ns, secret_name) = secret.split_once('/').unwrap_or_default();
         let data = env.secret_data(ns, secret_name).await;
         if data.as_ref().and_then(|d| d.get("accessToken")) != Some(value) {
-            return Some(format!("{name}: Secret {secret} does not hold the live token {id}"));
+            return Some(format!(
+                "{name}: Secret {secret} does not hold the live token {id}"
+            ));
         }
         if record.token_hash.as_deref() != Some(token_hash(&Redacted::new(value.clone())).as_str())
         {
             return Some(format!("{name}: the recorded hash is not the live token's"));
         }
     }
-    let untracked: Vec<&String> = live.keys().filter(|id| !recorded.contains_key(*id)).collect();
+    let untracked: Vec<&String> = live
+        .keys()
+        .filter(|id| !recorded.contains_key(*id))
+        .collect();
     if !untracked.is_empty() {
         return Some(format!("untracked live tokens: {untracked:?}"));
     }

@@ -5,7 +5,6 @@
 use crate::env::*;
 use kube::ResourceExt;
 use kube::api::{Patch, PatchParams};
-use quay_apitoken_operator::quay::{ConnectionSettings, MintRequest, QuayClient};
 use quay_apitoken_operator::reconcile::naming::token_name;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -188,23 +187,8 @@ async fn longest_names(token_api: bool) {
     env.stop_operator().await;
     let uid = minted.uid().unwrap();
     let intended = token_name(&env.ns.name, &name, &uid, "0000dead");
-    let data: BTreeMap<String, Vec<u8>> = env
-        .conn_data(ADMIN, ADMIN_PASSWORD)
-        .into_iter()
-        .map(|(k, v)| (k, v.into_bytes()))
-        .collect();
-    let settings = ConnectionSettings::from_secret_data(&data).unwrap();
-    let orphan = QuayClient::new(None)
-        .mint(
-            &settings,
-            MintRequest {
-                client_id: env.app.client_id.clone(),
-                scopes: vec!["repo:read".into()],
-                name: intended.clone(),
-            },
-        )
-        .await
-        .expect("Quay takes the operator's name for the longest ApiToken");
+    let settings = env.admin_settings();
+    let orphan = env.mint_directly(&intended).await;
     let pending = json!({"status": {"pendingMint": {
         "name": intended, "host": settings.host_string(), "username": ADMIN,
         "clientId": env.app.client_id, "startedAt": "2026-11-29T00:00:00Z"}}});

@@ -3,9 +3,7 @@
 use crate::env::*;
 use kube::ResourceExt;
 use kube::api::{DeleteParams, Patch, PatchParams};
-use quay_apitoken_operator::quay::{ConnectionSettings, MintRequest, QuayClient};
 use serde_json::json;
-use std::collections::BTreeMap;
 
 /// The operator "crashed" after Quay minted but before status recorded it: on restart the
 /// token is found by its name and revoked, and exactly one tracked token remains.
@@ -25,23 +23,8 @@ async fn an_interrupted_mint_is_found_and_revoked() {
     // What a crash leaves: the intent in status, and a token in Quay under the intent's name.
     let uid = ready.uid().unwrap();
     let name = format!("k8s:{}/crash:{}", env.ns.name, &uid[..8]);
-    let data: BTreeMap<String, Vec<u8>> = env
-        .conn_data(ADMIN, ADMIN_PASSWORD)
-        .into_iter()
-        .map(|(k, v)| (k, v.into_bytes()))
-        .collect();
-    let settings = ConnectionSettings::from_secret_data(&data).unwrap();
-    let orphan = QuayClient::new(None)
-        .mint(
-            &settings,
-            MintRequest {
-                client_id: env.app.client_id.clone(),
-                scopes: vec!["repo:read".into()],
-                name: name.clone(),
-            },
-        )
-        .await
-        .unwrap();
+    let settings = env.admin_settings();
+    let orphan = env.mint_directly(&name).await;
     let pending = json!({"status": {"pendingMint": {
         "name": name, "host": settings.host_string(), "username": ADMIN,
         "clientId": env.app.client_id, "startedAt": "2026-11-29T00:00:00Z"}}});
@@ -116,7 +99,8 @@ async fn a_rejected_password_is_not_retried_after_a_restart() {
         Some("InvalidCredentials")
     );
 
-    env.patch_secret(&ns, "bad", "password", ADMIN_PASSWORD).await;
+    env.patch_secret(&ns, "bad", "password", ADMIN_PASSWORD)
+        .await;
     let healed = env.wait_ready("rej").await;
     assert!(healed.status.unwrap().rejected_credentials.is_none());
     // The fixed password signs in; Quay's back-off from the rejected one may refuse the first
