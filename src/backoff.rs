@@ -33,7 +33,28 @@ impl Backoff {
         jittered(delay_for(self.base, self.max, n), rand::random::<f64>())
     }
 
-    /// Forgets the failures of `key` after a success.
+    /// Keeps the failure counts only of the keys for which `keep` holds.
+    pub fn retain(&self, keep: impl Fn(&str) -> bool) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|key, _| keep(key));
+    }
+
+    /// How many objects have failures on record.
+    pub fn len(&self) -> usize {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Whether no object has failures on record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets the failures of `key` after a success (or once its object is gone).
     pub fn reset(&self, key: &str) {
         self.failures
             .lock()
@@ -86,5 +107,9 @@ mod tests {
             b.next_delay("other") <= Duration::from_millis(2400),
             "keys are independent"
         );
+        b.retain(|key| key == "a");
+        assert_eq!(b.len(), 1);
+        b.reset("a");
+        assert!(b.is_empty());
     }
 }

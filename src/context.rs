@@ -77,6 +77,53 @@ impl Context {
     }
 }
 
+/// How many entries each per-ApiToken structure of the context holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemorySizes {
+    /// Objects with transient failures on record.
+    pub backoff: usize,
+    /// Statuses remembered as last written.
+    pub written: usize,
+    /// Cleaned UIDs kept to ignore stale cached copies.
+    pub cleaned: usize,
+    /// Cached Quay token lists (one per account or application).
+    pub liveness: usize,
+    /// Registered controller scopes (one per watched namespace; not per ApiToken).
+    pub scopes: usize,
+}
+
+impl Context {
+    /// Forgets what concerns an ApiToken the caches no longer hold (deleted, finalizer gone).
+    pub fn forget(&self, uid: &str) {
+        self.backoff.reset(uid);
+        self.written.forget(uid);
+    }
+
+    /// Drops every entry about ApiTokens that no cache holds, and the Quay token lists that
+    /// no recorded token needs. Call it only once every scope has listed its ApiTokens: an
+    /// empty cache would look as if all its ApiTokens had gone.
+    pub fn sweep(&self) {
+        let (uids, mut records) = self.peers.live();
+        self.backoff.retain(|uid| uids.contains(uid));
+        self.written.retain(|uid| uids.contains(uid));
+        // Our own writes may be ahead of the caches (a token just minted).
+        records.extend(self.written.records());
+        self.liveness.retain_used(&records);
+    }
+
+    /// The sizes of the per-ApiToken structures; they return to zero when the ApiTokens go.
+    pub fn memory_sizes(&self) -> MemorySizes {
+        let (written, cleaned) = self.written.sizes();
+        MemorySizes {
+            backoff: self.backoff.len(),
+            written,
+            cleaned,
+            liveness: self.liveness.len(),
+            scopes: self.peers.len(),
+        }
+    }
+}
+
 struct QuayMetrics(Arc<Metrics>);
 
 impl crate::quay::RequestObserver for QuayMetrics {

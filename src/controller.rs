@@ -1,17 +1,32 @@
 //! The kube-rs Controller: ApiTokens, plus the Secrets they reference or own (metadata only).
 
+mod malformed;
+pub mod stored;
+mod tracked;
+
 use crate::context::{Context, CrossNamespacePolicy};
 use crate::crd::ApiToken;
+use crate::error::ReconcileError;
+use crate::peers::ScopeId;
 use crate::reconcile::{self, inputs_targets};
 use futures::{Future, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
-use kube::ResourceExt;
 use kube::core::PartialObjectMeta;
-use kube::runtime::controller::Controller;
+use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
+use kube::{Resource, ResourceExt};
 use std::sync::Arc;
+use std::time::Duration;
+use stored::StoredToken;
+use tokio::sync::Notify;
+
+/// How often the ready gauge is refreshed and memory is checked against the caches.
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(10);
+/// Least time between two sweeps, however many ApiTokens are deleted meanwhile: each sweep
+/// reads every cache once.
+const SWEEP_SPACING: Duration = Duration::from_secs(1);
 
 /// Runs the controller over all namespaces (`None`) or the given ones, until `shutdown`.
 /// `on_synced` is called once every ApiToken cache has its first full list.
@@ -23,37 +38,68 @@ pub async fn run(
     on_synced: impl FnOnce() + Send + 'static,
 ) {
     let scopes: Vec<Option<String>> = match namespaces {
-        Some(list) if !list.is_empty() => list.into_iter().map(Some).collect(),
+        Some(mut list) if !list.is_empty() => {
+            // Two controllers on one namespace would reconcile each ApiToken twice at once.
+            list.sort();
+            list.dedup();
+            list.into_iter().map(Some).collect()
+        }
         _ => vec![None],
     };
+    let gone = Arc::new(Notify::new());
     let mut stores = Vec::new();
     let mut listed = Vec::new();
     let mut runs = Vec::new();
     for scope in scopes {
-        let (store, first_list, run) = one(ctx.clone(), scope, concurrency, shutdown.clone());
+        let (store, first_list, run) = one(
+            ctx.clone(),
+            scope,
+            concurrency,
+            shutdown.clone(),
+            gone.clone(),
+        );
         stores.push(store);
         listed.push(first_list);
         runs.push(run);
     }
     // Not Store::wait_until_ready: kube's store wakes only the last of concurrent waiters, and
     // the Controller waits on it too, so a second waiter never hears of the first list.
-    tokio::spawn(async move {
-        for first_list in &mut listed {
+    let mut synced = listed.clone();
+    let synced = tokio::spawn(async move {
+        for first_list in &mut synced {
             if first_list.wait_for(|done| *done).await.is_err() {
                 return;
             }
         }
         on_synced();
     });
-    let gauge_stores = stores;
-    let gauge_ctx = ctx.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-            update_ready_gauge(&gauge_ctx, &gauge_stores);
-        }
-    });
+    let housekeeping = tokio::spawn(housekeeping(ctx.clone(), stores, listed, gone));
     futures::future::join_all(runs).await;
+    // Both hold the caches and the context: they must not outlive the controllers.
+    housekeeping.abort();
+    synced.abort();
+}
+
+/// Refreshes the ready gauge, and drops memory about ApiTokens that have gone: soon after a
+/// deletion or a relist, and at every interval.
+async fn housekeeping(
+    ctx: Arc<Context>,
+    stores: Vec<Store<StoredToken>>,
+    listed: Vec<tokio::sync::watch::Receiver<bool>>,
+    gone: Arc<Notify>,
+) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => update_ready_gauge(&ctx, &stores),
+            () = gone.notified() => {}
+        }
+        // Before its first list a cache is empty, which would look like every ApiToken gone.
+        if listed.iter().all(|first_list| *first_list.borrow()) {
+            ctx.sweep();
+        }
+        tokio::time::sleep(SWEEP_SPACING).await;
+    }
 }
 
 /// One Controller for one scope (a namespace, or all of them).
@@ -62,12 +108,15 @@ fn one(
     scope: Option<String>,
     concurrency: u16,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+    gone: Arc<Notify>,
 ) -> (
-    Store<ApiToken>,
+    Store<StoredToken>,
     tokio::sync::watch::Receiver<bool>,
     impl Future<Output = ()>,
 ) {
-    let (tokens, secrets): (Api<ApiToken>, Api<PartialObjectMeta<Secret>>) = match &scope {
+    // Not Api<ApiToken>: kube fails a whole list or watch on one object that does not
+    // deserialize, and every ApiToken would stall behind it. StoredToken never fails.
+    let (tokens, secrets): (Api<StoredToken>, Api<PartialObjectMeta<Secret>>) = match &scope {
         Some(ns) => (
             Api::namespaced(ctx.client.clone(), ns),
             Api::namespaced(ctx.client.clone(), ns),
@@ -76,15 +125,23 @@ fn one(
     };
     // Our own status writes must not wake the controller again (that is a hot loop on every
     // failure): only spec, annotations (rotate), finalizers and deletion count as changes.
-    let (store, writer) = reflector::store::<ApiToken>();
+    let (store, writer) = reflector::store::<StoredToken>();
     let (first_list_done, first_list) = tokio::sync::watch::channel(false);
+    let forget_ctx = ctx.clone();
     let changes = watcher(tokens, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(writer)
-        .inspect(move |event| {
-            if matches!(event, Ok(watcher::Event::InitDone)) {
+        .inspect(move |event| match event {
+            Ok(watcher::Event::InitDone) => {
                 first_list_done.send_replace(true);
+                // A relist drops objects deleted meanwhile without a Delete event.
+                gone.notify_one();
             }
+            Ok(watcher::Event::Delete(token)) => {
+                forget_ctx.forget(&token.uid().unwrap_or_default());
+                gone.notify_one();
+            }
+            _ => {}
         })
         .applied_objects()
         .predicate_filter(
@@ -95,63 +152,101 @@ fn one(
             Default::default(),
         );
     let (nudge, nudged) = futures::channel::mpsc::unbounded();
-    ctx.peers.register(store.clone(), nudge);
+    let scope_id = ctx.peers.register(store.clone(), nudge);
     let controller = Controller::for_stream(changes, store.clone()).reconcile_on(nudged);
     let mapper_store = store.clone();
+    let mapper_ctx = ctx.clone();
     // Secret bodies are never cached: only metadata is watched, and data is read on demand.
     let secret_changes =
         watcher(secrets, watcher::Config::default().any_semantic()).touched_objects();
+    let peers_ctx = ctx.clone();
     let run = controller
         .watches_stream(secret_changes, move |meta: PartialObjectMeta<Secret>| {
-            apitokens_using(&mapper_store, &meta)
+            apitokens_using(&mapper_ctx, scope_id, &mapper_store, &meta)
         })
         .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
-        .run(reconcile::reconcile, reconcile::error_policy, ctx)
+        .run(reconcile_stored, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "reconcile failed");
             }
         });
+    let run = async move {
+        run.await;
+        peers_ctx.peers.unregister(scope_id);
+    };
     (store, first_list, run)
 }
 
-/// Changes when deletion starts (a generation bump may not be guaranteed for every kind).
-fn deletion(token: &ApiToken) -> Option<u64> {
-    Some(u64::from(token.metadata.deletion_timestamp.is_some()))
+/// Reconciles a valid ApiToken, or reports one that does not deserialize.
+async fn reconcile_stored(
+    token: Arc<StoredToken>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    match token.as_ref() {
+        StoredToken::Valid(token) => reconcile::reconcile(token.clone(), ctx).await,
+        StoredToken::Malformed(token) => malformed::reconcile(token, &ctx).await,
+    }
 }
 
-/// The ApiTokens that reference (connection, client ID) or own (result) this Secret.
+fn error_policy(token: Arc<StoredToken>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    match token.as_ref() {
+        StoredToken::Valid(token) => reconcile::error_policy(token.clone(), error, ctx),
+        StoredToken::Malformed(token) => malformed::error_policy(token, error, &ctx),
+    }
+}
+
+/// Changes when deletion starts (a generation bump may not be guaranteed for every kind).
+fn deletion(token: &StoredToken) -> Option<u64> {
+    Some(u64::from(token.meta().deletion_timestamp.is_some()))
+}
+
+/// The ApiTokens of this scope that reference (connection, client ID) or own (result) this
+/// Secret. Those of other watched namespaces are woken through their own controllers: each
+/// scope watches only its namespace's Secrets, so no other scope sees this change.
 fn apitokens_using(
-    store: &Store<ApiToken>,
+    ctx: &Context,
+    scope: ScopeId,
+    store: &Store<StoredToken>,
     meta: &PartialObjectMeta<Secret>,
-) -> Vec<ObjectRef<ApiToken>> {
+) -> Vec<ObjectRef<StoredToken>> {
+    let uses = uses_secret(meta);
+    ctx.peers.nudge_others(scope, &uses);
+    store
+        .state()
+        .iter()
+        .filter(|stored| stored.valid().is_some_and(|token| uses(token)))
+        .map(|stored| ObjectRef::from_obj(stored.as_ref()))
+        .collect()
+}
+
+/// Whether an ApiToken references or owns the Secret `meta`.
+fn uses_secret(meta: &PartialObjectMeta<Secret>) -> impl Fn(&ApiToken) -> bool + use<> {
     let ns = meta.namespace().unwrap_or_default();
     let name = meta.name_any();
     let owner_uid = meta
         .labels()
         .get(reconcile::secret::OWNER_UID_LABEL)
         .cloned();
-    store
-        .state()
-        .iter()
-        .filter(|token| {
-            owner_uid
-                .as_deref()
-                .is_some_and(|uid| token.uid().as_deref() == Some(uid))
-                || inputs_targets(token, CrossNamespacePolicy::Allow)
-                    .iter()
-                    .any(|t| t.namespace == ns && t.name == name)
-        })
-        .map(|token| ObjectRef::from_obj(token.as_ref()))
-        .collect()
+    move |token| {
+        owner_uid
+            .as_deref()
+            .is_some_and(|uid| token.uid().as_deref() == Some(uid))
+            || inputs_targets(token, CrossNamespacePolicy::Allow)
+                .iter()
+                .any(|t| t.namespace == ns && t.name == name)
+    }
 }
 
-fn update_ready_gauge(ctx: &Context, stores: &[Store<ApiToken>]) {
+fn update_ready_gauge(ctx: &Context, stores: &[Store<StoredToken>]) {
     let (mut ready, mut not_ready) = (0i64, 0i64);
     for store in stores {
-        for token in store.state() {
-            if reconcile::is_ready(&token) {
+        for stored in store.state() {
+            if stored
+                .valid()
+                .is_some_and(|token| reconcile::is_ready(token))
+            {
                 ready += 1;
             } else {
                 not_ready += 1;

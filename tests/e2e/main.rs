@@ -19,3 +19,4 @@ mod recovery;
 mod robustness;
 mod secrecy;
 mod tls;
+mod watching;
