@@ -50,6 +50,9 @@ pub struct Context {
     pub peers: crate::peers::Peers,
 }
 
+/// How long an account no recorded token uses is kept (its session, its sign-in state).
+const ACCOUNT_IDLE: Duration = Duration::from_secs(600);
+
 /// Field manager and event reporter name.
 pub const MANAGER: &str = "quay-apitoken-operator";
 
@@ -109,6 +112,13 @@ impl Context {
         // Our own writes may be ahead of the caches (a token just minted).
         records.extend(self.written.records());
         self.liveness.retain_used(&records);
+        let accounts = records
+            .iter()
+            .map(|r| (r.host.clone(), r.username.clone()))
+            .collect();
+        // An account without a record may be mid-way through its first mint: keep it while
+        // it was used lately.
+        self.quay.retain_accounts(&accounts, ACCOUNT_IDLE);
     }
 
     /// The sizes of the per-ApiToken structures; they return to zero when the ApiTokens go.

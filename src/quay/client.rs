@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use serde::Deserialize;
 
@@ -21,7 +22,7 @@ pub struct QuayClient {
 struct Inner {
     transport: Transport,
     /// (host, username) → account; sessions are shared by every caller of that account.
-    accounts: Mutex<HashMap<(String, String), Arc<Account>>>,
+    accounts: Mutex<HashMap<(String, String), (Arc<Account>, Instant)>>,
     /// host → flavour, detected once per host.
     flavours: Mutex<HashMap<String, Flavour>>,
     /// (host, client_id) → organization owning the application (it never moves).
@@ -556,7 +557,48 @@ impl QuayClient {
             .accounts
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        accounts.entry(key).or_default().clone()
+        let entry = accounts
+            .entry(key)
+            .or_insert_with(|| (Arc::default(), Instant::now()));
+        entry.1 = Instant::now();
+        entry.0.clone()
+    }
+
+    /// Forgets accounts that no kept ApiToken uses: those `keep` does not name and that were
+    /// not used within `idle`, so that memory does not grow with accounts that went away.
+    pub fn retain_accounts(
+        &self,
+        keep: &std::collections::HashSet<(String, String)>,
+        idle: std::time::Duration,
+    ) {
+        let gone = |key: &(String, String), last: &Instant| {
+            !keep.contains(key) && last.elapsed() >= idle
+        };
+        let mut dropped = Vec::new();
+        self.inner
+            .accounts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|key, (_, last)| {
+                let go = gone(key, last);
+                if go {
+                    dropped.push(key.clone());
+                }
+                !go
+            });
+        let mut superusers = self.lock_superusers();
+        for key in dropped {
+            superusers.remove(&key);
+        }
+    }
+
+    /// How many accounts this client remembers (sessions and their state).
+    pub fn account_count(&self) -> usize {
+        self.inner
+            .accounts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// Drops the remembered flavour of a host whose token API route vanished.

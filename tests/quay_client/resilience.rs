@@ -1,6 +1,7 @@
 //! Passing Quay failures inside one call: reads and revocations are tried again briefly, a
 //! mint never is; a host that stopped answering fails fast and costs no other host anything.
 
+use std::collections::HashSet;
 use std::net::TcpListener;
 
 use quay_apitoken_operator::quay::Flavour;
@@ -115,4 +116,33 @@ async fn a_dead_host_fails_fast_and_costs_other_hosts_nothing() {
         .app_info(&f.admin(&[]), &f.app.client_id)
         .await
         .expect("another host is served as usual");
+}
+
+/// Accounts no ApiToken uses any more are forgotten (memory does not grow with churn); one
+/// still in use, or used lately, is kept with its session.
+#[tokio::test]
+async fn unused_accounts_are_forgotten() {
+    let f = Fixture::http().await;
+    let settings = f.admin(&[]);
+    f.client
+        .app_info(&settings, &f.app.client_id)
+        .await
+        .expect("signed in");
+    assert_eq!(f.client.account_count(), 1);
+    let key = (settings.host_string(), ADMIN.to_owned());
+    f.client
+        .retain_accounts(&HashSet::from([key]), std::time::Duration::ZERO);
+    assert_eq!(f.client.account_count(), 1, "a used account stays");
+    f.client
+        .retain_accounts(&HashSet::new(), std::time::Duration::from_secs(600));
+    assert_eq!(f.client.account_count(), 1, "a recently used account stays");
+    f.client
+        .retain_accounts(&HashSet::new(), std::time::Duration::ZERO);
+    assert_eq!(f.client.account_count(), 0, "an unused account goes");
+    let signins = f.count("POST /api/v1/signin");
+    f.client
+        .app_info(&settings, &f.app.client_id)
+        .await
+        .expect("signs in again when needed");
+    assert_eq!(f.count("POST /api/v1/signin"), signins + 1);
 }
