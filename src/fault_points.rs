@@ -106,7 +106,11 @@ pub fn hit(point: &'static str, token: &ApiToken) -> Result<(), ReconcileError> 
     #[cfg(feature = "fault-points")]
     {
         use kube::ResourceExt;
-        let object = format!("{}/{}", token.namespace().unwrap_or_default(), token.name_any());
+        let object = format!(
+            "{}/{}",
+            token.namespace().unwrap_or_default(),
+            token.name_any()
+        );
         if armed::fires(point, &object) {
             return Err(ReconcileError::FaultInjected(point));
         }

@@ -22,7 +22,7 @@ pub struct QuayClient {
 struct Inner {
     transport: Transport,
     /// (host, username) → account; sessions are shared by every caller of that account.
-    accounts: Mutex<HashMap<(String, String), (Arc<Account>, Instant)>>,
+    accounts: Mutex<HashMap<(String, String), KnownAccount>>,
     /// host → flavour, detected once per host.
     flavours: Mutex<HashMap<String, Flavour>>,
     /// (host, client_id) → organization owning the application (it never moves).
@@ -73,6 +73,9 @@ pub(crate) struct AppRef {
     pub(crate) name: String,
     pub(crate) org: String,
 }
+
+/// An account and when a caller last used it.
+type KnownAccount = (Arc<Account>, Instant);
 
 /// The key of one account: (host, username).
 fn account_key(settings: &ConnectionSettings) -> (String, String) {
@@ -484,7 +487,12 @@ impl QuayClient {
                 return result;
             }
             let pause = retry::pause(attempt, rand::random::<f64>());
-            tracing::debug!(endpoint, attempt, ?pause, "passing Quay failure; trying again");
+            tracing::debug!(
+                endpoint,
+                attempt,
+                ?pause,
+                "passing Quay failure; trying again"
+            );
             tokio::time::sleep(pause).await;
             attempt += 1;
         }
@@ -571,9 +579,8 @@ impl QuayClient {
         keep: &std::collections::HashSet<(String, String)>,
         idle: std::time::Duration,
     ) {
-        let gone = |key: &(String, String), last: &Instant| {
-            !keep.contains(key) && last.elapsed() >= idle
-        };
+        let gone =
+            |key: &(String, String), last: &Instant| !keep.contains(key) && last.elapsed() >= idle;
         let mut dropped = Vec::new();
         self.inner
             .accounts

@@ -98,11 +98,19 @@ mod tests {
         let mut host = HostHealth::default();
         host.unanswered(start);
         host.unanswered(start);
-        assert_eq!(host.admit(start), None, "two losses are bad luck, not a dead host");
+        assert_eq!(
+            host.admit(start),
+            None,
+            "two losses are bad luck, not a dead host"
+        );
         host.unanswered(start);
         assert!(host.admit(start).is_some(), "three in a row: fail fast");
         let later = start + Duration::from_secs(2);
-        assert_eq!(host.admit(later), None, "after the quiet time, one probe goes");
+        assert_eq!(
+            host.admit(later),
+            None,
+            "after the quiet time, one probe goes"
+        );
         assert!(host.admit(later).is_some(), "the others wait for the probe");
         host.answered();
         assert_eq!(host.admit(later), None);

@@ -50,19 +50,33 @@ async fn settle(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
     for old in &status.replaced {
         let (Some(id), Some(flavour)) = (
             old.id.as_deref(),
-            old.flavour.as_deref().and_then(|f| f.parse::<Flavour>().ok()),
+            old.flavour
+                .as_deref()
+                .and_then(|f| f.parse::<Flavour>().ok()),
         ) else {
             continue;
         };
         if old.host != settings.host_string() || old.username != settings.username() {
             continue;
         }
-        match ctx.quay.revoke(&settings, &old.client_id, id, flavour).await {
+        match ctx
+            .quay
+            .revoke(&settings, &old.client_id, id, flavour)
+            .await
+        {
             Ok(()) => ctx.metrics.token_revoked(),
             Err(e) if e.is_transient() => return Err(e.into()),
             Err(e) => {
-                events::publish(&ctx.recorder, token, true, "LeftInQuay", format!(
-                    "the replaced Quay token {id} could not be revoked and stays in Quay ({e})")).await;
+                events::publish(
+                    &ctx.recorder,
+                    token,
+                    true,
+                    "LeftInQuay",
+                    format!(
+                        "the replaced Quay token {id} could not be revoked and stays in Quay ({e})"
+                    ),
+                )
+                .await;
             }
         }
     }

@@ -157,9 +157,11 @@ async fn converge(
     if rejected_before {
         // Quay rejected exactly these settings before (perhaps before a restart): asking
         // again would only lengthen its login back-off for the account.
-        return Err(ReconcileError::Quay(crate::quay::QuayError::InvalidCredentials {
-            username: inputs.settings.username().to_owned(),
-        }));
+        return Err(ReconcileError::Quay(
+            crate::quay::QuayError::InvalidCredentials {
+                username: inputs.settings.username().to_owned(),
+            },
+        ));
     }
     let record = status.token.clone();
     let ownership = secret::ownership(
@@ -271,7 +273,11 @@ async fn converge(
 /// ApiToken's uid salts it, so equal passwords of two ApiTokens do not look alike.
 fn rejection_mark(token: &ApiToken, settings: &crate::quay::ConnectionSettings) -> String {
     use sha2::{Digest, Sha256};
-    let salted = format!("{}:{}", token.uid().unwrap_or_default(), settings.fingerprint());
+    let salted = format!(
+        "{}:{}",
+        token.uid().unwrap_or_default(),
+        settings.fingerprint()
+    );
     hex::encode(&Sha256::digest(salted.as_bytes())[..12])
 }
 

@@ -37,7 +37,11 @@ async fn reads_are_tried_again_and_mints_are_not() {
         .await
         .expect_err("Quay keeps failing");
     assert_eq!(err.reason(), "QuayUnavailable");
-    assert_eq!(f.count(list) - before, 3, "three attempts of an idempotent read");
+    assert_eq!(
+        f.count(list) - before,
+        3,
+        "three attempts of an idempotent read"
+    );
 
     let create = "POST /api/v1/organization/{org}/applications/{client_id}/tokens";
     f.emu.set_faults(failing(create));
@@ -48,7 +52,11 @@ async fn reads_are_tried_again_and_mints_are_not() {
         .await
         .expect_err("Quay fails the mint");
     assert_eq!(err.reason(), "QuayUnavailable");
-    assert_eq!(f.count(create) - before, 1, "a mint whose outcome is unknown is not repeated");
+    assert_eq!(
+        f.count(create) - before,
+        1,
+        "a mint whose outcome is unknown is not repeated"
+    );
 }
 
 /// A failure that passes between attempts is not seen by the caller at all.
@@ -82,7 +90,10 @@ async fn a_passing_failure_is_absorbed() {
             Err(_) => failures += 1,
         }
     }
-    assert!(failures <= 1, "{failures} of 20 reads failed despite retries");
+    assert!(
+        failures <= 1,
+        "{failures} of 20 reads failed despite retries"
+    );
     assert!(f.count(list) > 20, "some reads needed a second attempt");
 }
 
@@ -95,7 +106,12 @@ async fn a_dead_host_fails_fast_and_costs_other_hosts_nothing() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let dead = settings(&format!("http://127.0.0.1:{port}"), ADMIN, ADMIN_PASSWORD, &[]);
+    let dead = settings(
+        &format!("http://127.0.0.1:{port}"),
+        ADMIN,
+        ADMIN_PASSWORD,
+        &[],
+    );
     let seen = || f.recorder.statuses("GET /csrf_token").len();
     let err = f
         .client
