@@ -65,12 +65,14 @@ pub async fn run(
     // Not Store::wait_until_ready: kube's store wakes only the last of concurrent waiters, and
     // the Controller waits on it too, so a second waiter never hears of the first list.
     let mut synced = listed.clone();
+    let peers_ctx = ctx.clone();
     let synced = tokio::spawn(async move {
         for first_list in &mut synced {
             if first_list.wait_for(|done| *done).await.is_err() {
                 return;
             }
         }
+        peers_ctx.peers.set_synced();
         on_synced();
     });
     let housekeeping = tokio::spawn(housekeeping(ctx.clone(), stores, listed, gone));

@@ -26,9 +26,31 @@ struct Scope {
 #[derive(Default)]
 pub struct Peers {
     scopes: Mutex<(u64, Vec<Scope>)>,
+    /// Set once every scope's cache has its first full list: before that, the caches may miss
+    /// ApiTokens (kube fills a store only when its first list is complete).
+    synced: std::sync::atomic::AtomicBool,
+    synced_now: tokio::sync::Notify,
 }
 
 impl Peers {
+    /// Notes that every cache has its first full list.
+    pub fn set_synced(&self) {
+        self.synced.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.synced_now.notify_waiters();
+    }
+
+    /// Waits until every cache has its first full list, so that a question about all
+    /// ApiTokens ([`Peers::all`]) gets a whole answer.
+    pub async fn wait_synced(&self) {
+        loop {
+            let notified = self.synced_now.notified();
+            if self.synced.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, (u64, Vec<Scope>)> {
         self.scopes.lock().unwrap_or_else(|p| p.into_inner())
     }

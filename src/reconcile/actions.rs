@@ -68,7 +68,6 @@ async fn orphans_of(
     settings: &ConnectionSettings,
     pending: &PendingMint,
 ) -> Result<Option<(Flavour, Vec<String>)>, ReconcileError> {
-    let tracked = tracked_ids(ctx, settings);
     match pending.flavour.as_deref() {
         Some("webFlow") => {
             let Some(known) = &pending.known_ids else {
@@ -84,6 +83,8 @@ async fn orphans_of(
                 }
                 Err(e) => return Err(e.into()),
             };
+            // Asked under the lock: a mint recorded just before we took it is in `tracked`.
+            let tracked = tracked_ids(ctx, settings).await;
             let now = slot.known.clone().unwrap_or_default();
             Ok(Some((
                 Flavour::WebFlow,
@@ -95,6 +96,7 @@ async fn orphans_of(
                 .quay
                 .token_ids_named(settings, &pending.client_id, &pending.name)
                 .await?;
+            let tracked = tracked_ids(ctx, settings).await;
             Ok(named.map(|ids| {
                 let ids = ids.into_iter().filter(|id| !tracked.contains(id)).collect();
                 (Flavour::TokenApi, ids)
@@ -105,7 +107,10 @@ async fn orphans_of(
 
 /// Every token id of this account that an ApiToken records (current or replaced), as this
 /// process last wrote it or, for the others, as the cache shows it.
-fn tracked_ids(ctx: &Context, settings: &ConnectionSettings) -> HashSet<String> {
+async fn tracked_ids(ctx: &Context, settings: &ConnectionSettings) -> HashSet<String> {
+    // A cache still being filled would leave other ApiTokens' tokens out, and they would
+    // look like orphans.
+    ctx.peers.wait_synced().await;
     let host = settings.host_string();
     let mut ids = HashSet::new();
     for other in ctx.peers.all() {
@@ -404,7 +409,7 @@ async fn unrecorded(
             return Vec::new();
         }
     };
-    let tracked = tracked_ids(ctx, &inputs.settings);
+    let tracked = tracked_ids(ctx, &inputs.settings).await;
     ids.into_iter()
         .filter(|id| Some(id) != new.id.as_ref() && !tracked.contains(id))
         .map(|id| TokenRecord {
