@@ -299,6 +299,9 @@ impl Cluster {
 
 static SHARED: OnceLock<Cluster> = OnceLock::new();
 
+/// Starts of the shared control plane tried before a test binary gives up.
+const START_ATTEMPTS: u32 = 3;
+
 /// The one cluster of this test binary: started on first use (on its own runtime, since each
 /// `#[tokio::test]` has a runtime of its own), or the existing one named by `QAO_TEST_KUBECONFIG`.
 pub fn shared(options: Options) -> &'static Cluster {
@@ -310,7 +313,21 @@ pub fn shared(options: Options) -> &'static Cluster {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(ControlPlane::start(options))
+            // Ports are picked free and bound a moment later by the servers; another process
+            // can take one in between. A fresh attempt picks fresh ports.
+            let mut attempt = 1;
+            loop {
+                match rt.block_on(ControlPlane::start(options.clone())) {
+                    Ok(plane) => return Ok(plane),
+                    Err(e) if attempt < START_ATTEMPTS => {
+                        eprintln!(
+                            "quay-testenv: start attempt {attempt} failed ({e}); trying again"
+                        );
+                        attempt += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         })
         .join();
         match started {
