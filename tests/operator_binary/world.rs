@@ -31,8 +31,17 @@ pub struct World {
 impl World {
     /// Creates the namespace `<prefix>-<random>`, starts the emulator and writes the Secrets.
     pub async fn start(prefix: &str) -> World {
+        World::start_flavour(prefix, true).await
+    }
+
+    /// Like [`World::start`], with the token API (Quay ≥ 3.18) or the web flow only.
+    pub async fn start_flavour(prefix: &str, token_api: bool) -> World {
         let ns = TestNs::new(prefix).await;
-        let quay = Emulator::start("127.0.0.1:0".parse().unwrap(), Config::default())
+        let config = Config {
+            token_api,
+            ..Config::default()
+        };
+        let quay = Emulator::start("127.0.0.1:0".parse().unwrap(), config)
             .await
             .unwrap_or_else(|e| panic!("cannot start the Quay emulator: {e}"));
         quay.add_user(ADMIN, ADMIN_PASSWORD);

@@ -9,6 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
+pub mod invariant;
+
 /// The Quay account the tests use by default: an owner of ORG who is **not** a Quay
 /// superuser, the account most teams give the operator (protocol §15).
 pub const ADMIN: &str = "admin";
