@@ -35,14 +35,18 @@ const MAX_QUIET: Duration = Duration::from_secs(30);
 pub(crate) struct HostHealth {
     failures: u32,
     quiet_until: Option<Instant>,
+    /// Why the last request got no answer; a request that fails fast reports the same, so
+    /// that status and events do not change while nothing new is learnt.
+    last_failure: Option<String>,
 }
 
 impl HostHealth {
-    /// `Some(wait)` when the host is down and this request should fail at once; otherwise
-    /// the request goes ahead (as the probe, when the quiet time is over).
-    pub(crate) fn admit(&mut self, now: Instant) -> Option<Duration> {
+    /// `Some(why)` when the host is down and this request should fail at once (with the last
+    /// failure's words); otherwise the request goes ahead (as the probe, when the quiet time
+    /// is over).
+    pub(crate) fn admit(&mut self, now: Instant) -> Option<String> {
         match self.quiet_until {
-            Some(until) if now < until => Some(until - now),
+            Some(until) if now < until => Some(self.last_failure.clone().unwrap_or_default()),
             Some(_) => {
                 // Let this one probe; the others keep failing fast until it answers.
                 self.quiet_until = Some(now + quiet_for(self.failures));
@@ -58,8 +62,9 @@ impl HostHealth {
     }
 
     /// Records a request that got no answer (refused, reset, timed out).
-    pub(crate) fn unanswered(&mut self, now: Instant) {
+    pub(crate) fn unanswered(&mut self, now: Instant, why: String) {
         self.failures = self.failures.saturating_add(1);
+        self.last_failure = Some(why);
         if self.failures >= DOWN_AFTER {
             self.quiet_until = Some(now + quiet_for(self.failures));
         }
@@ -96,15 +101,19 @@ mod tests {
     fn a_host_is_down_after_three_unanswered_requests_until_a_probe_answers() {
         let start = Instant::now();
         let mut host = HostHealth::default();
-        host.unanswered(start);
-        host.unanswered(start);
+        host.unanswered(start, "refused".into());
+        host.unanswered(start, "refused".into());
         assert_eq!(
             host.admit(start),
             None,
             "two losses are bad luck, not a dead host"
         );
-        host.unanswered(start);
-        assert!(host.admit(start).is_some(), "three in a row: fail fast");
+        host.unanswered(start, "refused".into());
+        assert_eq!(
+            host.admit(start).as_deref(),
+            Some("refused"),
+            "three in a row: fail fast, in the same words"
+        );
         let later = start + Duration::from_secs(2);
         assert_eq!(
             host.admit(later),
@@ -121,8 +130,12 @@ mod tests {
         let start = Instant::now();
         let mut host = HostHealth::default();
         for _ in 0..50 {
-            host.unanswered(start);
+            host.unanswered(start, "refused".into());
         }
-        assert!(host.admit(start).is_some_and(|wait| wait <= MAX_QUIET));
+        assert!(host.admit(start).is_some());
+        assert!(
+            host.quiet_until
+                .is_some_and(|until| until - start <= MAX_QUIET)
+        );
     }
 }

@@ -99,15 +99,10 @@ impl Transport {
         request: reqwest::RequestBuilder,
     ) -> Result<Reply, QuayError> {
         let host = settings.host_string();
-        let wait = self.health(&host, |health| health.admit(Instant::now()));
-        if let Some(wait) = wait {
-            return Err(QuayError::Unreachable {
-                host,
-                detail: format!(
-                    "it did not answer the last requests; next try in {}s",
-                    wait.as_secs().max(1)
-                ),
-            });
+        let down = self.health(&host, |health| health.admit(Instant::now()));
+        if let Some(detail) = down {
+            // Not sent: the host left its last requests unanswered and no probe got through.
+            return Err(QuayError::Unreachable { host, detail });
         }
         let started = Instant::now();
         let result = async {
@@ -133,8 +128,13 @@ impl Transport {
         let result = result.map_err(|err| classify(err, endpoint, settings));
         match &result {
             Ok(_) => self.health(&host, HostHealth::answered),
-            Err(QuayError::Unreachable { .. } | QuayError::Timeout { .. }) => {
-                self.health(&host, |health| health.unanswered(Instant::now()));
+            Err(QuayError::Unreachable { detail, .. }) => {
+                let why = detail.clone();
+                self.health(&host, |health| health.unanswered(Instant::now(), why));
+            }
+            Err(e @ QuayError::Timeout { .. }) => {
+                let why = e.to_string();
+                self.health(&host, |health| health.unanswered(Instant::now(), why));
             }
             Err(_) => {}
         }

@@ -9,6 +9,7 @@ mod crash_windows;
 mod env;
 mod invariant;
 
+mod bad_input;
 mod deletion;
 mod failures;
 mod fault_steps;
