@@ -55,6 +55,9 @@ pub enum ReconcileError {
         action: &'static str,
         source: kube::Error,
     },
+    /// The cached copy a mint was decided on was out of date.
+    #[error("the cached copy of the ApiToken was out of date; reconciling again with a fresh one")]
+    StaleRead,
     /// A test stopped the reconcile at a fault point (only with the `fault-points` feature).
     #[error("stopped at fault point {0}, as a crash would stop it")]
     FaultInjected(&'static str),
@@ -74,7 +77,7 @@ impl ReconcileError {
             ReconcileError::Kube { source, .. } => {
                 !matches!(source, kube::Error::Api(s) if s.code == 403 || s.code == 422)
             }
-            ReconcileError::FaultInjected(_) => true,
+            ReconcileError::FaultInjected(_) | ReconcileError::StaleRead => true,
             _ => false,
         }
     }
@@ -106,6 +109,7 @@ impl ReconcileError {
             ReconcileError::Kube { .. } => "KubernetesApiError",
             ReconcileError::Malformed(_) => "Malformed",
             ReconcileError::FaultInjected(_) => "FaultInjected",
+            ReconcileError::StaleRead => "StaleRead",
         }
     }
 

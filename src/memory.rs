@@ -55,6 +55,12 @@ impl StatusMemory {
             .or_else(|| cached.cloned())
     }
 
+    /// Whether this process wrote a status for `uid` that it still remembers (then that
+    /// status, not the cache's, is the truth).
+    pub fn knows(&self, uid: &str) -> bool {
+        self.lock().written.contains_key(uid)
+    }
+
     /// Remembers a status just written.
     pub fn remember(&self, uid: &str, status: &ApiTokenStatus) {
         self.lock().written.insert(uid.to_string(), status.clone());

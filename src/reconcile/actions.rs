@@ -261,7 +261,7 @@ pub(super) async fn mint(
             ids
         }),
     });
-    apply::status(ctx, token, shown, intent).await?;
+    apply::status_fresh(ctx, token, shown, intent).await?;
     fault_points::hit(fault_points::MINT_AFTER_INTENT, token)?;
     let minted = ctx
         .quay

@@ -149,6 +149,52 @@ pub async fn delete_secret(
     }
 }
 
+/// Like [`status`], for a write that decides a mint (the intent): when this process has no
+/// memory of the object (after a restart or a failover) the write is made only if the cached
+/// copy it was decided on is still current, so a stale cache never leads to a second mint.
+pub async fn status_fresh(
+    ctx: &Context,
+    token: &ApiToken,
+    shown: &mut Option<ApiTokenStatus>,
+    next: ApiTokenStatus,
+) -> Result<(), ReconcileError> {
+    let uid = token.uid().unwrap_or_default();
+    let Some(version) = token
+        .resource_version()
+        .filter(|_| !ctx.written.knows(&uid))
+    else {
+        return status(ctx, token, shown, next).await;
+    };
+    let mut patch = status::merge_patch(&next);
+    if let Some(map) = patch.as_object_mut() {
+        map.insert(
+            "metadata".into(),
+            serde_json::json!({ "resourceVersion": version }),
+        );
+    }
+    let ns = token.namespace().unwrap_or_default();
+    match Api::<ApiToken>::namespaced(ctx.client.clone(), &ns)
+        .patch_status(
+            &token.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(patch),
+        )
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 409 => return Err(ReconcileError::StaleRead),
+        Err(source) => {
+            return Err(ReconcileError::Kube {
+                action: "write the ApiToken status",
+                source,
+            });
+        }
+    }
+    ctx.written.remember(&uid, &next);
+    *shown = Some(next);
+    Ok(())
+}
+
 /// Writes `next` as the status unless it equals what the object shows now (`shown`, kept up to date).
 pub async fn status(
     ctx: &Context,

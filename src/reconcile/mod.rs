@@ -113,7 +113,8 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
             Ok(Action::requeue(ctx.settings.verify_interval))
         }
         // A crash writes nothing more: neither does a reconcile stopped at a fault point.
-        Err(error @ ReconcileError::FaultInjected(_)) => Err(error),
+        // A stale read writes nothing either: the fresh copy is on its way.
+        Err(error @ (ReconcileError::FaultInjected(_) | ReconcileError::StaleRead)) => Err(error),
         Err(error) => {
             let message = error.to_string();
             let distinct = base.message != message;

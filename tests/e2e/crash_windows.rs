@@ -312,3 +312,50 @@ async fn a_secret_of_ours_without_a_record_is_replaced_not_adopted() {
     })
     .await;
 }
+
+/// A reconcile decided on a stale cached copy (as after a failover, before the cache caught
+/// up) never mints: the intent write is conditional on that copy being current.
+#[tokio::test]
+async fn a_stale_cached_copy_never_leads_to_a_second_mint() {
+    use quay_apitoken_operator::context::Context;
+    use quay_apitoken_operator::crd::{ApiToken, FINALIZER};
+    use quay_apitoken_operator::metrics::Metrics;
+    use std::sync::Arc;
+
+    crate::capture::install();
+    let mut env = Env::start("e2e-cw-stale").await;
+    env.stop_operator().await;
+    let token: ApiToken = serde_json::from_value(json!({
+        "apiVersion": "quay.herve4m.github.io/v1alpha1", "kind": "ApiToken",
+        "metadata": {"name": "stale", "finalizers": [FINALIZER]},
+        "spec": {"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id},
+    }))
+    .unwrap();
+    let old = env
+        .tokens()
+        .create(&kube::api::PostParams::default(), &token)
+        .await
+        .unwrap();
+    env.start_operator().await;
+    let first = token_id(&env.wait_ready("stale").await).unwrap();
+    env.stop_operator().await;
+
+    // A process with no memory of the object, handed the copy from before the mint.
+    let ctx = Arc::new(Context::new(
+        env.ns.client.clone(),
+        Arc::new(Metrics::new()),
+        env.settings.clone(),
+    ));
+    let result = quay_apitoken_operator::reconcile::reconcile(Arc::new(old), ctx).await;
+    let err = result.expect_err("the stale copy is refused");
+    assert_eq!(err.reason(), "StaleRead", "{err}");
+    let live: Vec<String> = env.quay.tokens().into_iter().map(|t| t.uuid).collect();
+    assert_eq!(
+        live,
+        vec![first.clone()],
+        "nothing minted on the stale copy"
+    );
+    let now = env.tokens().get("stale").await.unwrap();
+    assert_eq!(token_id(&now).as_deref(), Some(first.as_str()));
+    assert!(now.status.unwrap().pending_mint.is_none());
+}
