@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::crd::ApiToken;
 use crate::error::ReconcileError;
 use crate::events;
-use crate::quay::Flavour;
+use crate::quay::{ConnectionSettings, Flavour};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
@@ -35,14 +35,12 @@ async fn settle(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
     if status.pending_mint.is_none() && status.replaced.is_empty() {
         return Ok(());
     }
-    let settings = match inputs::connection(ctx, token).await {
-        Ok((_, settings)) => settings,
-        Err(e) if e.is_transient() => return Err(e),
-        Err(e) => {
-            events::publish(&ctx.recorder, token, true, "LeftInQuay", format!(
-                "a pending mint or replaced tokens could not be revoked and may stay in Quay ({e})")).await;
-            return Ok(());
-        }
+    let Some(settings) = connection_or_left(token, ctx, || {
+        "a pending mint or replaced tokens could not be revoked and may stay in Quay".to_owned()
+    })
+    .await?
+    else {
+        return Ok(());
     };
     if let Some(pending) = &status.pending_mint {
         super::actions::recover(token, ctx, &settings, pending).await?;
@@ -83,6 +81,25 @@ async fn settle(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
     Ok(())
 }
 
+/// The connection settings to revoke with; `None` (after a Warning event saying `what` stays
+/// in Quay, and why) when they can never be had, so that deletion goes on. Transient
+/// failures keep the finalizer.
+async fn connection_or_left(
+    token: &ApiToken,
+    ctx: &Context,
+    what: impl FnOnce() -> String,
+) -> Result<Option<ConnectionSettings>, ReconcileError> {
+    match inputs::connection(ctx, token).await {
+        Ok((_, settings)) => Ok(Some(settings)),
+        Err(e) if e.is_transient() => Err(e),
+        Err(e) => {
+            let note = format!("{} ({e})", what());
+            events::publish(&ctx.recorder, token, true, "LeftInQuay", note).await;
+            Ok(None)
+        }
+    }
+}
+
 async fn revoke(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
     let uid = token.uid().unwrap_or_default();
     let Some(record) = ctx
@@ -119,23 +136,15 @@ async fn revoke(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
             "the token adopted from the earlier operator has no known Quay id and stays in Quay; revoke it by hand under {}'s authorized applications", record.username)).await;
         return Ok(());
     };
-    let settings = match inputs::connection(ctx, token).await {
-        Ok((_, settings)) => settings,
-        Err(e) if e.is_transient() => return Err(e),
-        Err(e) => {
-            events::publish(
-                &ctx.recorder,
-                token,
-                true,
-                "LeftInQuay",
-                format!(
-                    "Quay token {id} of {} on {} could not be revoked and stays in Quay ({e})",
-                    record.username, record.host
-                ),
-            )
-            .await;
-            return Ok(());
-        }
+    let Some(settings) = connection_or_left(token, ctx, || {
+        format!(
+            "Quay token {id} of {} on {} could not be revoked and stays in Quay",
+            record.username, record.host
+        )
+    })
+    .await?
+    else {
+        return Ok(());
     };
     if settings.host_string() != record.host || settings.username() != record.username {
         events::publish(&ctx.recorder, token, true, "LeftInQuay", format!(
