@@ -210,6 +210,7 @@ async fn recovery_spares_preserved_tokens_of_the_same_apitoken() {
         .await,
     )
     .unwrap();
+    env.wait_delivered("keep", &second).await;
     env.stop_operator().await;
     let uid = env.tokens().get("keep").await.unwrap().uid().unwrap();
     let name = quay_apitoken_operator::reconcile::naming::token_name(

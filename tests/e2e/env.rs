@@ -343,6 +343,22 @@ impl Env {
         self.quay.tokens().into_iter().map(|t| t.token).collect()
     }
 
+    /// Waits until the result Secret `secret` holds the live token `id`, and returns its value.
+    /// A new token is recorded a moment before the Secret holds it (crash safety), so a test
+    /// that saw a new id in status waits for this before reading the Secret.
+    pub async fn wait_delivered(&self, secret: &str, id: &str) -> String {
+        wait_for(
+            PATIENCE,
+            &format!("Secret {secret} holds token {id}"),
+            || async {
+                let live = self.quay.tokens().into_iter().find(|t| t.uuid == id)?;
+                let data = self.secret_data(&self.ns.name, secret).await?;
+                (data.get("accessToken") == Some(&live.token)).then_some(live.token)
+            },
+        )
+        .await
+    }
+
     /// Waits until Quay holds exactly one live token, `id` (a replaced token is revoked just
     /// after its successor is recorded), and returns it.
     pub async fn wait_only_live(&self, id: &str) -> quay_emulator::TokenInfo {

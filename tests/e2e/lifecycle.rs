@@ -279,12 +279,9 @@ async fn a_deleted_or_edited_result_secret_is_repaired() {
         })
         .await;
     let second = token_id(&second).unwrap();
-    let data = env
-        .secret_data(&env.ns.name, "rep")
-        .await
-        .expect("Secret recreated");
+    let value = env.wait_delivered("rep", &second).await;
     let only = env.wait_only_live(&second).await;
-    assert_eq!(only.token, data["accessToken"]);
+    assert_eq!(only.token, value);
 
     env.patch_secret(&env.ns.name, "rep", "accessToken", "tampered")
         .await;
@@ -326,8 +323,9 @@ async fn a_token_revoked_in_quay_is_found_and_replaced() {
             token_id(t).is_some_and(|id| id != first) && ready(t) == Some(true)
         })
         .await;
-    let value = env.secret_data(&env.ns.name, "ver").await.unwrap()["accessToken"].clone();
-    let only = env.wait_only_live(&token_id(&replaced).unwrap()).await;
+    let id = token_id(&replaced).unwrap();
+    let value = env.wait_delivered("ver", &id).await;
+    let only = env.wait_only_live(&id).await;
     assert_eq!(only.token, value);
 }
 
