@@ -210,7 +210,7 @@ pub(super) async fn assign(
         .map(|s| s.replaced.clone())
         .unwrap_or_default();
     replaced.extend(to_retire(token, old));
-    let replaced = retire_all(token, ctx, inputs, replaced).await;
+    let (replaced, _) = retire_all(token, ctx, &inputs.settings, replaced).await;
     Ok(Outcome {
         record: Some(record),
         message: assigned_message(&user),
@@ -369,7 +369,7 @@ pub(super) async fn mint(
         .as_ref()
         .map(|s| s.replaced.clone())
         .unwrap_or_default();
-    let replaced = retire_all(token, ctx, inputs, pending_revocation).await;
+    let (replaced, _) = retire_all(token, ctx, &inputs.settings, pending_revocation).await;
     Ok(Outcome {
         record: Some(record),
         message: String::new(),
@@ -429,20 +429,23 @@ pub(super) fn to_retire(token: &ApiToken, old: Option<TokenRecord>) -> Option<To
 }
 
 /// Revokes every replaced token once the Secret holds their successor; returns those that
-/// are still to revoke (a failure to revoke is retried on the next reconcile).
+/// are still to revoke (a passing failure is retried on the next reconcile), and the last
+/// such failure.
 pub(super) async fn retire_all(
     token: &ApiToken,
     ctx: &Context,
-    inputs: &Inputs,
+    settings: &ConnectionSettings,
     replaced: Vec<TokenRecord>,
-) -> Vec<TokenRecord> {
+) -> (Vec<TokenRecord>, Option<QuayError>) {
     let mut left = Vec::new();
+    let mut failure = None;
     for old in replaced {
-        if !retire(token, ctx, inputs, &old).await {
+        if let Err(e) = retire(token, ctx, settings, &old).await {
             left.push(old);
+            failure = Some(e);
         }
     }
-    left
+    (left, failure)
 }
 
 /// The scopes to mint for `rights`; asks Quay whether the account is a superuser only when
@@ -467,35 +470,30 @@ async fn grant_for(
 }
 
 /// Revokes a replaced token; failures become events, not errors, since the new token is
-/// already in place. `false` when revoking should be tried again later.
+/// already in place. `Err` when revoking should be tried again later.
 pub(super) async fn retire(
     token: &ApiToken,
     ctx: &Context,
-    inputs: &Inputs,
+    settings: &ConnectionSettings,
     old: &TokenRecord,
-) -> bool {
+) -> Result<(), QuayError> {
     let Some(id) = old.id.as_deref() else {
-        return true;
+        return Ok(());
     };
     let flavour: Option<Flavour> = old.flavour.as_deref().and_then(|f| f.parse().ok());
-    let same_account =
-        old.host == inputs.settings.host_string() && old.username == inputs.settings.username();
+    let same_account = old.host == settings.host_string() && old.username == settings.username();
     let flavour = match flavour {
         Some(flavour) if same_account => flavour,
         _ => {
             events::publish(&ctx.recorder, token, true, "RevokeSkipped", format!(
                 "the replaced token {id} belongs to {} on {}, not the current connection; revoke it there by hand", old.username, old.host)).await;
-            return true;
+            return Ok(());
         }
     };
-    match ctx
-        .quay
-        .revoke(&inputs.settings, &old.client_id, id, flavour)
-        .await
-    {
+    match ctx.quay.revoke(settings, &old.client_id, id, flavour).await {
         Ok(()) => {
             ctx.liveness
-                .note(&inputs.settings, &old.client_id, flavour, id, false)
+                .note(settings, &old.client_id, flavour, id, false)
                 .await;
             ctx.metrics.token_revoked();
             events::publish(
@@ -506,7 +504,7 @@ pub(super) async fn retire(
                 format!("revoked the replaced Quay token {id}"),
             )
             .await;
-            true
+            Ok(())
         }
         Err(e) => {
             let again = e.is_transient();
@@ -523,7 +521,7 @@ pub(super) async fn retire(
                 format!("the replaced Quay token {id} could not be revoked ({e}); {fate}"),
             )
             .await;
-            !again
+            if again { Err(e) } else { Ok(()) }
         }
     }
 }

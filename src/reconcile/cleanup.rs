@@ -45,38 +45,10 @@ async fn settle(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
     if let Some(pending) = &status.pending_mint {
         super::actions::recover(token, ctx, &settings, pending).await?;
     }
-    for old in &status.replaced {
-        let (Some(id), Some(flavour)) = (
-            old.id.as_deref(),
-            old.flavour
-                .as_deref()
-                .and_then(|f| f.parse::<Flavour>().ok()),
-        ) else {
-            continue;
-        };
-        if old.host != settings.host_string() || old.username != settings.username() {
-            continue;
-        }
-        match ctx
-            .quay
-            .revoke(&settings, &old.client_id, id, flavour)
-            .await
-        {
-            Ok(()) => ctx.metrics.token_revoked(),
-            Err(e) if e.is_transient() => return Err(e.into()),
-            Err(e) => {
-                events::publish(
-                    &ctx.recorder,
-                    token,
-                    true,
-                    "LeftInQuay",
-                    format!(
-                        "the replaced Quay token {id} could not be revoked and stays in Quay ({e})"
-                    ),
-                )
-                .await;
-            }
-        }
+    // The same revocation as after a replacement; a passing failure keeps the finalizer.
+    let (_, failure) = super::actions::retire_all(token, ctx, &settings, status.replaced).await;
+    if let Some(e) = failure {
+        return Err(e.into());
     }
     Ok(())
 }

@@ -248,7 +248,8 @@ async fn converge(
                 _ => String::new(),
             };
             // The Secret holds the recorded token: what it replaced can go now.
-            let replaced = retire_all(token, ctx, &inputs, status.replaced.clone()).await;
+            let (replaced, _) =
+                retire_all(token, ctx, &inputs.settings, status.replaced.clone()).await;
             Ok(Outcome {
                 record,
                 message,
