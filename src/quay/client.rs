@@ -91,9 +91,18 @@ impl std::fmt::Debug for QuayClient {
 impl QuayClient {
     /// A client reporting each request to `observer`, if given.
     pub fn new(observer: Option<Arc<dyn RequestObserver>>) -> Self {
+        Self::with_first_quiet(observer, retry::FIRST_QUIET)
+    }
+
+    /// A client that leaves a host it took for down alone for `first_quiet` before probing
+    /// it (then twice as long after each failed probe, up to 30 s).
+    pub fn with_first_quiet(
+        observer: Option<Arc<dyn RequestObserver>>,
+        first_quiet: std::time::Duration,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                transport: Transport::new(observer),
+                transport: Transport::new(observer, first_quiet),
                 accounts: Mutex::new(HashMap::new()),
                 flavours: Mutex::new(HashMap::new()),
                 orgs: Mutex::new(HashMap::new()),

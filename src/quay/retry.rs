@@ -29,10 +29,14 @@ pub(crate) fn pause(attempt: u32, jitter: f64) -> Duration {
 const DOWN_AFTER: u32 = 3;
 /// The longest a down host is left alone before the next probe.
 const MAX_QUIET: Duration = Duration::from_secs(30);
+/// How long a host just taken for down is left alone before the first probe.
+pub(crate) const FIRST_QUIET: Duration = Duration::from_secs(1);
 
 /// What the transport remembers of one host.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct HostHealth {
+    /// The quiet time after the third failure; it doubles with each failed probe.
+    first_quiet: Duration,
     failures: u32,
     quiet_until: Option<Instant>,
     /// Why the last request got no answer; a request that fails fast reports the same, so
@@ -41,6 +45,16 @@ pub(crate) struct HostHealth {
 }
 
 impl HostHealth {
+    /// A host not known to be down, first left alone for `first_quiet` once it is.
+    pub(crate) fn new(first_quiet: Duration) -> Self {
+        Self {
+            first_quiet,
+            failures: 0,
+            quiet_until: None,
+            last_failure: None,
+        }
+    }
+
     /// `Some(why)` when the host is down and this request should fail at once (with the last
     /// failure's words); otherwise the request goes ahead (as the probe, when the quiet time
     /// is over).
@@ -49,7 +63,7 @@ impl HostHealth {
             Some(until) if now < until => Some(self.last_failure.clone().unwrap_or_default()),
             Some(_) => {
                 // Let this one probe; the others keep failing fast until it answers.
-                self.quiet_until = Some(now + quiet_for(self.failures));
+                self.quiet_until = Some(now + self.quiet_for());
                 None
             }
             None => None,
@@ -58,7 +72,7 @@ impl HostHealth {
 
     /// Records an answer (any status: the host is there).
     pub(crate) fn answered(&mut self) {
-        *self = Self::default();
+        *self = Self::new(self.first_quiet);
     }
 
     /// Records a request that got no answer (refused, reset, timed out).
@@ -66,14 +80,14 @@ impl HostHealth {
         self.failures = self.failures.saturating_add(1);
         self.last_failure = Some(why);
         if self.failures >= DOWN_AFTER {
-            self.quiet_until = Some(now + quiet_for(self.failures));
+            self.quiet_until = Some(now + self.quiet_for());
         }
     }
-}
 
-fn quiet_for(failures: u32) -> Duration {
-    let steps = failures.saturating_sub(DOWN_AFTER).min(5);
-    (Duration::from_secs(1) * (1u32 << steps)).min(MAX_QUIET)
+    fn quiet_for(&self) -> Duration {
+        let steps = self.failures.saturating_sub(DOWN_AFTER).min(5);
+        (self.first_quiet * (1u32 << steps)).min(MAX_QUIET)
+    }
 }
 
 #[cfg(test)]
@@ -100,7 +114,7 @@ mod tests {
     #[test]
     fn a_host_is_down_after_three_unanswered_requests_until_a_probe_answers() {
         let start = Instant::now();
-        let mut host = HostHealth::default();
+        let mut host = HostHealth::new(FIRST_QUIET);
         host.unanswered(start, "refused".into());
         host.unanswered(start, "refused".into());
         assert_eq!(
@@ -128,7 +142,7 @@ mod tests {
     #[test]
     fn the_quiet_time_is_bounded() {
         let start = Instant::now();
-        let mut host = HostHealth::default();
+        let mut host = HostHealth::new(FIRST_QUIET);
         for _ in 0..50 {
             host.unanswered(start, "refused".into());
         }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error as _;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, SET_COOKIE};
 
@@ -53,14 +53,16 @@ pub(crate) struct Transport {
     /// host → whether it answers lately: a host that stopped answering fails fast, so that
     /// workers are not held in its timeouts while other hosts wait.
     hosts: Mutex<HashMap<String, HostHealth>>,
+    first_quiet: Duration,
 }
 
 impl Transport {
-    pub(crate) fn new(observer: Option<Arc<dyn RequestObserver>>) -> Self {
+    pub(crate) fn new(observer: Option<Arc<dyn RequestObserver>>, first_quiet: Duration) -> Self {
         Self {
             observer,
             clients: Mutex::new(HashMap::new()),
             hosts: Mutex::new(HashMap::new()),
+            first_quiet,
         }
     }
 
@@ -143,7 +145,10 @@ impl Transport {
 
     fn health<T>(&self, host: &str, f: impl FnOnce(&mut HostHealth) -> T) -> T {
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-        f(hosts.entry(host.to_owned()).or_default())
+        let first_quiet = self.first_quiet;
+        f(hosts
+            .entry(host.to_owned())
+            .or_insert_with(|| HostHealth::new(first_quiet)))
     }
 }
 
