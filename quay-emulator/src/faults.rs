@@ -34,6 +34,9 @@ pub struct FaultRule {
     /// Never answer (sleep an hour) until the client gives up.
     #[serde(default)]
     pub hang: bool,
+    /// The fraction of requests left unanswered as `hang` leaves them.
+    #[serde(default)]
+    pub hang_rate: Option<f64>,
     /// Answer every matching request with this status and JSON body instead of serving it,
     /// e.g. a refusal whose wording a test needs.
     #[serde(default)]
@@ -101,7 +104,7 @@ impl FaultEngine {
             if outcome != Outcome::Proceed {
                 continue;
             }
-            if rule.hang {
+            if rule.hang || rule.hang_rate.is_some_and(|p| self.rng.random::<f64>() < p) {
                 outcome = Outcome::Hang;
             } else if let Some(answer) = &rule.answer {
                 outcome = Outcome::Answer(answer.clone());

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -30,7 +31,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultAnswer, FaultRule, Faults};
-use model::{Assignment, State, Switches, Token};
+use model::{App, AppFields, Assignment, State, Switches, Token};
 use server::{Shared, lock};
 
 /// How the emulator starts.
@@ -49,6 +50,9 @@ pub struct Config {
     pub faults: Faults,
     /// Seed of the random source that decides probabilistic faults.
     pub rng_seed: u64,
+    /// How far ahead of the wall clock the instance's clock starts (see
+    /// [`Emulator::advance_clock`]).
+    pub clock_offset: Duration,
 }
 
 impl Default for Config {
@@ -61,6 +65,7 @@ impl Default for Config {
             max_tokens_per_app: None,
             faults: Faults::default(),
             rng_seed: 0,
+            clock_offset: Duration::ZERO,
         }
     }
 }
@@ -73,6 +78,9 @@ pub struct AppInfo {
     pub org: String,
     pub name: String,
     pub redirect_uri: String,
+    pub description: String,
+    pub application_uri: String,
+    pub avatar_email: Option<String>,
 }
 
 impl fmt::Debug for AppInfo {
@@ -83,7 +91,54 @@ impl fmt::Debug for AppInfo {
             .field("org", &self.org)
             .field("name", &self.name)
             .field("redirect_uri", &self.redirect_uri)
+            .field("description", &self.description)
+            .field("application_uri", &self.application_uri)
+            .field("avatar_email", &self.avatar_email)
             .finish()
+    }
+}
+
+/// Changes to an application made behind the operator's back, as an edit in Quay's UI would;
+/// `None` leaves a field as it is.
+#[derive(Clone, Default)]
+pub struct AppUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub application_uri: Option<String>,
+    pub redirect_uri: Option<String>,
+    /// `Some(None)` clears the avatar e-mail.
+    pub avatar_email: Option<Option<String>>,
+    /// A new client secret (Quay's "reset client secret" draws a random one).
+    pub client_secret: Option<String>,
+}
+
+impl fmt::Debug for AppUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppUpdate")
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("application_uri", &self.application_uri)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("avatar_email", &self.avatar_email)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// The public copy of an application, secret included (this is a test tool).
+pub(crate) fn app_info(a: &App) -> AppInfo {
+    AppInfo {
+        client_id: a.client_id.clone(),
+        client_secret: a.client_secret.clone(),
+        org: a.org.clone(),
+        name: a.name.clone(),
+        redirect_uri: a.redirect_uri.clone(),
+        description: a.description.clone(),
+        application_uri: a.application_uri.clone(),
+        avatar_email: a.avatar_email.clone(),
     }
 }
 
@@ -171,8 +226,10 @@ impl Emulator {
             max_tokens_per_app: config.max_tokens_per_app,
             direct_oauth_whitelist: Vec::new(),
         };
+        let mut state = State::new(url.clone(), switches);
+        state.clock.advance(config.clock_offset);
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(url.clone(), switches)),
+            state: Mutex::new(state),
             faults: Mutex::new(faults::FaultEngine::new(config.faults, config.rng_seed)),
             counts: Mutex::new(BTreeMap::new()),
             secure: config.tls,
@@ -271,28 +328,89 @@ impl Emulator {
         let redirect = redirect_uri
             .map(str::to_string)
             .unwrap_or_else(|| format!("{}/oauth/localapp", self.url));
-        let mut state = self.state();
-        let client_id = state.create_app(org, name, &redirect, client_id);
-        let secret = state
-            .apps
-            .get(&client_id)
-            .map(|a| a.client_secret.clone())
-            .unwrap_or_default();
-        AppInfo {
-            client_id,
-            client_secret: secret,
-            org: org.to_string(),
+        let fields = AppFields {
             name: name.to_string(),
             redirect_uri: redirect,
+            ..AppFields::default()
+        };
+        app_info(self.state().create_app(org, fields, client_id))
+    }
+
+    /// The applications of `org` with all their fields, oldest first (Quay's list order).
+    pub fn apps(&self, org: &str) -> Vec<AppInfo> {
+        self.state()
+            .apps_of(org)
+            .into_iter()
+            .map(app_info)
+            .collect()
+    }
+
+    /// The application with this client ID, if any.
+    pub fn app(&self, client_id: &str) -> Option<AppInfo> {
+        self.state().apps.get(client_id).map(app_info)
+    }
+
+    /// How many applications of `org` are named `name` (Quay lets names repeat).
+    pub fn app_count(&self, org: &str, name: &str) -> usize {
+        self.state()
+            .apps_of(org)
+            .iter()
+            .filter(|a| a.name == name)
+            .count()
+    }
+
+    /// Edits an application behind the operator's back; false when there is no such app.
+    pub fn update_app(&self, client_id: &str, update: AppUpdate) -> bool {
+        let mut state = self.state();
+        let Some(app) = state.apps.get_mut(client_id) else {
+            return false;
+        };
+        let AppUpdate {
+            name,
+            description,
+            application_uri,
+            redirect_uri,
+            avatar_email,
+            client_secret,
+        } = update;
+        if let Some(v) = name {
+            app.name = v;
         }
+        if let Some(v) = description {
+            app.description = v;
+        }
+        if let Some(v) = application_uri {
+            app.application_uri = v;
+        }
+        if let Some(v) = redirect_uri {
+            app.redirect_uri = v;
+        }
+        if let Some(v) = avatar_email {
+            app.avatar_email = v;
+        }
+        if let Some(v) = client_secret {
+            app.client_secret = v;
+        }
+        true
     }
 
-    /// Deletes an application; its tokens and assignments go with it.
-    pub fn delete_app(&self, client_id: &str) {
-        self.state().delete_app(client_id);
+    /// Deletes an application; its tokens and assignments go with it. False when there was none.
+    pub fn delete_app(&self, client_id: &str) -> bool {
+        self.state().delete_app(client_id)
     }
 
-    /// Live (unrevoked, unexpired) tokens, oldest first.
+    /// Moves this instance's clock forward: tokens expire, sessions age and sign-in back-off
+    /// windows pass as if `by` had gone by. Other emulators in the process are unaffected.
+    pub fn advance_clock(&self, by: Duration) {
+        self.state().clock.advance(by);
+    }
+
+    /// Unix seconds by this instance's clock (the wall clock plus every advance).
+    pub fn now(&self) -> f64 {
+        self.state().now()
+    }
+
+    /// Live (unrevoked, unexpired by this instance's clock) tokens, oldest first.
     pub fn tokens(&self) -> Vec<TokenInfo> {
         self.state()
             .live_tokens()

@@ -1,6 +1,7 @@
 //! `quay-emulator`: serves a test Quay until SIGINT/SIGTERM; prints its URL first on stdout.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Parser;
 use quay_emulator::seed::Seed;
@@ -40,6 +41,10 @@ struct Cli {
     /// Seed of the random source behind probabilistic faults.
     #[arg(long, env = "QUAY_EMULATOR_RNG_SEED", default_value_t = 0)]
     rng_seed: u64,
+    /// Start the instance's clock this many seconds ahead of the wall clock; move it further
+    /// with `POST /_emulator/clock/advance`.
+    #[arg(long, env = "QUAY_EMULATOR_CLOCK_OFFSET_S", default_value_t = 0)]
+    clock_offset_s: u64,
 }
 
 #[tokio::main]
@@ -55,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_tokens_per_app,
         faults,
         rng_seed,
+        clock_offset_s,
     } = Cli::parse();
     let faults: Faults = match faults {
         Some(json) => serde_json::from_str(&json)
@@ -69,6 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_tokens_per_app,
         faults,
         rng_seed,
+        clock_offset: Duration::from_secs(clock_offset_s),
     };
     let emulator = Emulator::start(listen, config).await?;
     println!("{}", emulator.url());

@@ -1,12 +1,13 @@
 //! The emulated Quay's data: users, organizations, OAuth applications, tokens, assignments, sessions.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
 use crate::scopes;
-use crate::time;
+use crate::time::Clock;
 
 /// Ten years, the lifetime Quay gives every token minted through the web flow, and the
 /// default and maximum `expiration` of the token API.
@@ -35,6 +36,8 @@ pub struct Org {
 
 /// An OAuth application registered in an organization.
 pub struct App {
+    /// Creation order, Quay's row id: organizations list their applications by it.
+    pub seq: u64,
     pub client_id: String,
     pub client_secret: String,
     pub org: String,
@@ -42,6 +45,17 @@ pub struct App {
     pub description: String,
     pub application_uri: String,
     pub redirect_uri: String,
+    pub avatar_email: Option<String>,
+}
+
+/// What an application is created with (Quay's `create_application` arguments).
+#[derive(Default)]
+pub struct AppFields {
+    pub name: String,
+    pub description: String,
+    pub application_uri: String,
+    pub redirect_uri: String,
+    pub avatar_email: Option<String>,
 }
 
 /// An OAuth access token.
@@ -86,6 +100,9 @@ pub struct Session {
     pub permanent: bool,
     /// Whether Flask-Login has marked the anonymous session (`_fresh: false`) yet.
     pub login_marked: bool,
+    /// When a cookie naming the session was last sent: Flask's signature timestamp, from which
+    /// the session's lifetime runs.
+    pub signed_at: f64,
 }
 
 /// Server switches that real Quay sets in its config.
@@ -113,6 +130,10 @@ pub struct State {
     pub sessions: BTreeMap<String, Session>,
     /// The id of the next token.
     pub next_seq: u64,
+    /// The id of the next application.
+    pub next_app_seq: u64,
+    /// This instance's notion of now.
+    pub clock: Clock,
     /// Quay's PAGE_TOKEN_KEY: seals `next_page` tokens.
     pub page_key: [u8; 32],
 }
@@ -162,8 +183,15 @@ impl State {
             assignments: BTreeMap::new(),
             sessions: BTreeMap::new(),
             next_seq: 1,
+            next_app_seq: 1,
+            clock: Clock::default(),
             page_key: crate::pagetoken::new_key(),
         }
+    }
+
+    /// Unix seconds by this instance's clock.
+    pub fn now(&self) -> f64 {
+        self.clock.now()
     }
 
     /// Whether a user or an organization already uses `name` (they share one namespace).
@@ -210,30 +238,43 @@ impl State {
             .is_some_and(|o| o.admins.iter().any(|a| a == user))
     }
 
-    /// Registers an OAuth application and returns its client ID.
-    pub fn create_app(
-        &mut self,
-        org: &str,
-        name: &str,
-        redirect_uri: &str,
-        client_id: Option<&str>,
-    ) -> String {
+    /// Registers an OAuth application; a chosen client ID replaces the application that had it.
+    pub fn create_app(&mut self, org: &str, fields: AppFields, client_id: Option<&str>) -> &App {
         let client_id = client_id
             .map(str::to_string)
             .unwrap_or_else(|| random_upper(20));
-        self.apps.insert(
-            client_id.clone(),
-            App {
-                client_id: client_id.clone(),
-                client_secret: random_upper(40),
-                org: org.to_string(),
-                name: name.to_string(),
-                description: String::new(),
-                application_uri: String::new(),
-                redirect_uri: redirect_uri.to_string(),
-            },
-        );
-        client_id
+        let seq = self.next_app_seq;
+        self.next_app_seq += 1;
+        let app = App {
+            seq,
+            client_id: client_id.clone(),
+            client_secret: random_upper(40),
+            org: org.to_string(),
+            name: fields.name,
+            description: fields.description,
+            application_uri: fields.application_uri,
+            redirect_uri: fields.redirect_uri,
+            avatar_email: fields.avatar_email,
+        };
+        match self.apps.entry(client_id) {
+            Entry::Vacant(slot) => slot.insert(app),
+            Entry::Occupied(mut slot) => {
+                slot.insert(app);
+                slot.into_mut()
+            }
+        }
+    }
+
+    /// The applications of `org`, oldest first.
+    pub fn apps_of(&self, org: &str) -> Vec<&App> {
+        let mut v: Vec<&App> = self.apps.values().filter(|a| a.org == org).collect();
+        v.sort_by_key(|a| a.seq);
+        v
+    }
+
+    /// The application `client_id` if it belongs to `org` (Quay's `lookup_application`).
+    pub fn app_in(&self, org: &str, client_id: &str) -> Option<&App> {
+        self.apps.get(client_id).filter(|a| a.org == org)
     }
 
     /// Deletes an application together with its tokens and assignments, as Quay does.
@@ -255,7 +296,7 @@ impl State {
         lifetime_s: u64,
     ) -> String {
         let uuid = new_uuid();
-        let created = time::now();
+        let created = self.now();
         let seq = self.next_seq;
         self.next_seq += 1;
         self.tokens.insert(
@@ -279,7 +320,7 @@ impl State {
 
     /// Finds the live token whose secret is `bearer`, provided its user is enabled, and marks it used.
     pub fn token_by_secret(&mut self, bearer: &str) -> Option<&Token> {
-        let now = time::now();
+        let now = self.now();
         let users = &self.users;
         let token = self.tokens.values_mut().find(|t| {
             t.secret == bearer && t.live(now) && users.get(&t.user).is_some_and(|u| u.enabled)
@@ -290,8 +331,16 @@ impl State {
 
     /// Live tokens, in creation order.
     pub fn live_tokens(&self) -> Vec<&Token> {
-        let now = time::now();
+        let now = self.now();
         let mut v: Vec<&Token> = self.tokens.values().filter(|t| t.live(now)).collect();
+        v.sort_by_key(|t| t.seq);
+        v
+    }
+
+    /// Every unrevoked token of `user`, expired ones included (Quay deletes no expired token:
+    /// `list_access_tokens_for_user` has no expiry filter), in creation order.
+    pub fn tokens_of(&self, user: &str) -> Vec<&Token> {
+        let mut v: Vec<&Token> = self.tokens.values().filter(|t| t.user == user).collect();
         v.sort_by_key(|t| t.seq);
         v
     }

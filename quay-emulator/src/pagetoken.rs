@@ -9,8 +9,6 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::time;
-
 type HmacSha256 = Hmac<Sha256>;
 
 const VERSION: u8 = 0x80;
@@ -48,8 +46,8 @@ fn mac(key: &[u8; 32], data: &[u8]) -> Option<HmacSha256> {
     Some(m)
 }
 
-/// Seals `payload` (Quay's page-token JSON).
-pub fn seal(key: &[u8; 32], payload: &str) -> String {
+/// Seals `payload` (Quay's page-token JSON), issued at `now` (Unix seconds).
+pub fn seal(key: &[u8; 32], payload: &str, now: f64) -> String {
     let mut iv = [0u8; 16];
     rand::rng().fill_bytes(&mut iv);
     let mut body = payload.as_bytes().to_vec();
@@ -58,7 +56,7 @@ pub fn seal(key: &[u8; 32], payload: &str) -> String {
     keystream_xor(key, &iv, &mut body);
     let mut token = Vec::with_capacity(HEADER + body.len() + MAC);
     token.push(VERSION);
-    token.extend((time::now() as u64).to_be_bytes());
+    token.extend((now as u64).to_be_bytes());
     token.extend(iv);
     token.extend(body);
     if let Some(m) = mac(key, &token) {
@@ -67,8 +65,8 @@ pub fn seal(key: &[u8; 32], payload: &str) -> String {
     URL_SAFE.encode(token)
 }
 
-/// Opens a token sealed by [`seal`] with the same key within its lifetime.
-pub fn open(key: &[u8; 32], token: &str) -> Option<String> {
+/// Opens a token sealed by [`seal`] with the same key within its lifetime at `now`.
+pub fn open(key: &[u8; 32], token: &str, now: f64) -> Option<String> {
     let raw = URL_SAFE.decode(token.trim()).ok()?;
     if raw.len() < HEADER + 16 + MAC
         || raw[0] != VERSION
@@ -79,7 +77,7 @@ pub fn open(key: &[u8; 32], token: &str) -> Option<String> {
     let (signed, tag) = raw.split_at(raw.len() - MAC);
     mac(key, signed)?.verify_slice(tag).ok()?;
     let issued = u64::from_be_bytes(signed[1..9].try_into().ok()?);
-    let now = time::now() as u64;
+    let now = now as u64;
     if issued + TTL_S < now || now + MAX_CLOCK_SKEW_S < issued {
         return None;
     }
@@ -107,15 +105,20 @@ mod tests {
         let key = new_key();
         let payload =
             r#"{"start_index": 7, "page_number": 1, "is_datetime": false, "offset_val": 0}"#;
-        let token = seal(&key, payload);
+        let now = 1_795_979_497.0;
+        let token = seal(&key, payload, now);
         assert!(token.starts_with("gAAAAA"), "{token}");
-        assert_eq!(open(&key, &token).as_deref(), Some(payload));
-        assert_ne!(seal(&key, payload), token, "a fresh IV each time");
-        assert_eq!(open(&new_key(), &token), None);
+        assert_eq!(open(&key, &token, now).as_deref(), Some(payload));
+        assert_ne!(seal(&key, payload, now), token, "a fresh IV each time");
+        assert_eq!(open(&new_key(), &token, now), None);
+        let two_days = (2 * 86_400) as f64;
+        assert_eq!(open(&key, &token, now + two_days).as_deref(), Some(payload));
+        assert_eq!(open(&key, &token, now + two_days + 1.0), None, "expired");
+        assert_eq!(open(&key, &token, now - 61.0), None, "from the future");
         let mut bytes = URL_SAFE.decode(&token).unwrap();
         bytes[HEADER] ^= 1;
-        assert_eq!(open(&key, &URL_SAFE.encode(bytes)), None);
-        assert_eq!(open(&key, "garbage"), None);
-        assert_eq!(open(&key, ""), None);
+        assert_eq!(open(&key, &URL_SAFE.encode(bytes), now), None);
+        assert_eq!(open(&key, "garbage", now), None);
+        assert_eq!(open(&key, "", now), None);
     }
 }

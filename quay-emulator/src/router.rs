@@ -31,7 +31,15 @@ pub enum Route {
         org: String,
         client_id: String,
     },
+    OrgAppUpdate {
+        org: String,
+        client_id: String,
+    },
     OrgAppDelete {
+        org: String,
+        client_id: String,
+    },
+    OrgAppResetSecret {
         org: String,
         client_id: String,
     },
@@ -117,18 +125,32 @@ pub fn resolve(method: &Method, path: &str) -> (String, Route) {
         },
         (_, ["api", "v1", "organization", _, "applications", _]) => {
             let (org, client_id) = (s(3), s(5));
+            let t = "/api/v1/organization/{org}/applications/{client_id}";
             match m {
-                "GET" => (
-                    "/api/v1/organization/{org}/applications/{client_id}",
-                    Route::OrgAppGet { org, client_id },
-                ),
-                "DELETE" => (
-                    "/api/v1/organization/{org}/applications/{client_id}",
-                    Route::OrgAppDelete { org, client_id },
-                ),
+                "GET" => (t, Route::OrgAppGet { org, client_id }),
+                "PUT" => (t, Route::OrgAppUpdate { org, client_id }),
+                "DELETE" => (t, Route::OrgAppDelete { org, client_id }),
                 _ => ("(unmatched)", Route::NotFound),
             }
         }
+        (
+            "POST",
+            [
+                "api",
+                "v1",
+                "organization",
+                _,
+                "applications",
+                _,
+                "resetclientsecret",
+            ],
+        ) => (
+            "/api/v1/organization/{org}/applications/{client_id}/resetclientsecret",
+            Route::OrgAppResetSecret {
+                org: s(3),
+                client_id: s(5),
+            },
+        ),
         (_, ["api", "v1", "organization", _, "applications", _, "tokens"]) => {
             let (org, client_id) = (s(3), s(5));
             let t = "/api/v1/organization/{org}/applications/{client_id}/tokens";
@@ -258,6 +280,24 @@ mod tests {
             "GET /api/v1/user/"
         );
         assert_eq!(resolve(&Method::GET, "/").0, "GET /");
+        assert_eq!(
+            resolve(&Method::PUT, "/api/v1/organization/o/applications/C"),
+            (
+                "PUT /api/v1/organization/{org}/applications/{client_id}".to_string(),
+                Route::OrgAppUpdate {
+                    org: "o".into(),
+                    client_id: "C".into()
+                }
+            )
+        );
+        assert_eq!(
+            resolve(
+                &Method::POST,
+                "/api/v1/organization/o/applications/C/resetclientsecret"
+            )
+            .0,
+            "POST /api/v1/organization/{org}/applications/{client_id}/resetclientsecret"
+        );
         assert_eq!(resolve(&Method::PATCH, "/x").1, Route::NotFound);
     }
 }

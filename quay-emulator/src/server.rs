@@ -151,13 +151,13 @@ async fn handle(
     };
     let reply = {
         let mut state = lock(&shared.state);
-        req.sid = session::cookie_sid(&req).filter(|s| state.sessions.contains_key(s));
+        req.sid = session::cookie_sid(&req).filter(|s| session::resume(&mut state, s));
         let mut reply = http::dispatch(&mut state, &mut req, &route);
         if !matches!(route, router::Route::Root | router::Route::CsrfToken) {
             session::mark_login_touch(&mut state, &mut req);
         }
         if !reply.has_header("Set-Cookie")
-            && let Some(cookie) = session::set_cookie(&state, &req, shared.secure)
+            && let Some(cookie) = session::set_cookie(&mut state, &req, shared.secure)
         {
             reply = reply.header("Set-Cookie", cookie);
         }

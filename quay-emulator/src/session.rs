@@ -8,7 +8,8 @@ use crate::time;
 /// The cookie name Quay (Flask's SESSION_COOKIE_NAME) uses for its session.
 pub const COOKIE: &str = "_csrf_token";
 
-/// Sessions of signed-in users last 31 days (Quay's SESSION_TIMEOUT).
+/// A session lasts 31 days from the last cookie that carried it (Quay's SESSION_TIMEOUT, Flask's
+/// `permanent_session_lifetime`, which is also the `max_age` its cookie signature is read with).
 const SESSION_TIMEOUT_S: f64 = 31.0 * 86_400.0;
 
 /// Who a request is authenticated as.
@@ -50,12 +51,27 @@ pub fn cookie_sid(req: &Req) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// Whether the cookie's session exists and is younger than SESSION_TIMEOUT. An older one is
+/// forgotten: Flask rejects its expired signature and starts an empty session, as for garbage.
+pub fn resume(state: &mut State, sid: &str) -> bool {
+    let now = state.now();
+    match state.sessions.get(sid) {
+        Some(s) if now - s.signed_at <= SESSION_TIMEOUT_S => true,
+        Some(_) => {
+            state.sessions.remove(sid);
+            false
+        }
+        None => false,
+    }
+}
+
 /// The request's session, creating an anonymous one when it has none.
 pub fn ensure_session(state: &mut State, req: &mut Req) -> String {
     if let Some(sid) = req.sid.clone() {
         return sid;
     }
     let sid = random_alnum(43);
+    let now = state.now();
     state.sessions.insert(
         sid.clone(),
         Session {
@@ -63,6 +79,7 @@ pub fn ensure_session(state: &mut State, req: &mut Req) -> String {
             user: None,
             permanent: false,
             login_marked: false,
+            signed_at: now,
         },
     );
     req.sid = Some(sid.clone());
@@ -152,18 +169,21 @@ pub fn mark_login_touch(state: &mut State, req: &mut Req) {
 }
 
 /// The `Set-Cookie` value to send after handling, if any: new or changed sessions, and every
-/// response of a permanent session (Flask refreshes those on each request).
-pub fn set_cookie(state: &State, req: &Req, secure: bool) -> Option<String> {
+/// response of a permanent session (Flask refreshes those on each request). Sending it renews
+/// the session's lifetime, as Flask's freshly signed cookie does.
+pub fn set_cookie(state: &mut State, req: &Req, secure: bool) -> Option<String> {
     let sid = req.sid.as_ref()?;
-    let session = state.sessions.get(sid)?;
+    let now = state.now();
+    let session = state.sessions.get_mut(sid)?;
     if !req.session_changed && !session.permanent {
         return None;
     }
+    session.signed_at = now;
     let mut value = format!("{COOKIE}={sid}");
     if session.permanent {
         value.push_str(&format!(
             "; Expires={}",
-            time::http_date(time::now() + SESSION_TIMEOUT_S)
+            time::http_date(now + SESSION_TIMEOUT_S)
         ));
     }
     if secure {

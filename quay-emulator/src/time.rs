@@ -1,13 +1,38 @@
-//! Wall-clock helpers: Unix seconds, ISO 8601 and HTTP dates, without a date crate.
+//! The emulator's clock (the wall clock plus an offset tests move forward) and formatting of
+//! Unix seconds as ISO 8601 and HTTP dates, without a date crate.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Seconds since the Unix epoch, with sub-second precision.
-pub fn now() -> f64 {
+/// Seconds since the Unix epoch by the wall clock, with sub-second precision.
+fn wall_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
+}
+
+/// One emulator's notion of now. Every instance has its own, so that tests running many
+/// emulators in one process can age one instance's tokens without touching the others.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Clock {
+    offset: Duration,
+}
+
+impl Clock {
+    /// Unix seconds, with sub-second precision.
+    pub fn now(&self) -> f64 {
+        wall_now() + self.offset.as_secs_f64()
+    }
+
+    /// Moves the clock forward; it never goes back, as Quay's database clock does not.
+    pub fn advance(&mut self, by: Duration) {
+        self.offset = self.offset.saturating_add(by);
+    }
+
+    /// How far ahead of the wall clock the clock runs.
+    pub fn offset(&self) -> Duration {
+        self.offset
+    }
 }
 
 /// Converts days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
@@ -78,5 +103,17 @@ mod tests {
         assert_eq!(iso8601(0.0), "1970-01-01T00:00:00Z");
         assert_eq!(iso8601(ts + 0.000_001), "2026-11-29T19:11:37.000001Z");
         assert_eq!(http_date(951_782_400.0), "Tue, 29 Feb 2000 00:00:00 GMT");
+    }
+
+    #[test]
+    fn the_clock_runs_ahead_by_what_it_was_advanced() {
+        let mut clock = Clock::default();
+        clock.advance(Duration::from_secs(10));
+        let before = clock.now();
+        clock.advance(Duration::from_secs(600));
+        assert_eq!(clock.offset(), Duration::from_secs(610));
+        let moved = clock.now() - before;
+        assert!(moved >= 600.0, "moved {moved}");
+        assert!(Clock::default().now() < clock.now() - 600.0);
     }
 }

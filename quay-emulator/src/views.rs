@@ -63,12 +63,20 @@ pub fn user_reduced(state: &State, name: &str) -> Value {
     json!({"anonymous": false, "username": name, "avatar": avatar(name, "user"), "organizations": orgs})
 }
 
-/// An application as listed under `/organization/{org}/applications`.
-pub fn app_admin(app: &App) -> Value {
-    json!({"name": app.name, "description": app.description,
-           "application_uri": app.application_uri, "client_id": app.client_id,
-           "client_secret": app.client_secret, "redirect_uri": app.redirect_uri,
-           "avatar_email": null})
+/// An application of `/organization/{org}/applications` as its admins see it, its fields in
+/// Quay's order (serialise with `reply::ordered_object`). Quay blanks the secret, redirect URI
+/// and avatar e-mail for others (superusers with full or read-only access), whom the emulator
+/// never lets in.
+pub fn org_app(app: &App) -> Vec<(&'static str, Value)> {
+    vec![
+        ("name", json!(app.name)),
+        ("description", json!(app.description)),
+        ("application_uri", json!(app.application_uri)),
+        ("client_id", json!(app.client_id)),
+        ("client_secret", json!(app.client_secret)),
+        ("redirect_uri", json!(app.redirect_uri)),
+        ("avatar_email", json!(app.avatar_email)),
+    ]
 }
 
 /// The `application` object of an authorization entry.

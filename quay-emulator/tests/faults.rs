@@ -15,6 +15,7 @@ fn rule(endpoint: Option<&str>) -> FaultRule {
         error_rate: None,
         drop_rate: None,
         hang: false,
+        hang_rate: None,
         answer: None,
     }
 }

@@ -425,7 +425,7 @@ async fn expired_tokens_are_not_listed() {
         &json!({"name": "long", "scope": "repo:read"}),
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    emu.advance_clock(std::time::Duration::from_millis(1100));
     let list: Value = owner
         .get(&tokens_path(&client_id))
         .await

@@ -7,28 +7,28 @@ use crate::reply::{self, Reply};
 use crate::request::Req;
 use crate::views;
 
-/// `GET /api/v1/user/authorizations`: every live token of the caller.
+/// `GET /api/v1/user/authorizations`: every token of the caller, expired ones included as in
+/// Quay (only the token API's list leaves them out).
 pub fn list(state: &mut State, req: &mut Req) -> Reply {
     let user = match super::api_user(state, req, "user:admin") {
         Ok(u) => u,
         Err(r) => return r,
     };
     let list: Vec<_> = state
-        .live_tokens()
+        .tokens_of(&user)
         .into_iter()
-        .filter(|t| t.user == user && state.apps.contains_key(&t.client_id))
+        .filter(|t| state.apps.contains_key(&t.client_id))
         .map(|t| views::authorization(state, t))
         .collect();
     Reply::json(200, &json!({"authorizations": list}))
 }
 
-/// Whether `uuid` is a live token of `user` listed in the authorizations.
+/// Whether `uuid` is a token of `user` listed in the authorizations (expired or not).
 fn owns(state: &State, user: &str, uuid: &str) -> bool {
-    let now = crate::time::now();
     state
         .tokens
         .get(uuid)
-        .is_some_and(|t| t.user == user && t.live(now) && state.apps.contains_key(&t.client_id))
+        .is_some_and(|t| t.user == user && state.apps.contains_key(&t.client_id))
 }
 
 /// `GET /api/v1/user/authorizations/{uuid}`.

@@ -1,7 +1,9 @@
 //! Endpoint handlers, one module per endpoint group, and the dispatcher that calls them.
 
+mod apps;
 mod authz;
 mod discovery;
+mod json;
 mod oauth;
 mod org;
 mod tokens;
@@ -39,10 +41,14 @@ pub fn dispatch(state: &mut State, req: &mut Req, route: &Route) -> Reply {
         Route::AppLookup { client_id } => org::app_lookup(state, req, client_id),
         Route::OrgGet { org } => org::get(state, req, org),
         Route::OrgCreate => org::create(state, req),
-        Route::OrgApps { org } => org::apps(state, req, org),
-        Route::OrgAppCreate { org } => org::app_create(state, req, org),
-        Route::OrgAppGet { org, client_id } => org::app_get(state, req, org, client_id),
-        Route::OrgAppDelete { org, client_id } => org::app_delete(state, req, org, client_id),
+        Route::OrgApps { org } => apps::list(state, req, org),
+        Route::OrgAppCreate { org } => apps::create(state, req, org),
+        Route::OrgAppGet { org, client_id } => apps::get(state, req, org, client_id),
+        Route::OrgAppUpdate { org, client_id } => apps::update(state, req, org, client_id),
+        Route::OrgAppDelete { org, client_id } => apps::delete(state, req, org, client_id),
+        Route::OrgAppResetSecret { org, client_id } => {
+            apps::reset_secret(state, req, org, client_id)
+        }
         Route::OwnerAdd { org, user } => org::owner_add(state, req, org, user),
         Route::OwnerRemove { org, user } => org::owner_remove(state, req, org, user),
         Route::TokensList { org, client_id } => tokens::list(state, req, org, client_id),
@@ -86,13 +92,20 @@ pub(crate) fn api_user(state: &mut State, req: &Req, scope: &str) -> Result<Stri
         .ok_or_else(|| reply::invalid_token(&state.base))
 }
 
-/// The checks Quay makes before an endpoint's own code (CSRF, then `require_scope`); the
-/// caller may still be anonymous, which the endpoint answers with 401 when it needs a user.
-pub(crate) fn api_caller(state: &mut State, req: &Req, scope: &str) -> Result<Auth, Reply> {
+/// Who is calling, after Quay's CSRF check of session calls other than GET (token calls skip
+/// it); the caller may still be anonymous.
+pub(crate) fn authenticated(state: &mut State, req: &Req) -> Result<Auth, Reply> {
     let auth = session::api_auth(state, req);
     if req.method != Method::GET && !matches!(auth, Auth::Token { .. }) {
         session::check_csrf(state, req, auth.user())?;
     }
+    Ok(auth)
+}
+
+/// The checks Quay makes before an endpoint's own code (CSRF, then `require_scope`); the
+/// caller may still be anonymous, which the endpoint answers with 401 when it needs a user.
+pub(crate) fn api_caller(state: &mut State, req: &Req, scope: &str) -> Result<Auth, Reply> {
+    let auth = authenticated(state, req)?;
     if auth.token_lacks(scope) {
         return Err(reply::insufficient_scope(&state.base));
     }

@@ -176,7 +176,7 @@ pub fn authorize(state: &mut State, req: &mut Req) -> Reply {
     let Some(wanted) = scopes::parse(&raw_scope) else {
         return error_redirect(&redirect_uri, "invalid_scope");
     };
-    let now = crate::time::now();
+    let now = state.now();
     let granted = state.tokens.values().any(|t| {
         t.user == user
             && t.client_id == client_id

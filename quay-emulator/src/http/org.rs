@@ -1,4 +1,4 @@
-//! Organizations, their owners team, their OAuth applications, and the public app lookup.
+//! Organizations, their owners team, and the public app lookup.
 
 use serde_json::json;
 
@@ -82,63 +82,5 @@ pub fn owner_remove(state: &mut State, req: &mut Req, org: &str, member: &str) -
     if let Some(o) = state.orgs.get_mut(org) {
         o.admins.retain(|a| a != member);
     }
-    Reply::new(204, "application/json", Vec::new())
-}
-
-/// `GET /api/v1/organization/{org}/applications`.
-pub fn apps(state: &mut State, req: &mut Req, org: &str) -> Reply {
-    if let Err(r) = org_admin(state, req, org) {
-        return r;
-    }
-    let list: Vec<_> = state
-        .apps
-        .values()
-        .filter(|a| a.org == org)
-        .map(views::app_admin)
-        .collect();
-    Reply::json(200, &json!({"applications": list}))
-}
-
-/// `POST /api/v1/organization/{org}/applications`.
-pub fn app_create(state: &mut State, req: &mut Req, org: &str) -> Reply {
-    if let Err(r) = org_admin(state, req, org) {
-        return r;
-    }
-    let name = req.json_str("name").unwrap_or_default();
-    if name.is_empty() {
-        return reply::invalid_request(&state.base, "Missing application name");
-    }
-    let redirect_uri = req.json_str("redirect_uri").unwrap_or_default();
-    let client_id = state.create_app(org, &name, &redirect_uri, None);
-    if let Some(app) = state.apps.get_mut(&client_id) {
-        app.application_uri = req.json_str("application_uri").unwrap_or_default();
-        app.description = req.json_str("description").unwrap_or_default();
-    }
-    match state.apps.get(&client_id) {
-        Some(app) => Reply::json(200, &views::app_admin(app)),
-        None => reply::not_found(&state.base),
-    }
-}
-
-/// `GET /api/v1/organization/{org}/applications/{client_id}`.
-pub fn app_get(state: &mut State, req: &mut Req, org: &str, client_id: &str) -> Reply {
-    if let Err(r) = org_admin(state, req, org) {
-        return r;
-    }
-    match state.apps.get(client_id).filter(|a| a.org == org) {
-        Some(app) => Reply::json(200, &views::app_admin(app)),
-        None => reply::not_found(&state.base),
-    }
-}
-
-/// `DELETE /api/v1/organization/{org}/applications/{client_id}`: its tokens die with it.
-pub fn app_delete(state: &mut State, req: &mut Req, org: &str, client_id: &str) -> Reply {
-    if let Err(r) = org_admin(state, req, org) {
-        return r;
-    }
-    if state.apps.get(client_id).is_none_or(|a| a.org != org) {
-        return reply::not_found(&state.base);
-    }
-    state.delete_app(client_id);
     Reply::new(204, "application/json", Vec::new())
 }

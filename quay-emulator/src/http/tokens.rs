@@ -73,7 +73,7 @@ fn admin_of_app(state: &State, auth: &Auth, org: &str, client_id: &str) -> Resul
 /// The start of the page a `next_page` token names; `None` (the first page) when it does not
 /// open, as Quay's `decrypt_page_token` does.
 fn page_start(state: &State, token: &str) -> Option<(u64, u64)> {
-    let text = pagetoken::open(&state.page_key, token)?;
+    let text = pagetoken::open(&state.page_key, token, state.now())?;
     let v: Value = serde_json::from_str(&text).ok()?;
     let start = v.get("start_index")?.as_u64()?;
     let page = v.get("page_number").and_then(Value::as_u64).unwrap_or(0);
@@ -86,7 +86,7 @@ fn next_page_token(state: &State, start: u64, page: u64) -> String {
         r#"{{"start_index": {start}, "page_number": {}, "is_datetime": false, "offset_val": 0}}"#,
         page + 1
     );
-    pagetoken::seal(&state.page_key, &payload)
+    pagetoken::seal(&state.page_key, &payload, state.now())
 }
 
 /// `GET …/applications/{client_id}/tokens[?next_page=…]`: unexpired tokens of every user,
@@ -127,35 +127,6 @@ pub fn list(state: &mut State, req: &mut Req, org: &str, client_id: &str) -> Rep
     }
     body.push('}');
     Reply::new(200, "application/json", body)
-}
-
-/// Flask's `request.get_json()` as Quay's `validate_json_request` uses it (from source): a
-/// non-JSON content type is a 415, undecodable JSON a 400, a `null` body "Missing JSON body".
-fn json_body(state: &State, req: &Req) -> Result<Value, Reply> {
-    let mimetype = req
-        .header("content-type")
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let is_json = mimetype == "application/json"
-        || (mimetype.starts_with("application/") && mimetype.ends_with("+json"));
-    if !is_json {
-        return Err(Reply::json(
-            415,
-            &json!({"message": "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."}),
-        ));
-    }
-    match serde_json::from_slice::<Value>(&req.body) {
-        Ok(Value::Null) => Err(reply::invalid_request(&state.base, "Missing JSON body")),
-        Ok(v) => Ok(v),
-        Err(_) => Err(Reply::json(
-            400,
-            &json!({"message": "The browser (or proxy) sent a request that this server could not understand."}),
-        )),
-    }
 }
 
 /// Whether `user` may mint every scope of `wanted` for `org` (Quay's `_can_mint_scope`): a
@@ -199,13 +170,10 @@ pub fn create(state: &mut State, req: &mut Req, org: &str, client_id: &str) -> R
         Ok(a) => a,
         Err(r) => return r,
     };
-    let body = match json_body(state, req) {
+    let body = match super::json::validated(state, req, &NEW_TOKEN) {
         Ok(b) => b,
         Err(r) => return r,
     };
-    if let Err(detail) = NEW_TOKEN.validate(&body) {
-        return reply::invalid_request(&state.base, &detail);
-    }
     let user = match admin_of_app(state, &auth, org, client_id) {
         Ok(u) => u,
         Err(r) => return r,

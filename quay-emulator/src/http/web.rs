@@ -6,7 +6,6 @@ use crate::model::State;
 use crate::reply::{self, Reply};
 use crate::request::Req;
 use crate::session;
-use crate::time;
 
 /// `GET /`: the Angular index page with `window.__token`.
 pub fn root(state: &mut State, req: &mut Req) -> Reply {
@@ -50,10 +49,10 @@ pub enum Verdict {
 
 /// Quay's `verify_user`: back-off first, then the password; failures extend the back-off.
 pub fn verify_user(state: &mut State, name: &str, password: &str) -> Verdict {
+    let now = state.now();
     let Some(user) = state.users.get_mut(name) else {
         return Verdict::Invalid;
     };
-    let now = time::now();
     if user.failed_logins > 0 {
         let window = 0.5 * (2f64.powi(user.failed_logins.min(30) as i32) - 1.0);
         let until = user.last_invalid_login + window;

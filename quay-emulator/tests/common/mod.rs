@@ -141,6 +141,16 @@ impl Client {
             .expect("request answers")
     }
 
+    /// POST without a body, with the session and the CSRF header.
+    pub async fn post_empty(&self, path: &str) -> Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .send()
+            .await
+            .expect("request answers")
+    }
+
     /// GET with a bearer token and no cookies.
     pub async fn get_bearer(&self, path: &str, token: &str) -> StatusCode {
         reqwest::Client::new()

@@ -145,6 +145,15 @@ impl Transcript {
             .join("\n")
     }
 
+    /// Whether the capture kept only the start of the body, without saying so (67c, 67j): its
+    /// Content-Length is larger than what was kept.
+    pub fn body_cut_silently(&self) -> bool {
+        self.response
+            .header("content-length")
+            .and_then(|n| n.trim().parse::<usize>().ok())
+            .is_some_and(|n| n > self.expected_body().len())
+    }
+
     /// Whether the expected body was cut by the capture tool.
     pub fn body_truncated(&self) -> bool {
         self.response.body.contains("[... truncated")

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use quay_emulator::Emulator;
+use quay_emulator::{AppUpdate, Emulator};
 use serde_json::{Value, json};
 
 use super::parse::Transcript;
@@ -30,6 +30,15 @@ pub const PG_OWNER: &str = "pgowner27a451";
 const PG_ORG: &str = "pgorg27a451";
 const PG_APP: &str = "SE7D7QDP1BQU0K7NUP7T";
 
+/// The non-superuser owner of the organization applications captures 67–67r, someone outside
+/// that organization, the organization and its applications.
+pub const APPS_OWNER: &str = "aownerc9f3c0";
+const APPS_OUTSIDER: &str = "aoutsiderc9f3c0";
+const APPS_ORG: &str = "aorgc9f3c0";
+const EXTAPP: &str = "Z7JNRSPKN7YASUNM8SIC";
+const EXTAPP2: &str = "44I7GOH1COW74NIEDHRG";
+const BYTOKEN: &str = "4J7E1FWFHB0OJ8CS95KN";
+
 /// The password each captured account had.
 pub fn password(user: &str) -> &'static str {
     match user {
@@ -49,6 +58,8 @@ pub fn base(emu: &Emulator) {
         "dmemberc6f9f8",
         OWNER,
         PG_OWNER,
+        APPS_OWNER,
+        APPS_OUTSIDER,
     ] {
         emu.add_user(u, password(u));
     }
@@ -81,6 +92,20 @@ pub fn base(emu: &Emulator) {
     );
     emu.add_app_with_client_id(OWNER_ORG, "conformance-app", Some(&local), Some(OWNER_APP));
     emu.add_app_with_client_id(PG_ORG, "paging-app", Some(&local), Some(PG_APP));
+    emu.add_org(APPS_ORG, APPS_OWNER);
+    emu.add_app_with_client_id(
+        APPS_ORG,
+        "extapp",
+        Some("http://redirecturi.example.com"),
+        Some(EXTAPP),
+    );
+    let every_field = AppUpdate {
+        description: Some("External application".into()),
+        application_uri: Some("http://applicationuri.example.com".into()),
+        avatar_email: Some(Some("avatar@example.com".into())),
+        ..AppUpdate::default()
+    };
+    assert!(emu.update_app(EXTAPP, every_field), "setup: extapp exists");
 }
 
 fn pg_tokens_path() -> String {
@@ -159,6 +184,8 @@ pub async fn session(emu: &Emulator, user: Option<&str>) -> (String, String, Str
 pub async fn mint(emu: &Emulator, user: &str, scopes: &str) -> (String, String) {
     let client = if user.ends_with("c6f9f8") {
         "W4018R8Z2JXSWEU7Y3WA"
+    } else if user == APPS_OWNER {
+        EXTAPP
     } else {
         "HPYVPQWFRF0K38SSK5QI"
     };
@@ -307,7 +334,8 @@ async fn step_run(emu: &Emulator, step: &str, live: &mut Live) {
         "fail1" => failed_signin(emu).await,
         "fail2" => {
             failed_signin(emu).await;
-            tokio::time::sleep(Duration::from_millis(600)).await;
+            // Past the back-off window of one failure (0.5 s).
+            emu.advance_clock(Duration::from_millis(600));
             failed_signin(emu).await;
         }
         "signout" => {
@@ -327,8 +355,20 @@ async fn step_run(emu: &Emulator, step: &str, live: &mut Live) {
         }
         "grant" => drop(mint(emu, "admin", "repo:read").await),
         "revoke" => emu.revoke_token(live.uuid.as_deref().expect("a token")),
-        "expire" => tokio::time::sleep(Duration::from_millis(1300)).await,
-        "appdel" => emu.delete_app("W4018R8Z2JXSWEU7Y3WA"),
+        // The short-lived token was minted with expiration 1.
+        "expire" => emu.advance_clock(Duration::from_millis(1300)),
+        "appdel" => assert!(emu.delete_app("W4018R8Z2JXSWEU7Y3WA")),
+        "extapp2" => {
+            emu.add_app_with_client_id(APPS_ORG, "extapp", Some(""), Some(EXTAPP2));
+        }
+        "bytoken" => {
+            emu.add_app_with_client_id(
+                APPS_ORG,
+                "byToken",
+                Some("http://r.example.com"),
+                Some(BYTOKEN),
+            );
+        }
         "disable" => emu.set_user_enabled("dvictimc6f9f8", false),
         "pwchange" => emu.set_password("downerc6f9f8", "Dr1ft-c6f9f8-new"),
         "rmadmin" => emu.remove_org_admin("dorgc6f9f8", "dmemberc6f9f8"),
