@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::Deserialize;
 
-use super::error::QuayError;
+use super::error::{HeldMint, QuayError};
 use super::session::{Account, Credentials, session_is_dead};
 use super::settings::ConnectionSettings;
 use super::transport::{Reply, Transport};
@@ -304,6 +304,32 @@ impl QuayClient {
                 .await),
             other => other,
         }
+    }
+
+    /// Looks again at a web-flow mint whose id was ambiguous, in the same slot: a candidate
+    /// that is gone from Quay, or that `tracked` says an ApiToken records, is not ours. One
+    /// left: the mint is complete after all. Otherwise the narrowed mint comes back.
+    pub async fn narrow_held(
+        &self,
+        settings: &ConnectionSettings,
+        slot: &MintSlot,
+        client_id: &str,
+        mut held: HeldMint,
+        tracked: &HashSet<String>,
+    ) -> Result<Result<MintedToken, HeldMint>, QuayError> {
+        let app = self.app_ref(settings, client_id, &slot.org);
+        let now = web_flow::tokens_of(self, settings, &app).await?;
+        held.candidates
+            .retain(|id| now.contains_key(id) && !tracked.contains(id));
+        Ok(match held.candidates.as_slice() {
+            [id] => Ok(MintedToken {
+                id: id.clone(),
+                token: held.token,
+                flavour: Flavour::WebFlow,
+                expires_at: held.expires_at,
+            }),
+            _ => Err(held),
+        })
     }
 
     /// The application as the web flow's authorization list names it.

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::redacted::Redacted;
+
 /// A failed Quay operation. Messages name endpoints, users and IDs, never secret values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuayError {
@@ -104,10 +106,16 @@ pub enum QuayError {
     /// The web flow minted a token but its Quay id could not be learnt unambiguously.
     #[error(
         "a token was minted but its Quay id is unknown ({new_entries} new authorizations \
-         appeared instead of 1, probably someone else minted at the same time); it stays in \
-         Quay untracked: revoke it in Quay under the account's authorized applications"
+         appeared instead of 1, probably someone else minted for the same application at the \
+         same time); the operator revokes the new untracked tokens of the application on its \
+         next attempt and mints again"
     )]
-    AmbiguousTokenId { new_entries: usize },
+    AmbiguousTokenId {
+        new_entries: usize,
+        /// The token and the ids it may have, for the caller to narrow down (see
+        /// `QuayClient::narrow_held`); `None` once that has been given up.
+        held: Option<Box<HeldMint>>,
+    },
     /// TLS verification of the Quay server failed.
     #[error(
         "TLS verification of {host} failed ({detail}); set caCert to the CA that signed Quay's \
@@ -144,6 +152,26 @@ pub enum QuayError {
     /// The HTTP client could not be built from the TLS settings.
     #[error("cannot set up the HTTP client for Quay ({detail}); check caCert")]
     ClientSetup { detail: String },
+}
+
+/// A web-flow token whose id is one of several candidates: the value is kept so that the
+/// mint need not be thrown away once the candidates narrow to one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HeldMint {
+    /// The minted token itself.
+    pub token: Redacted,
+    /// The application's new tokens with the mint's scopes; ours is one of them.
+    pub candidates: Vec<String>,
+    /// When Quay will expire it (RFC 3339), if known.
+    pub expires_at: Option<String>,
+}
+
+impl std::fmt::Debug for HeldMint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldMint")
+            .field("candidates", &self.candidates)
+            .finish_non_exhaustive()
+    }
 }
 
 impl QuayError {

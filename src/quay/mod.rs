@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use client::{MintSlot, QuayClient};
-pub use error::QuayError;
+pub use error::{HeldMint, QuayError};
 pub use settings::{ConnectionSettings, DEFAULT_TIMEOUT_SECS, SettingsError};
 pub use transport::USER_AGENT;
 

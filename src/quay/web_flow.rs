@@ -6,7 +6,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::client::{AppRef, QuayClient};
-use super::error::QuayError;
+use super::error::{HeldMint, QuayError};
 use super::settings::ConnectionSettings;
 use super::{Flavour, MintRequest, MintedToken};
 use crate::redacted::Redacted;
@@ -96,8 +96,18 @@ pub(crate) async fn mint(
             new_entries = new.len(),
             "minted a token whose Quay id cannot be told apart"
         );
+        let mut candidates: Vec<String> = new.iter().map(|id| (*id).clone()).collect();
+        candidates.sort();
         return Err(QuayError::AmbiguousTokenId {
             new_entries: new.len(),
+            // No new entry at all: ours is gone already (revoked in between), nothing to hold.
+            held: (!candidates.is_empty()).then(|| {
+                Box::new(HeldMint {
+                    token,
+                    candidates,
+                    expires_at: expires_in.map(expiry_from_now),
+                })
+            }),
         });
     };
     Ok(MintedToken {

@@ -105,6 +105,50 @@ async fn orphans_of(
     }
 }
 
+/// Looks a few times, a second apart, at a web-flow mint whose id was one of several: the
+/// others may be revoked or recorded by their ApiTokens meanwhile (another install minting for
+/// the same account), and then the token need not be thrown away. Still ambiguous: the intent
+/// stays, and the next reconcile's recovery revokes every new untracked token of the app.
+async fn narrow(
+    ctx: &Context,
+    inputs: &Inputs,
+    slot: &crate::quay::MintSlot,
+    mut held: crate::quay::HeldMint,
+) -> Result<crate::quay::MintedToken, ReconcileError> {
+    for round in 0..NARROW_ROUNDS {
+        if round > 0 {
+            tokio::time::sleep(NARROW_PAUSE).await;
+        }
+        let tracked = tracked_ids(ctx, &inputs.settings).await;
+        match ctx
+            .quay
+            .narrow_held(&inputs.settings, slot, &inputs.client_id, held, &tracked)
+            .await?
+        {
+            Ok(minted) => {
+                tracing::info!(id = %minted.id, round, "the ambiguous token id narrowed to one");
+                return Ok(minted);
+            }
+            // None left: ours was revoked behind our back; nothing to keep.
+            Err(still) if still.candidates.is_empty() => return Err(given_up(0)),
+            Err(still) => held = still,
+        }
+    }
+    Err(given_up(held.candidates.len()))
+}
+
+fn given_up(new_entries: usize) -> ReconcileError {
+    QuayError::AmbiguousTokenId {
+        new_entries,
+        held: None,
+    }
+    .into()
+}
+
+/// Looks at an ambiguous web-flow mint this many times before giving it up.
+const NARROW_ROUNDS: u32 = 3;
+const NARROW_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Every token id of this account that an ApiToken records (current or replaced), as this
 /// process last wrote it or, for the others, as the cache shows it.
 async fn tracked_ids(ctx: &Context, settings: &ConnectionSettings) -> HashSet<String> {
@@ -274,7 +318,13 @@ pub(super) async fn mint(
                 name,
             },
         )
-        .await?; // Quay
+        .await; // Quay
+    let minted = match minted {
+        Err(QuayError::AmbiguousTokenId {
+            held: Some(held), ..
+        }) => narrow(ctx, inputs, &slot, *held).await?, // Quay, a few times at most
+        other => other?,
+    };
     fault_points::hit(fault_points::MINT_AFTER_QUAY, token)?;
     ctx.liveness
         .note(

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use futures::future::join_all;
-use quay_apitoken_operator::quay::{QuayClient, QuayError};
+use quay_apitoken_operator::quay::{HeldMint, QuayClient, QuayError};
 use quay_emulator::{FaultRule, Faults};
 
 use super::support::*;
@@ -91,6 +91,7 @@ async fn ambiguous_web_flow_ids_are_refused() {
         error_rate: None,
         drop_rate: None,
         hang: false,
+        hang_rate: None,
         answer: None,
     };
     f.emu.set_faults(Faults {
@@ -103,12 +104,81 @@ async fn ambiguous_web_flow_ids_are_refused() {
         a.mint(&settings, f.request(&["repo:read"])),
         b.mint(&settings, f.request(&["repo:read"]))
     );
+    let mut held = Vec::new();
     for result in [ra, rb] {
         let err = result.expect_err("ambiguous");
-        assert_eq!(err, QuayError::AmbiguousTokenId { new_entries: 2 });
         assert_eq!(err.reason(), "TokenIdUnknown");
         assert_clean(&err, &f.secrets());
+        let QuayError::AmbiguousTokenId {
+            new_entries: 2,
+            held: Some(one),
+        } = err
+        else {
+            panic!("two candidates and the token held: {err:?}");
+        };
+        assert_eq!(one.candidates.len(), 2);
+        held.push(*one);
     }
+    f.emu.set_faults(Faults::default());
+    let id_of = |value: &str| {
+        f.emu
+            .tokens()
+            .into_iter()
+            .find(|t| t.token == value)
+            .map(|t| t.uuid)
+            .expect("each client's token is live")
+    };
+    let (held_a, held_b) = (held.remove(0), held.remove(0));
+    let (a_id, b_id) = (id_of(held_a.token.expose()), id_of(held_b.token.expose()));
+
+    // b's owner revokes its token: a's candidates narrow to its own.
+    f.emu.revoke_token(&b_id);
+    let slot = a
+        .begin_mint(&settings, &f.app.client_id)
+        .await
+        .expect("slot");
+    let minted = a
+        .narrow_held(
+            &settings,
+            &slot,
+            &f.app.client_id,
+            held_a.clone(),
+            &HashSet::new(),
+        )
+        .await
+        .expect("listed")
+        .expect("one candidate left");
+    assert_eq!(minted.id, a_id, "the id of a's own token");
+    assert_eq!(minted.token, held_a.token);
+    drop(slot);
+
+    // A candidate that an ApiToken records is someone else's, too.
+    f.emu.revoke_token(&a_id);
+    let again = b
+        .mint(&settings, f.request(&["repo:read"]))
+        .await
+        .expect("an unambiguous mint");
+    let slot = a
+        .begin_mint(&settings, &f.app.client_id)
+        .await
+        .expect("slot");
+    let staged = HeldMint {
+        token: again.token.clone(),
+        candidates: vec![again.id.clone(), "someone-elses".into()],
+        expires_at: None,
+    };
+    let narrowed = a
+        .narrow_held(
+            &settings,
+            &slot,
+            &f.app.client_id,
+            staged,
+            &HashSet::from([again.id.clone()]),
+        )
+        .await
+        .expect("listed");
+    let left = narrowed.expect_err("the tracked one and a vanished one: none is ours");
+    assert!(left.candidates.is_empty(), "{left:?}");
 }
 
 /// A session Quay dropped (password changed and back) is renewed once, then reused.
