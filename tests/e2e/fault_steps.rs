@@ -192,3 +192,56 @@ async fn deleting_while_a_mint_is_pending_token_api() {
 async fn deleting_while_a_mint_is_pending_web_flow() {
     delete_while_pending(false).await;
 }
+
+/// A crash during deletion after the token is revoked and before the Secret and finalizer go:
+/// the next operator revokes again (404 counts as done), deletes the Secret and lets it go.
+async fn crash_after_cleanup_revoked(token_api: bool) {
+    crate::capture::install();
+    let flavour = if token_api { "api" } else { "web" };
+    let mut env = Env::start_with(&format!("e2e-fp-cleanup-{flavour}"), options(token_api)).await;
+    let ns = env.ns.name.clone();
+    env.create(
+        "leaving",
+        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
+    )
+    .await;
+    let id = token_id(&env.wait_ready("leaving").await).unwrap();
+    arm(fault_points::CLEANUP_AFTER_REVOKE, &ns, "leaving", 1);
+    env.tokens()
+        .delete("leaving", &Default::default())
+        .await
+        .unwrap();
+    crash_when_hit(&mut env, fault_points::CLEANUP_AFTER_REVOKE, "leaving").await;
+    assert!(
+        env.quay.tokens().iter().all(|t| t.uuid != id),
+        "revoked before the crash"
+    );
+    let api = env.tokens();
+    crate::support::wait_for(PATIENCE, "the ApiToken gone", || {
+        let api = api.clone();
+        async move {
+            api.get_opt("leaving")
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        }
+    })
+    .await;
+    let secrets = env.secrets_in(&ns);
+    assert!(
+        secrets.get_opt("leaving").await.unwrap().is_none(),
+        "the result Secret is deleted after the restart"
+    );
+    assert!(env.quay.tokens().is_empty(), "nothing left in Quay");
+}
+
+#[tokio::test]
+async fn crash_after_cleanup_revoked_token_api() {
+    crash_after_cleanup_revoked(true).await;
+}
+
+#[tokio::test]
+async fn crash_after_cleanup_revoked_web_flow() {
+    crash_after_cleanup_revoked(false).await;
+}
