@@ -13,7 +13,7 @@ use process::Guarded;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Environment variable naming an existing cluster's kubeconfig to use instead of starting one.
@@ -53,7 +53,11 @@ pub struct Options {
 pub struct ControlPlane {
     dir: tempfile::TempDir,
     kubeconfig_path: PathBuf,
-    servers: Vec<Guarded>,
+    /// etcd, then kube-controller-manager when asked for.
+    servers: Mutex<Vec<Guarded>>,
+    /// Apart from the others so that a test can restart it under a running operator.
+    apiserver: Mutex<Guarded>,
+    apiserver_command: (PathBuf, Vec<String>),
     url: String,
 }
 
@@ -116,33 +120,35 @@ impl ControlPlane {
             ],
             &root.join("etcd.log"),
         )?);
-        servers.push(Guarded::spawn(
+        let apiserver_args: Vec<String> = vec![
+            format!("--etcd-servers={etcd_url}"),
+            "--bind-address=127.0.0.1".into(),
+            "--advertise-address=127.0.0.1".into(),
+            // No kubernetes Endpoints to maintain on a loopback-only plane (and 1.37
+            // refuses a loopback advertise address for the reconciler).
+            "--endpoint-reconciler-type=none".into(),
+            format!("--secure-port={api_port}"),
+            format!("--cert-dir={}", root.join("certs").display()),
+            format!("--tls-cert-file={serving_cert}"),
+            format!("--tls-private-key-file={serving_key}"),
+            format!("--client-ca-file={ca}"),
+            "--authorization-mode=RBAC".into(),
+            "--service-cluster-ip-range=10.0.0.0/24".into(),
+            "--service-account-issuer=https://kubernetes.default.svc".into(),
+            format!("--service-account-key-file={sa_pub}"),
+            format!("--service-account-signing-key-file={sa_key}"),
+            "--allow-privileged=true".into(),
+            "--enable-priority-and-fairness=false".into(),
+            "--disable-admission-plugins=ServiceAccount".into(),
+            "--v=1".into(),
+        ];
+        let apiserver_bin = bin.join("kube-apiserver");
+        let apiserver = Guarded::spawn(
             "kube-apiserver",
-            &bin.join("kube-apiserver"),
-            &[
-                format!("--etcd-servers={etcd_url}"),
-                "--bind-address=127.0.0.1".into(),
-                "--advertise-address=127.0.0.1".into(),
-                // No kubernetes Endpoints to maintain on a loopback-only plane (and 1.37
-                // refuses a loopback advertise address for the reconciler).
-                "--endpoint-reconciler-type=none".into(),
-                format!("--secure-port={api_port}"),
-                format!("--cert-dir={}", root.join("certs").display()),
-                format!("--tls-cert-file={serving_cert}"),
-                format!("--tls-private-key-file={serving_key}"),
-                format!("--client-ca-file={ca}"),
-                "--authorization-mode=RBAC".into(),
-                "--service-cluster-ip-range=10.0.0.0/24".into(),
-                "--service-account-issuer=https://kubernetes.default.svc".into(),
-                format!("--service-account-key-file={sa_pub}"),
-                format!("--service-account-signing-key-file={sa_key}"),
-                "--allow-privileged=true".into(),
-                "--enable-priority-and-fairness=false".into(),
-                "--disable-admission-plugins=ServiceAccount".into(),
-                "--v=1".into(),
-            ],
+            &apiserver_bin,
+            &apiserver_args,
             &root.join("kube-apiserver.log"),
-        )?);
+        )?;
         let url = format!("https://127.0.0.1:{api_port}");
         let kubeconfig_path = root.join("kubeconfig");
         std::fs::write(&kubeconfig_path, kubeconfig_yaml(&url, &pki)?)?;
@@ -150,7 +156,9 @@ impl ControlPlane {
         let mut plane = ControlPlane {
             dir,
             kubeconfig_path,
-            servers,
+            servers: Mutex::new(servers),
+            apiserver: Mutex::new(apiserver),
+            apiserver_command: (apiserver_bin, apiserver_args),
             url,
         };
         if let Err(e) = plane.wait_ready(Duration::from_secs(120)).await {
@@ -161,7 +169,7 @@ impl ControlPlane {
         }
         if options.controller_manager {
             let kubeconfig = plane.kubeconfig_path.display().to_string();
-            plane.servers.push(Guarded::spawn(
+            let kcm = Guarded::spawn(
                 "kube-controller-manager",
                 &bin.join("kube-controller-manager"),
                 &[
@@ -180,20 +188,34 @@ impl ControlPlane {
                     format!("--root-ca-file={ca}"),
                 ],
                 &plane.dir.path().join("kube-controller-manager.log"),
-            )?);
+            )?;
+            plane
+                .servers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(kcm);
         }
         Ok(plane)
     }
 
-    async fn wait_ready(&mut self, limit: Duration) -> Result<(), Error> {
+    /// The error for the first server that is no longer running, if any.
+    fn exited(&self) -> Option<Error> {
+        let mut apiserver = self.apiserver.lock().unwrap_or_else(|p| p.into_inner());
+        let mut servers = self.servers.lock().unwrap_or_else(|p| p.into_inner());
+        let server = std::iter::once(&mut *apiserver)
+            .chain(servers.iter_mut())
+            .find_map(|s| (!s.is_running()).then_some(s))?;
+        // (A restarted API server logs to kube-apiserver.restarted.log beside this one.)
+        let log = self.dir.path().join(format!("{}.log", server.name()));
+        Some(Error::Exited(server.name().to_string(), log))
+    }
+
+    async fn wait_ready(&self, limit: Duration) -> Result<(), Error> {
         let started = Instant::now();
         let client = self.client().await?;
         loop {
-            for server in &mut self.servers {
-                if !server.is_running() {
-                    let log = self.dir.path().join(format!("{}.log", server.name()));
-                    return Err(Error::Exited(server.name().to_string(), log));
-                }
+            if let Some(exited) = self.exited() {
+                return Err(exited);
             }
             if let Ok(req) = http::Request::get("/readyz").body(Vec::new())
                 && let Ok(body) = client.request_text(req).await
@@ -230,9 +252,35 @@ impl ControlPlane {
 
     /// Stops every process; the files go when the value is dropped.
     pub fn stop(&mut self) {
-        for server in self.servers.iter_mut().rev() {
+        // Controller manager first, etcd last: each stops while what it talks to is up.
+        let mut servers = self.servers.lock().unwrap_or_else(|p| p.into_inner());
+        for server in servers.iter_mut().skip(1).rev() {
             server.stop();
         }
+        self.apiserver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .stop();
+        for server in servers.iter_mut().take(1) {
+            server.stop();
+        }
+    }
+
+    /// Stops kube-apiserver (SIGTERM, as a rolling control-plane upgrade does), leaves it down
+    /// for `down`, starts it again on the same port with the same data, and waits for
+    /// `/readyz`. Clients see their connections and watches end and must come back by
+    /// themselves.
+    pub async fn restart_apiserver(&self, down: Duration) -> Result<(), Error> {
+        self.apiserver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .stop();
+        tokio::time::sleep(down).await;
+        let (bin, args) = &self.apiserver_command;
+        let log = self.dir.path().join("kube-apiserver.restarted.log");
+        let started = Guarded::spawn("kube-apiserver", bin, args, &log)?;
+        *self.apiserver.lock().unwrap_or_else(|p| p.into_inner()) = started;
+        self.wait_ready(Duration::from_secs(120)).await
     }
 }
 
@@ -280,6 +328,14 @@ pub enum Cluster {
 }
 
 impl Cluster {
+    /// The control plane this process started; `None` for an existing cluster.
+    pub fn control_plane(&self) -> Option<&ControlPlane> {
+        match self {
+            Cluster::Local(plane) => Some(plane),
+            Cluster::Existing(_) => None,
+        }
+    }
+
     /// Path of an admin kubeconfig.
     pub fn kubeconfig_path(&self) -> &Path {
         match self {
