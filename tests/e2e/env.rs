@@ -379,6 +379,7 @@ impl Env {
                 error_rate: Some(1.0),
                 drop_rate: None,
                 hang: false,
+                hang_rate: None,
                 answer: None,
             }]
         } else {

@@ -32,6 +32,7 @@ fn outage() -> Faults {
             error_rate: Some(1.0),
             drop_rate: None,
             hang: false,
+            hang_rate: None,
             answer: None,
         }],
     }

@@ -23,6 +23,7 @@ fn rule(endpoint: &str) -> FaultRule {
         error_rate: None,
         drop_rate: None,
         hang: false,
+        hang_rate: None,
         answer: None,
     }
 }
