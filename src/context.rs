@@ -48,6 +48,8 @@ pub struct Context {
     pub written: crate::memory::StatusMemory,
     /// Other ApiTokens, through the controller's caches.
     pub peers: crate::peers::Peers,
+    /// The wall clock of lifetime decisions (moved only by tests).
+    pub clock: Arc<crate::clock::Clock>,
 }
 
 /// How long an account no recorded token uses is kept (its session, its sign-in state).
@@ -76,7 +78,14 @@ impl Context {
             settings,
             written: crate::memory::StatusMemory::default(),
             peers: crate::peers::Peers::default(),
+            clock: Arc::new(crate::clock::Clock::system()),
         }
+    }
+
+    /// The same context on another clock: tests share one with the Quay emulator's.
+    pub fn with_clock(mut self, clock: Arc<crate::clock::Clock>) -> Context {
+        self.clock = clock;
+        self
     }
 }
 

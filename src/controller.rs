@@ -141,6 +141,11 @@ fn one(
             }
             Ok(watcher::Event::Delete(token)) => {
                 forget_ctx.forget(&token.uid().unwrap_or_default());
+                forget_ctx.metrics.set_schedule(
+                    &token.namespace().unwrap_or_default(),
+                    &token.name_any(),
+                    None,
+                );
                 gone.notify_one();
             }
             _ => {}
@@ -155,7 +160,14 @@ fn one(
         );
     let (nudge, nudged) = futures::channel::mpsc::unbounded();
     let scope_id = ctx.peers.register(store.clone(), nudge);
-    let controller = Controller::for_stream(changes, store.clone()).reconcile_on(nudged);
+    // Timers were set on the old time when a test moves the clock: look at everything again.
+    let jumps = futures::stream::unfold(ctx.clock.jumps(), |mut jumps| async move {
+        jumps.changed().await.ok()?;
+        Some(((), jumps))
+    });
+    let controller = Controller::for_stream(changes, store.clone())
+        .reconcile_on(nudged)
+        .reconcile_all_on(jumps);
     let mapper_store = store.clone();
     let mapper_ctx = ctx.clone();
     // Secret bodies are never cached: only metadata is watched, and data is read on demand.

@@ -43,12 +43,19 @@ pub const ROTATE_ANNOTATION: &str = "quay.herve4m.github.io/rotate";
     printcolumn(name = "Secret", type_ = "string", json_path = ".status.secretName"),
     printcolumn(name = "Message", type_ = "string", json_path = ".status.message"),
     printcolumn(
+        name = "Expires",
+        type_ = "date",
+        json_path = ".status.expiresAt",
+        priority = "1"
+    ),
+    printcolumn(
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
     )
 )]
 #[x_kube(validation = Rule::new("has(self.clientId) != has(self.clientIdFrom)").message("exactly one of clientId and clientIdFrom must be set"))]
+#[x_kube(validation = Rule::new("!has(self.renewBefore) || duration(self.renewBefore) < (has(self.expiration) ? duration(self.expiration) : duration('87600h'))").message("renewBefore must be shorter than expiration (10 years when expiration is not set)").field_path(".renewBefore"))]
 #[serde(rename_all = "camelCase")]
 pub struct ApiTokenSpec {
     /// Reference to the secret resource that stores the connection parameters to the Quay Container
@@ -93,6 +100,30 @@ pub struct ApiTokenSpec {
     /// ApiToken resource (an extension: without it the token could never be read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ret_secret_ref: Option<SecretRef>,
+
+    /// How long each minted token lives, as a duration such as 720h or 90m: at least 5m, at
+    /// most 87600h (10 years). Quay 3.18 and later expire the token themselves; with older Quay
+    /// the operator replaces it at its renewal time and revokes it at its expiry at the latest.
+    /// When omitted, a token lives as long as Quay lets it (10 years) and is renewed before that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(crate::duration::PATTERN))]
+    #[x_kube(validation = Rule::new("duration(self) >= duration('5m') && duration(self) <= duration('87600h')").message("expiration must be between 5m and 87600h (10 years)"))]
+    pub expiration: Option<String>,
+
+    /// How long before the token expires its replacement is minted, as a duration such as 240h.
+    /// Defaults to a third of the lifetime; must be shorter than expiration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(crate::duration::PATTERN))]
+    pub renew_before: Option<String>,
+
+    /// How long a replaced token stays valid after the result Secret holds its successor, as a
+    /// duration such as 2m, so that consumers that read the Secret from time to time (a mounted
+    /// volume refreshes in about a minute) never hold a revoked token. Applies to every
+    /// replacement unless the old token is known to be dead. Defaults to 0s: revoke at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(crate::duration::PATTERN))]
+    #[x_kube(validation = Rule::new("duration(self) <= duration('87600h')").message("gracePeriod must be at most 87600h (10 years)"))]
+    pub grace_period: Option<String>,
 }
 
 /// A Secret by name, in the ApiToken's namespace unless another is given.
@@ -249,6 +280,13 @@ pub struct ApiTokenStatus {
     /// connection Secret changes: every rejected sign-in lengthens Quay's login back-off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_credentials: Option<String>,
+    /// When the current token expires (RFC 3339): Quay's expiry, or the end of spec.expiration
+    /// where Quay cannot be told (before 3.18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// When the operator mints the current token's replacement (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renew_at: Option<String>,
 }
 
 /// One condition, in the shape of metav1.Condition, tolerant of the earlier operator's entries
@@ -316,6 +354,9 @@ pub struct TokenRecord {
     /// (`all` leaves out `super:user` for an account that is not a Quay superuser).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
+    /// A replaced token in its grace period: when it is revoked (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke_at: Option<String>,
 }
 
 /// A mint in flight, recorded before Quay is asked.

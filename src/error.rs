@@ -46,6 +46,9 @@ pub enum ReconcileError {
         "retSecretRef.namespace: namespace {namespace} does not exist; create it or change retSecretRef.namespace"
     )]
     ResultNamespaceMissing { namespace: String },
+    /// A lifetime field (expiration, renewBefore, gracePeriod) cannot be used.
+    #[error("{field}: {detail}")]
+    InvalidLifetime { field: &'static str, detail: String },
     /// Quay refused or failed.
     #[error(transparent)]
     Quay(#[from] QuayError),
@@ -105,6 +108,7 @@ impl ReconcileError {
             ReconcileError::SecretConflict { .. } => "SecretConflict",
             ReconcileError::SecretAppeared { .. } => "SecretAppeared",
             ReconcileError::ResultNamespaceMissing { .. } => "ResultNamespaceMissing",
+            ReconcileError::InvalidLifetime { .. } => "InvalidLifetime",
             ReconcileError::Quay(e) => e.reason(),
             ReconcileError::Kube { .. } => "KubernetesApiError",
             ReconcileError::Malformed(_) => "Malformed",

@@ -6,9 +6,11 @@
 pub mod admin;
 pub mod backoff;
 pub mod cli;
+pub mod clock;
 pub mod context;
 pub mod controller;
 pub mod crd;
+pub mod duration;
 pub mod error;
 pub mod events;
 pub mod fault_points;

@@ -1,7 +1,9 @@
 //! Prometheus metrics of the operator, held in the controller context rather than in globals.
 //!
 //! Label values come from small closed sets chosen by the callers (a result category, a Quay
-//! endpoint name), never from object names or user input, so the series count stays bounded.
+//! endpoint name), never from user input, so the series count stays bounded. The one exception
+//! is the lifetime pair (`expiration_timestamp_seconds`, `renewal_timestamp_seconds`), one
+//! series per ApiToken as cert-manager has one per Certificate, removed when it goes.
 
 use std::time::Duration;
 
@@ -30,6 +32,14 @@ struct EndpointLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ObjectLabel {
+    namespace: String,
+    name: String,
+}
+
+type TimestampFamily = Family<ObjectLabel, Gauge<f64, std::sync::atomic::AtomicU64>>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReadyLabel {
     ready: &'static str,
 }
@@ -49,6 +59,8 @@ pub struct Metrics {
     quay_request_errors: Family<EndpointLabel, Counter>,
     apitokens: Family<ReadyLabel, Gauge>,
     leader: Gauge,
+    expiration: TimestampFamily,
+    renewal: TimestampFamily,
 }
 
 /// Reconciles span a few milliseconds (nothing to do) to tens of seconds (slow Quay, retries).
@@ -128,7 +140,23 @@ impl Metrics {
             "1 when this replica holds the leader-election Lease (or runs without election), else 0",
             leader.clone(),
         );
+        let expiration = TimestampFamily::default();
+        registry.register_with_unit(
+            "expiration_timestamp",
+            "When the current token of each ApiToken expires, in Unix seconds",
+            Unit::Seconds,
+            expiration.clone(),
+        );
+        let renewal = TimestampFamily::default();
+        registry.register_with_unit(
+            "renewal_timestamp",
+            "When the current token of each ApiToken is renewed, in Unix seconds",
+            Unit::Seconds,
+            renewal.clone(),
+        );
         Self {
+            expiration,
+            renewal,
             registry,
             reconciles,
             reconcile_duration,
@@ -190,6 +218,30 @@ impl Metrics {
         self.apitokens
             .get_or_create(&ReadyLabel { ready: "false" })
             .set(not_ready);
+    }
+
+    /// Records when an ApiToken's token expires and is renewed; `None` drops its series (no
+    /// token, or one the operator does not renew).
+    pub fn set_schedule(
+        &self,
+        namespace: &str,
+        name: &str,
+        times: Option<(f64, f64)>,
+    ) {
+        let label = ObjectLabel {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        };
+        match times {
+            Some((expires, renews)) => {
+                self.expiration.get_or_create(&label).set(expires);
+                self.renewal.get_or_create(&label).set(renews);
+            }
+            None => {
+                self.expiration.remove(&label);
+                self.renewal.remove(&label);
+            }
+        }
     }
 
     /// Sets whether this replica currently leads.

@@ -327,6 +327,7 @@ impl QuayClient {
                 token: held.token,
                 flavour: Flavour::WebFlow,
                 expires_at: held.expires_at,
+                expires_in: held.expires_in,
             }),
             _ => Err(held),
         })

@@ -164,6 +164,8 @@ pub struct HeldMint {
     pub candidates: Vec<String>,
     /// When Quay will expire it (RFC 3339), if known.
     pub expires_at: Option<String>,
+    /// The lifetime Quay gave it, in seconds from the mint.
+    pub expires_in: Option<u64>,
 }
 
 impl std::fmt::Debug for HeldMint {

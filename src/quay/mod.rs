@@ -73,6 +73,9 @@ pub struct MintRequest {
     pub scopes: Vec<String>,
     /// The token's name in Quay (token API only; the web flow has no names).
     pub name: String,
+    /// The token's lifetime in seconds (token API only: the web flow's tokens live 10 years);
+    /// `None` for Quay's default and maximum.
+    pub expiration: Option<u64>,
 }
 
 /// A freshly minted token.
@@ -86,6 +89,9 @@ pub struct MintedToken {
     pub flavour: Flavour,
     /// When Quay will expire it (RFC 3339), if known.
     pub expires_at: Option<String>,
+    /// Web flow: the lifetime Quay gave it, in seconds from the mint (`expires_in`), which the
+    /// caller turns into a time with its own clock.
+    pub expires_in: Option<u64>,
 }
 
 /// Sees every HTTP request to Quay, for metrics.

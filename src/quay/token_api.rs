@@ -42,7 +42,10 @@ pub(crate) async fn mint(
     }
     let url = settings.url(&tokens_path(org, &request.client_id));
     let scope = request.scopes.join(" ");
-    let body = serde_json::json!({ "name": request.name, "scope": scope });
+    let mut body = serde_json::json!({ "name": request.name, "scope": scope });
+    if let Some(seconds) = request.expiration {
+        body["expiration"] = seconds.into();
+    }
     let reply = client
         .session_request(settings, CREATE, |http, _| {
             http.post(url.clone()).json(&body)
@@ -56,6 +59,7 @@ pub(crate) async fn mint(
                 token: Redacted::new(created.token),
                 flavour: Flavour::TokenApi,
                 expires_at: created.expires_at,
+                expires_in: None,
             })
         }
         400 => Err(refusal(&reply.body, &request.client_id, scope)),

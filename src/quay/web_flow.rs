@@ -106,6 +106,7 @@ pub(crate) async fn mint(
                     token,
                     candidates,
                     expires_at: expires_in.map(expiry_from_now),
+                    expires_in,
                 })
             }),
         });
@@ -115,6 +116,7 @@ pub(crate) async fn mint(
         token,
         flavour: Flavour::WebFlow,
         expires_at: expires_in.map(expiry_from_now),
+        expires_in,
     })
 }
 

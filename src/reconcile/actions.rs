@@ -3,7 +3,9 @@
 
 use super::inputs::Inputs;
 use super::plan::MintReason;
-use super::{Outcome, apply, grant, naming, now, recovery, secret};
+use super::lifetime::{self, Lifetime};
+use super::{Outcome, apply, grant, naming, recovery, secret};
+use crate::clock::stamp_of;
 use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, ROTATE_ANNOTATION, Right, TokenRecord};
 use crate::error::ReconcileError;
@@ -244,7 +246,7 @@ pub(super) async fn assign(
         username: inputs.settings.username().to_string(),
         client_id: inputs.client_id.clone(),
         input_hash: input_hash.to_string(),
-        minted_at: Some(now()),
+        minted_at: Some(ctx.clock.stamp()),
         assigned_to: Some(user.clone()),
         ..Default::default()
     };
@@ -254,7 +256,8 @@ pub(super) async fn assign(
         .map(|s| s.replaced.clone())
         .unwrap_or_default();
     replaced.extend(to_retire(token, old));
-    let (replaced, _) = retire_all(token, ctx, &inputs.settings, replaced).await;
+    // forUser hands the token to a person: the operator's old one goes at once.
+    let (replaced, _) = retire_all(token, ctx, &inputs.settings, replaced, Grace::Ignore).await;
     Ok(Outcome {
         record: Some(record),
         message: assigned_message(&user),
@@ -280,6 +283,8 @@ pub(super) async fn mint(
         &uid,
         &naming::mint_mark(),
     );
+    // Converge read it already: a bad one never gets here.
+    let lifetime = Lifetime::of(&token.spec).unwrap_or_default();
     let grant = grant_for(ctx, inputs, &token.spec.rights).await?; // Quay, once per account
     let scopes: Vec<String> = grant.scopes.iter().map(|s| s.to_string()).collect();
     let slot = ctx
@@ -296,7 +301,7 @@ pub(super) async fn mint(
         host: inputs.settings.host_string(),
         username: inputs.settings.username().to_string(),
         client_id: inputs.client_id.clone(),
-        started_at: now(),
+        started_at: ctx.clock.stamp(),
         flavour: Some(slot.flavour.as_str().to_string()),
         scopes: sorted_scopes,
         known_ids: slot.known.as_ref().map(|known| {
@@ -316,6 +321,7 @@ pub(super) async fn mint(
                 client_id: inputs.client_id.clone(),
                 scopes: scopes.clone(),
                 name,
+                expiration: lifetime.quay_expiration(),
             },
         )
         .await; // Quay
@@ -335,6 +341,7 @@ pub(super) async fn mint(
             true,
         )
         .await;
+    let minted_now = ctx.clock.now();
     let record = TokenRecord {
         id: Some(minted.id.clone()),
         flavour: Some(minted.flavour.as_str().to_string()),
@@ -344,16 +351,34 @@ pub(super) async fn mint(
         organization: None,
         input_hash: input_hash.to_string(),
         token_hash: Some(secret::token_hash(&minted.token)),
-        minted_at: Some(now()),
-        expires_at: minted.expires_at.clone(),
+        minted_at: Some(stamp_of(minted_now)),
+        // Quay's own expiry; the web flow's is counted from now on the operator's clock.
+        expires_at: match minted.expires_in {
+            Some(seconds) => Some(stamp_of(
+                minted_now + chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX)),
+            )),
+            None => minted.expires_at.clone(),
+        },
         assigned_to: None,
         scopes,
+        revoke_at: None,
     };
     // Record the new token and what it replaces in one write, before the Secret can be seen
     // holding it: from here on a crash leaves both tracked, and the next reconcile revokes
     // whatever the Secret does not hold.
     let mut recorded = shown.clone().unwrap_or_default();
-    recorded.replaced.extend(to_retire(token, old));
+    // Consumers that read the Secret from time to time keep the old token for the grace
+    // period, recorded so that a restart neither forgets to revoke it nor revokes it early.
+    recorded.replaced.extend(to_retire(token, old).map(|mut old| {
+        let old_schedule = lifetime::schedule(&old, &lifetime);
+        old.revoke_at = lifetime::revoke_at(
+            minted_now,
+            lifetime.grace,
+            old_schedule.as_ref(),
+            reason.old_is_dead(),
+        );
+        old
+    }));
     if reason == MintReason::Unrecorded {
         recorded
             .replaced
@@ -372,7 +397,20 @@ pub(super) async fn mint(
     apply::write_secret(ctx, &desired, inputs.existing.is_some()).await?;
     fault_points::hit(fault_points::MINT_AFTER_SECRET, token)?;
     ctx.metrics.token_minted();
-    if reason == MintReason::First {
+    if reason == MintReason::Renewal {
+        ctx.metrics.token_rotated();
+        events::publish(
+            &ctx.recorder,
+            token,
+            false,
+            "Renewed",
+            format!(
+                "minted Quay token {} because the renewal time of its predecessor came",
+                minted.id
+            ),
+        )
+        .await;
+    } else if reason == MintReason::First {
         events::publish(
             &ctx.recorder,
             token,
@@ -419,7 +457,14 @@ pub(super) async fn mint(
         .as_ref()
         .map(|s| s.replaced.clone())
         .unwrap_or_default();
-    let (replaced, _) = retire_all(token, ctx, &inputs.settings, pending_revocation).await;
+    let (replaced, _) = retire_all(
+        token,
+        ctx,
+        &inputs.settings,
+        pending_revocation,
+        Grace::Honour,
+    )
+    .await;
     Ok(Outcome {
         record: Some(record),
         message: String::new(),
@@ -470,6 +515,15 @@ async fn unrecorded(
         .collect()
 }
 
+/// Whether replaced tokens wait for the end of their grace period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Grace {
+    /// Revoke only those whose grace period is over (the ApiToken stays).
+    Honour,
+    /// Revoke them all now (the ApiToken goes, or its token goes to a user).
+    Ignore,
+}
+
 /// The replaced token, when it is one to revoke: minted by us (an id), not assigned, and not
 /// kept by `preserveInQuayOnDeletion`.
 pub(super) fn to_retire(token: &ApiToken, old: Option<TokenRecord>) -> Option<TokenRecord> {
@@ -486,10 +540,16 @@ pub(super) async fn retire_all(
     ctx: &Context,
     settings: &ConnectionSettings,
     replaced: Vec<TokenRecord>,
+    grace: Grace,
 ) -> (Vec<TokenRecord>, Option<QuayError>) {
+    let now = ctx.clock.now();
     let mut left = Vec::new();
     let mut failure = None;
     for old in replaced {
+        if grace == Grace::Honour && !lifetime::grace_over(&old, now) {
+            left.push(old);
+            continue;
+        }
         if let Err(e) = retire(token, ctx, settings, &old).await {
             left.push(old);
             failure = Some(e);

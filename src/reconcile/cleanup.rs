@@ -47,7 +47,15 @@ async fn settle(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
         super::actions::recover(token, ctx, &settings, pending).await?;
     }
     // The same revocation as after a replacement; a passing failure keeps the finalizer.
-    let (_, failure) = super::actions::retire_all(token, ctx, &settings, status.replaced).await;
+    // The ApiToken goes: grace periods end with it, as its current token does.
+    let (_, failure) = super::actions::retire_all(
+        token,
+        ctx,
+        &settings,
+        status.replaced,
+        super::actions::Grace::Ignore,
+    )
+    .await;
     if let Some(e) = failure {
         return Err(e.into());
     }

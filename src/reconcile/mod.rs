@@ -1,17 +1,19 @@
 //! One reconcile of one ApiToken: read inputs → decide → act → write status.
 
 mod actions;
-use actions::{adopt, assign, assigned_message, mint, recover, retire_all};
+use actions::{Grace, adopt, assign, assigned_message, mint, recover, retire_all};
 mod apply;
 mod cleanup;
 pub mod grant;
 mod inputs;
+pub mod lifetime;
 pub mod naming;
 pub mod plan;
 mod recovery;
 pub mod secret;
 pub mod status;
 
+use crate::clock::stamp_of;
 use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus, FINALIZER, ROTATE_ANNOTATION, TokenRecord};
 use crate::error::ReconcileError;
@@ -78,10 +80,6 @@ fn flatten(e: finalizer::Error<ReconcileError>) -> ReconcileError {
     }
 }
 
-pub(super) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// Apply: make the result Secret hold a live token for the current spec, then report it.
 async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError> {
     let uid = token.uid().ok_or(ReconcileError::Malformed("uid"))?;
@@ -103,14 +101,33 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
             next.secret_name = inputs::result_target(token, ctx.settings.cross_namespace)
                 .ok()
                 .map(|t| t.to_string());
+            // Converge read the lifetime already: a bad one never gets here.
+            let lifetime = lifetime::Lifetime::of(&token.spec).unwrap_or_default();
+            let schedule = next
+                .token
+                .as_ref()
+                .and_then(|r| lifetime::schedule(r, &lifetime));
+            next.expires_at = schedule.map(|s| stamp_of(s.expires_at));
+            next.renew_at = schedule.map(|s| stamp_of(s.renew_at));
+            ctx.metrics.set_schedule(
+                &ns_of(token),
+                &token.name_any(),
+                schedule.map(|s| (unix(s.expires_at), unix(s.renew_at))),
+            );
+            let wake = lifetime::next_wake(
+                ctx.clock.now(),
+                schedule.as_ref(),
+                &next.replaced,
+                ctx.settings.verify_interval,
+            );
             let verdict = status::Verdict {
                 ready: true,
                 reason: "TokenReady",
                 message: &outcome.message,
             };
-            let next = status::with_verdict(next, &verdict, generation, &now());
+            let next = status::with_verdict(next, &verdict, generation, &ctx.clock.stamp());
             apply::status(ctx, token, &mut shown, next).await?;
-            Ok(Action::requeue(ctx.settings.verify_interval))
+            Ok(Action::requeue(wake))
         }
         // A crash writes nothing more: neither does a reconcile stopped at a fault point.
         // A stale read writes nothing either: the fresh copy is on its way.
@@ -131,7 +148,7 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
                 reason: error.reason(),
                 message: &message,
             };
-            let next = status::with_verdict(next, &verdict, generation, &now());
+            let next = status::with_verdict(next, &verdict, generation, &ctx.clock.stamp());
             if let Err(write_error) = apply::status(ctx, token, &mut shown, next).await {
                 tracing::warn!(error = %write_error, "cannot record the failure in status");
             }
@@ -141,6 +158,14 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
             Err(error)
         }
     }
+}
+
+fn ns_of(token: &ApiToken) -> String {
+    token.namespace().unwrap_or_default()
+}
+
+fn unix(t: chrono::DateTime<chrono::Utc>) -> f64 {
+    t.timestamp_millis() as f64 / 1000.0
 }
 
 /// Reads, decides and acts; returns what status should record.
@@ -164,7 +189,16 @@ async fn converge(
             },
         ));
     }
+    let lifetime =
+        lifetime::Lifetime::of(&token.spec).map_err(|bad| ReconcileError::InvalidLifetime {
+            field: bad.field,
+            detail: bad.detail,
+        })?;
     let record = status.token.clone();
+    let schedule = record
+        .as_ref()
+        .and_then(|r| lifetime::schedule(r, &lifetime));
+    let due = lifetime::due(schedule.as_ref(), ctx.clock.now());
     let ownership = secret::ownership(
         inputs.existing.as_ref(),
         token,
@@ -203,6 +237,7 @@ async fn converge(
         rotate_wanted,
         rotate_done: status.rotation.as_deref(),
         live,
+        due,
     };
     let sharing = ctx.peers.sharing_result_secret(token);
     if !sharing.is_empty() {
@@ -248,8 +283,14 @@ async fn converge(
                 _ => String::new(),
             };
             // The Secret holds the recorded token: what it replaced can go now.
-            let (replaced, _) =
-                retire_all(token, ctx, &inputs.settings, status.replaced.clone()).await;
+            let (replaced, _) = retire_all(
+                token,
+                ctx,
+                &inputs.settings,
+                status.replaced.clone(),
+                Grace::Honour,
+            )
+            .await;
             Ok(Outcome {
                 record,
                 message,

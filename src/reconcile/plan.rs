@@ -1,5 +1,6 @@
 //! The decision: keep, adopt, mint or assign. Pure: every fact comes in as a plain value.
 
+use super::lifetime::Due;
 use super::secret::Ownership;
 use crate::crd::TokenRecord;
 use sha2::{Digest, Sha256};
@@ -21,6 +22,10 @@ pub enum MintReason {
     Rotation,
     /// Our result Secret holds a token that no status records (the record was lost).
     Unrecorded,
+    /// The renewal time of the token's lifetime has come.
+    Renewal,
+    /// The token's lifetime is over (Quay's expiry, or spec.expiration on older Quay).
+    Expired,
 }
 
 impl MintReason {
@@ -34,7 +39,14 @@ impl MintReason {
             MintReason::Revoked => "the token is no longer live in Quay",
             MintReason::Rotation => "the rotate annotation changed",
             MintReason::Unrecorded => "the result Secret holds a token that no status records",
+            MintReason::Renewal => "its renewal time came",
+            MintReason::Expired => "its lifetime is over",
         }
+    }
+
+    /// Whether the token being replaced is dead already (no grace period for it).
+    pub fn old_is_dead(self) -> bool {
+        matches!(self, MintReason::Revoked | MintReason::Expired)
     }
 }
 
@@ -71,6 +83,8 @@ pub struct Facts<'a> {
     pub rotate_done: Option<&'a str>,
     /// Whether Quay still holds the token; None when unknown or not checked.
     pub live: Option<bool>,
+    /// Where the token's lifetime stands.
+    pub due: Due,
 }
 
 /// Decides what should happen.
@@ -106,10 +120,14 @@ pub fn decide(f: &Facts) -> Plan {
         Plan::Mint(MintReason::Rotation)
     } else if f.live == Some(false) {
         Plan::Mint(MintReason::Revoked)
+    } else if f.due == Due::Expired {
+        Plan::Mint(MintReason::Expired)
     } else if matches!(f.ownership, Ownership::Absent) || f.secret_token_hash.is_none() {
         Plan::Mint(MintReason::SecretMissing)
     } else if f.secret_token_hash != record.token_hash.as_deref() {
         Plan::Mint(MintReason::SecretEdited)
+    } else if f.due == Due::Renew {
+        Plan::Mint(MintReason::Renewal)
     } else {
         Plan::Keep
     }
@@ -164,6 +182,7 @@ mod tests {
             rotate_wanted: None,
             rotate_done: None,
             live: Some(true),
+            due: Due::No,
         }
     }
 
@@ -214,6 +233,21 @@ mod tests {
             Plan::Keep,
             "an unknown liveness never mints"
         );
+    }
+
+    #[test]
+    fn the_lifetime_renews_and_replaces_an_expired_token() {
+        let r = record("h1", "t1");
+        let mut f = facts(Some(&r), &Ownership::Ours, Some("t1"));
+        f.due = Due::Renew;
+        assert_eq!(decide(&f), Plan::Mint(MintReason::Renewal));
+        assert!(!MintReason::Renewal.old_is_dead(), "a renewed token keeps its grace");
+        f.due = Due::Expired;
+        assert_eq!(decide(&f), Plan::Mint(MintReason::Expired));
+        assert!(MintReason::Expired.old_is_dead());
+        // Quay's word comes first: a revoked token is replaced as revoked.
+        f.live = Some(false);
+        assert_eq!(decide(&f), Plan::Mint(MintReason::Revoked));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::support::{TestNs, wait_for};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
+use quay_apitoken_operator::clock::Clock;
 use quay_apitoken_operator::context::{Context, CrossNamespacePolicy, Settings};
 use quay_apitoken_operator::crd::ApiToken;
 use quay_apitoken_operator::metrics::Metrics;
@@ -50,8 +51,18 @@ pub struct Operator {
 
 impl Operator {
     pub async fn start(client: Client, namespaces: Vec<String>, settings: Settings) -> Operator {
+        Operator::start_on(client, namespaces, settings, Arc::new(Clock::system())).await
+    }
+
+    /// Like [`Operator::start`], reading lifetimes from `clock`.
+    pub async fn start_on(
+        client: Client,
+        namespaces: Vec<String>,
+        settings: Settings,
+        clock: Arc<Clock>,
+    ) -> Operator {
         let metrics = Arc::new(Metrics::new());
-        let ctx = Arc::new(Context::new(client, metrics.clone(), settings));
+        let ctx = Arc::new(Context::new(client, metrics.clone(), settings).with_clock(clock));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shutdown = futures::FutureExt::shared(async move {
             let _ = stopped.await;
@@ -108,6 +119,8 @@ pub struct Env {
     pub app: AppInfo,
     pub operator: Option<Operator>,
     pub settings: Settings,
+    /// The operator's clock; [`Env::advance_clock`] moves it with the emulator's.
+    pub clock: Arc<Clock>,
 }
 
 impl Env {
@@ -148,6 +161,7 @@ impl Env {
             app,
             operator: None,
             settings,
+            clock: Arc::new(Clock::system()),
         };
         env.put_secret(
             &env.ns.name.clone(),
@@ -182,8 +196,22 @@ impl Env {
     pub async fn start_operator(&mut self) {
         let mut namespaces = vec![self.ns.name.clone()];
         namespaces.extend(self.extra.iter().cloned());
-        self.operator =
-            Some(Operator::start(self.ns.client.clone(), namespaces, self.settings.clone()).await);
+        self.operator = Some(
+            Operator::start_on(
+                self.ns.client.clone(),
+                namespaces,
+                self.settings.clone(),
+                self.clock.clone(),
+            )
+            .await,
+        );
+    }
+
+    /// Moves time forward for Quay and the operator alike (a stopped operator's clock too:
+    /// the next one starts on it).
+    pub fn advance_clock(&self, by: Duration) {
+        self.quay.advance_clock(by);
+        self.clock.advance(by);
     }
 
     pub async fn stop_operator(&mut self) {
@@ -332,6 +360,7 @@ impl Env {
                     client_id: self.app.client_id.clone(),
                     scopes: vec!["repo:read".into()],
                     name: name.to_owned(),
+                    expiration: None,
                 },
             )
             .await

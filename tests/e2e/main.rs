@@ -14,6 +14,7 @@ mod deletion;
 mod failures;
 mod fault_steps;
 mod lifecycle;
+mod lifetime;
 mod namespaces;
 mod ordinary;
 mod recovery;

@@ -166,6 +166,7 @@ async fn ambiguous_web_flow_ids_are_refused() {
         token: again.token.clone(),
         candidates: vec![again.id.clone(), "someone-elses".into()],
         expires_at: None,
+        expires_in: None,
     };
     let narrowed = a
         .narrow_held(

@@ -92,6 +92,7 @@ impl Fixture {
             client_id: self.app.client_id.clone(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             name: "apitoken-test".to_owned(),
+            expiration: None,
         }
     }
 
