@@ -98,16 +98,44 @@ async fn scheduled_renewal(token_api: bool) {
     env.advance_clock(5 * MINUTE + Duration::from_secs(1));
     let t2 = wait_replaced(&env, "short", &t1).await;
     env.wait_only_live(&t2).await;
-    assert!(!live(&env, &t1), "the renewed token is revoked (no grace period)");
+    assert!(
+        !live(&env, &t1),
+        "the renewed token is revoked (no grace period)"
+    );
     let events = env.events("short").await;
     assert!(
         events.iter().any(|(_, reason, _)| reason == "Renewed"),
         "{events:?}"
     );
 
+    let before = env.quay.request_counts();
     env.advance_clock(5 * MINUTE + Duration::from_secs(1));
     let t3 = wait_replaced(&env, "short", &t2).await;
     env.wait_only_live(&t3).await;
+    let cost: std::collections::BTreeMap<String, u64> = env
+        .quay
+        .request_counts()
+        .into_iter()
+        .map(|(k, n)| (k.clone(), n - before.get(&k).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let (mint, revoke) = if token_api {
+        (
+            "POST /api/v1/organization/{org}/applications/{client_id}/tokens",
+            "DELETE /api/v1/organization/{org}/applications/{client_id}/tokens/{uuid}",
+        )
+    } else {
+        (
+            "POST /oauth/authorizeapp",
+            "DELETE /api/v1/user/authorizations/{uuid}",
+        )
+    };
+    assert_eq!(cost.get(mint), Some(&1), "one mint per renewal: {cost:?}");
+    assert_eq!(cost.get(revoke), Some(&1), "one revocation: {cost:?}");
+    assert!(
+        !cost.keys().any(|k| k.contains("signin")),
+        "the session is reused: {cost:?}"
+    );
     assert_eq!(
         env.operator().counter("quay_apitoken_tokens_minted_total"),
         minted_before + 2,
@@ -149,8 +177,14 @@ async fn grace_period(token_api: bool) {
     let replaced = &during.status.as_ref().unwrap().replaced;
     assert_eq!(replaced.len(), 1, "{replaced:?}");
     assert_eq!(replaced[0].id.as_deref(), Some(t1.as_str()));
-    assert!(replaced[0].revoke_at.is_some(), "the revoke time is recorded");
-    assert!(live(&env, &t1) && live(&env, &t2), "both live during the grace");
+    assert!(
+        replaced[0].revoke_at.is_some(),
+        "the revoke time is recorded"
+    );
+    assert!(
+        live(&env, &t1) && live(&env, &t2),
+        "both live during the grace"
+    );
 
     // A crash during the grace: the next operator has only status to go by.
     env.stop_operator().await;
@@ -194,10 +228,8 @@ async fn expired_behind_the_back(token_api: bool) {
     env.wait_only_live(&t2).await;
     let events = env.events("lapsed").await;
     assert!(
-        events
-            .iter()
-            .any(|(_, reason, msg)| reason == "Rotated"
-                && (msg.contains("lifetime is over") || msg.contains("no longer live"))),
+        events.iter().any(|(_, reason, msg)| reason == "Rotated"
+            && (msg.contains("lifetime is over") || msg.contains("no longer live"))),
         "{events:?}"
     );
     assert_converged(&env).await;
@@ -218,8 +250,14 @@ async fn a_token_expired_behind_the_operators_back_is_replaced_web_flow() {
 async fn invalid_lifetimes_are_refused_by_the_api_server() {
     let env = Env::start("e2e-life-invalid").await;
     let cases = [
-        (json!({"expiration": "10m", "renewBefore": "10m"}), "renewBefore"),
-        (json!({"expiration": "10m", "renewBefore": "1h"}), "renewBefore"),
+        (
+            json!({"expiration": "10m", "renewBefore": "10m"}),
+            "renewBefore",
+        ),
+        (
+            json!({"expiration": "10m", "renewBefore": "1h"}),
+            "renewBefore",
+        ),
         (json!({"expiration": "1m"}), "expiration"),
         (json!({"expiration": "87601h"}), "expiration"),
         (json!({"expiration": "10 minutes"}), "expiration"),
@@ -241,10 +279,18 @@ async fn invalid_lifetimes_are_refused_by_the_api_server() {
             .expect_err(&format!("{extra} is refused"));
         let text = err.to_string();
         assert!(text.contains(field), "{extra}: {text}");
-        assert!(text.contains("422") || text.contains("Invalid"), "{extra}: {text}");
+        assert!(
+            text.contains("422") || text.contains("Invalid"),
+            "{extra}: {text}"
+        );
     }
     assert!(
-        env.tokens().list(&Default::default()).await.unwrap().items.is_empty(),
+        env.tokens()
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
         "nothing was stored"
     );
 }
@@ -271,14 +317,10 @@ async fn expiry_metrics_follow_the_apitoken() {
     let ns = env.ns.name.clone();
     let series = |metric: &str| {
         let key = format!("{metric}{{namespace=\"{ns}\",name=\"measured\"}}");
-        env.operator()
-            .metrics
-            .encode()
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.rsplit_once(' ')?;
-                (k == key).then(|| v.parse::<f64>().ok())?
-            })
+        env.operator().metrics.encode().lines().find_map(|l| {
+            let (k, v) = l.rsplit_once(' ')?;
+            (k == key).then(|| v.parse::<f64>().ok())?
+        })
     };
     let got = series("quay_apitoken_expiration_timestamp_seconds").expect("expiry series");
     assert!((got - expires).abs() < 1.0, "{got} vs {expires}");
