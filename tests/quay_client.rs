@@ -1,6 +1,8 @@
 //! The Quay client against the Quay emulator, over HTTP and HTTPS.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failing fixture is a failing test
 
+#[path = "quay_client/costs.rs"]
+mod costs;
 #[path = "quay_client/errors.rs"]
 mod errors;
 #[path = "quay_client/minting.rs"]

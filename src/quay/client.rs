@@ -31,6 +31,22 @@ struct Inner {
     app_names: Mutex<HashMap<(String, String), String>>,
     /// (host, username) → whether the account is a Quay superuser, as its user view said.
     superusers: Mutex<HashMap<(String, String), bool>>,
+    /// (host, username, client_id) → organization, for applications the account was seen to
+    /// administer: a steady-state mint asks Quay nothing else first. Dropped on any answer that
+    /// contradicts it, so a lost admin right or a deleted application is seen at once.
+    verified: Mutex<HashMap<(String, String, String), String>>,
+    /// Web flow: (host, username, client_id) → the application's tokens of the account as the
+    /// last list under the mint lock showed them, the "before" of the next mint.
+    app_tokens: Mutex<HashMap<(String, String, String), HashMap<String, Vec<String>>>>,
+}
+
+/// The key of one account's view of one application.
+fn app_key(settings: &ConnectionSettings, client_id: &str) -> (String, String, String) {
+    (
+        settings.host_string(),
+        settings.username().to_owned(),
+        client_id.to_owned(),
+    )
 }
 
 const APP: &str = "GET /api/v1/app/{client_id}";
@@ -108,6 +124,8 @@ impl QuayClient {
                 orgs: Mutex::new(HashMap::new()),
                 app_names: Mutex::new(HashMap::new()),
                 superusers: Mutex::new(HashMap::new()),
+                verified: Mutex::new(HashMap::new()),
+                app_tokens: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -115,6 +133,19 @@ impl QuayClient {
     /// Checks the application exists and the account administers its organization;
     /// returns the organization's name.
     pub async fn app_info(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+    ) -> Result<String, QuayError> {
+        if let Some(org) = self.lock_verified().get(&app_key(settings, client_id)) {
+            return Ok(org.clone());
+        }
+        self.verify_app(settings, client_id).await
+    }
+
+    /// Asks Quay whether the application exists and the account administers its
+    /// organization, and remembers a yes.
+    async fn verify_app(
         &self,
         settings: &ConnectionSettings,
         client_id: &str,
@@ -133,7 +164,77 @@ impl QuayClient {
                 org: org.name,
             });
         }
+        self.lock_verified()
+            .insert(app_key(settings, client_id), org.name.clone());
         Ok(org.name)
+    }
+
+    /// Forgets what was learnt of the application for this account (an answer contradicted
+    /// it): the next call asks Quay again.
+    fn forget_app(&self, settings: &ConnectionSettings, client_id: &str) {
+        let key = app_key(settings, client_id);
+        self.lock_verified().remove(&key);
+        self.lock_app_tokens().remove(&key);
+    }
+
+    /// After a refusal that may come from a stale view of the application: forget it and,
+    /// when Quay now says the application is gone or not ours, report that instead.
+    async fn recheck_app(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+        err: QuayError,
+    ) -> QuayError {
+        let was_known = self
+            .lock_verified()
+            .contains_key(&app_key(settings, client_id));
+        self.forget_app(settings, client_id);
+        if err.is_transient() || !was_known {
+            return err;
+        }
+        match self.verify_app(settings, client_id).await {
+            Err(
+                fresh
+                @ (QuayError::UnknownClientId { .. } | QuayError::NotOrganizationAdmin { .. }),
+            ) => fresh,
+            _ => err,
+        }
+    }
+
+    fn lock_verified(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String, String), String>> {
+        self.inner
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_app_tokens(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String, String), HashMap<String, Vec<String>>>>
+    {
+        self.inner
+            .app_tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Makes the next web-flow mint slot list the application's tokens afresh (recovery needs
+    /// what Quay holds now, not what this process last saw).
+    pub fn forget_listing(&self, settings: &ConnectionSettings, client_id: &str) {
+        self.lock_app_tokens().remove(&app_key(settings, client_id));
+    }
+
+    /// Records the application's tokens as a list under the mint lock showed them.
+    pub(crate) fn note_app_tokens(
+        &self,
+        settings: &ConnectionSettings,
+        client_id: &str,
+        tokens: &HashMap<String, Vec<String>>,
+    ) {
+        self.lock_app_tokens()
+            .insert(app_key(settings, client_id), tokens.clone());
     }
 
     async fn fetch_app(
@@ -271,8 +372,21 @@ impl QuayClient {
             Flavour::TokenApi => (None, None),
             Flavour::WebFlow => {
                 let guard = self.account(settings).mint_lock.clone().lock_owned().await;
-                let app = self.app_ref(settings, client_id, &org);
-                let known = web_flow::tokens_of(self, settings, &app).await?;
+                // Under the lock, the last list of ours is still what Quay holds of the
+                // application, but for tokens others minted since (an ambiguous diff then).
+                let cached = self
+                    .lock_app_tokens()
+                    .get(&app_key(settings, client_id))
+                    .cloned();
+                let known = match cached {
+                    Some(known) => known,
+                    None => {
+                        let app = self.app_ref(settings, client_id, &org);
+                        let known = web_flow::tokens_of(self, settings, &app).await?;
+                        self.note_app_tokens(settings, client_id, &known);
+                        known
+                    }
+                };
                 (Some(guard), Some(known))
             }
         };
@@ -299,10 +413,28 @@ impl QuayClient {
             _ => token_api::mint(self, settings, &slot.org, &request).await,
         };
         match minted {
-            Err(QuayError::ScopesRefused { org, scopes }) => Err(self
-                .explain_refusal(settings, &request.client_id, org, scopes)
-                .await),
-            other => other,
+            Err(QuayError::ScopesRefused { org, scopes }) => {
+                self.forget_app(settings, &request.client_id);
+                Err(self
+                    .explain_refusal(settings, &request.client_id, org, scopes)
+                    .await)
+            }
+            // Ambiguous: the cached "before" missed others' tokens; list afresh next time.
+            Err(err @ QuayError::AmbiguousTokenId { .. }) => {
+                self.lock_app_tokens()
+                    .remove(&app_key(settings, &request.client_id));
+                Err(err)
+            }
+            Err(err) if !err.is_transient() => {
+                Err(self.recheck_app(settings, &request.client_id, err).await)
+            }
+            Err(err) => {
+                // Unknown outcome: a token may have been minted; list afresh next time.
+                self.lock_app_tokens()
+                    .remove(&app_key(settings, &request.client_id));
+                Err(err)
+            }
+            Ok(minted) => Ok(minted),
         }
     }
 
@@ -319,6 +451,7 @@ impl QuayClient {
     ) -> Result<Result<MintedToken, HeldMint>, QuayError> {
         let app = self.app_ref(settings, client_id, &slot.org);
         let now = web_flow::tokens_of(self, settings, &app).await?;
+        self.note_app_tokens(settings, client_id, &now);
         held.candidates
             .retain(|id| now.contains_key(id) && !tracked.contains(id));
         Ok(match held.candidates.as_slice() {
@@ -484,7 +617,16 @@ impl QuayClient {
         flavour: Flavour,
     ) -> Result<(), QuayError> {
         match flavour {
-            Flavour::WebFlow => web_flow::revoke(self, settings, token_id).await,
+            Flavour::WebFlow => {
+                web_flow::revoke(self, settings, token_id).await?;
+                if let Some(known) = self
+                    .lock_app_tokens()
+                    .get_mut(&app_key(settings, client_id))
+                {
+                    known.remove(token_id);
+                }
+                Ok(())
+            }
             Flavour::TokenApi => match self.org_for(settings, client_id).await {
                 Ok(org) => token_api::revoke(self, settings, &org, client_id, token_id).await,
                 Err(QuayError::UnknownClientId { .. }) => Ok(()),
@@ -630,9 +772,15 @@ impl QuayClient {
                 !go
             });
         let mut superusers = self.lock_superusers();
-        for key in dropped {
-            superusers.remove(&key);
+        for key in &dropped {
+            superusers.remove(key);
         }
+        drop(superusers);
+        let of_dropped = |(host, user, _): &(String, String, String)| {
+            dropped.iter().any(|(h, u)| h == host && u == user)
+        };
+        self.lock_verified().retain(|key, _| !of_dropped(key));
+        self.lock_app_tokens().retain(|key, _| !of_dropped(key));
     }
 
     /// How many accounts this client remembers (sessions and their state).

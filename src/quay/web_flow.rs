@@ -82,6 +82,8 @@ pub(crate) async fn mint(
         Err(err) if err.is_transient() => tokens_of(client, settings, app).await?,
         Err(err) => return Err(err),
     };
+    // What Quay holds of the application now, ours included: the next mint's "before".
+    client.note_app_tokens(settings, &request.client_id, &after);
     let mut wanted = request.scopes.clone();
     wanted.sort();
     let new: Vec<&String> = after

@@ -2,8 +2,8 @@
 //! adopt, and recover an interrupted mint. Network: Quay and the Kubernetes API.
 
 use super::inputs::Inputs;
-use super::plan::MintReason;
 use super::lifetime::{self, Lifetime};
+use super::plan::MintReason;
 use super::{Outcome, apply, grant, naming, recovery, secret};
 use crate::clock::stamp_of;
 use crate::context::Context;
@@ -76,7 +76,8 @@ async fn orphans_of(
                 return Ok(None);
             };
             // The slot holds the account's mint lock: no mint of ours is between its Quay
-            // answer and its record while we look.
+            // answer and its record while we look. Its list is fresh, not remembered.
+            ctx.quay.forget_listing(settings, &pending.client_id);
             let slot = match ctx.quay.begin_mint(settings, &pending.client_id).await {
                 Ok(slot) => slot,
                 // A deleted application took every token of it along (protocol §14).
@@ -369,16 +370,18 @@ pub(super) async fn mint(
     let mut recorded = shown.clone().unwrap_or_default();
     // Consumers that read the Secret from time to time keep the old token for the grace
     // period, recorded so that a restart neither forgets to revoke it nor revokes it early.
-    recorded.replaced.extend(to_retire(token, old).map(|mut old| {
-        let old_schedule = lifetime::schedule(&old, &lifetime);
-        old.revoke_at = lifetime::revoke_at(
-            minted_now,
-            lifetime.grace,
-            old_schedule.as_ref(),
-            reason.old_is_dead(),
-        );
-        old
-    }));
+    recorded
+        .replaced
+        .extend(to_retire(token, old).map(|mut old| {
+            let old_schedule = lifetime::schedule(&old, &lifetime);
+            old.revoke_at = lifetime::revoke_at(
+                minted_now,
+                lifetime.grace,
+                old_schedule.as_ref(),
+                reason.old_is_dead(),
+            );
+            old
+        }));
     if reason == MintReason::Unrecorded {
         recorded
             .replaced
