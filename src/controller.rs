@@ -4,11 +4,10 @@ mod malformed;
 pub mod stored;
 mod tracked;
 
-use crate::context::{Context, CrossNamespacePolicy};
-use crate::crd::ApiToken;
+use crate::context::Context;
 use crate::error::ReconcileError;
 use crate::peers::ScopeId;
-use crate::reconcile::{self, inputs_targets};
+use crate::reconcile;
 use futures::{Future, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -20,7 +19,7 @@ use kube::{Resource, ResourceExt};
 use std::sync::Arc;
 use std::time::Duration;
 use stored::StoredToken;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 /// How often the ready gauge is refreshed and memory is checked against the caches.
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(10);
@@ -47,6 +46,11 @@ pub async fn run(
         _ => vec![None],
     };
     let gone = Arc::new(Notify::new());
+    // `--concurrency` bounds the process, however many namespaces it watches.
+    let slots = Slots {
+        limit: concurrency,
+        semaphore: Arc::new(Semaphore::new(usize::from(concurrency.max(1)))),
+    };
     let mut stores = Vec::new();
     let mut listed = Vec::new();
     let mut runs = Vec::new();
@@ -54,7 +58,7 @@ pub async fn run(
         let (store, first_list, run) = one(
             ctx.clone(),
             scope,
-            concurrency,
+            slots.clone(),
             shutdown.clone(),
             gone.clone(),
         );
@@ -105,10 +109,17 @@ async fn housekeeping(
 }
 
 /// One Controller for one scope (a namespace, or all of them).
+/// The process-wide bound on reconciles running at once.
+#[derive(Clone)]
+struct Slots {
+    limit: u16,
+    semaphore: Arc<Semaphore>,
+}
+
 fn one(
     ctx: Arc<Context>,
     scope: Option<String>,
-    concurrency: u16,
+    slots: Slots,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
     gone: Arc<Notify>,
 ) -> (
@@ -129,17 +140,24 @@ fn one(
     // failure): only spec, annotations (rotate), finalizers and deletion count as changes.
     let (store, writer) = reflector::store::<StoredToken>();
     let (first_list_done, first_list) = tokio::sync::watch::channel(false);
+    let (nudge, nudged) = futures::channel::mpsc::unbounded();
+    let scope_id = ctx.peers.register(store.clone(), nudge);
     let forget_ctx = ctx.clone();
     let changes = watcher(tokens, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(writer)
         .inspect(move |event| match event {
+            Ok(watcher::Event::Apply(token) | watcher::Event::InitApply(token)) => {
+                forget_ctx.peers.index_put(scope_id, token);
+            }
             Ok(watcher::Event::InitDone) => {
                 first_list_done.send_replace(true);
                 // A relist drops objects deleted meanwhile without a Delete event.
+                forget_ctx.peers.index_rebuild(scope_id);
                 gone.notify_one();
             }
             Ok(watcher::Event::Delete(token)) => {
+                forget_ctx.peers.index_remove(&token.uid().unwrap_or_default());
                 forget_ctx.forget(&token.uid().unwrap_or_default());
                 forget_ctx.metrics.set_schedule(
                     &token.namespace().unwrap_or_default(),
@@ -158,8 +176,6 @@ fn one(
                 .combine(deletion),
             Default::default(),
         );
-    let (nudge, nudged) = futures::channel::mpsc::unbounded();
-    let scope_id = ctx.peers.register(store.clone(), nudge);
     // Timers were set on the old time when a test moves the clock: look at everything again.
     let jumps = futures::stream::unfold(ctx.clock.jumps(), |mut jumps| async move {
         jumps.changed().await.ok()?;
@@ -168,7 +184,6 @@ fn one(
     let controller = Controller::for_stream(changes, store.clone())
         .reconcile_on(nudged)
         .reconcile_all_on(jumps);
-    let mapper_store = store.clone();
     let mapper_ctx = ctx.clone();
     // Secret bodies are never cached: only metadata is watched, and data is read on demand.
     let secret_changes =
@@ -176,11 +191,22 @@ fn one(
     let peers_ctx = ctx.clone();
     let run = controller
         .watches_stream(secret_changes, move |meta: PartialObjectMeta<Secret>| {
-            apitokens_using(&mapper_ctx, scope_id, &mapper_store, &meta)
+            apitokens_using(&mapper_ctx, scope_id, &meta)
         })
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .with_config(kube::runtime::controller::Config::default().concurrency(slots.limit))
         .graceful_shutdown_on(shutdown)
-        .run(reconcile_stored, error_policy, ctx)
+        .run(
+            move |token, ctx| {
+                let semaphore = slots.semaphore.clone();
+                async move {
+                    // Closed only when the process ends; then there is nothing to hold back.
+                    let _slot = semaphore.acquire_owned().await.ok();
+                    reconcile_stored(token, ctx).await
+                }
+            },
+            error_policy,
+            ctx,
+        )
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "reconcile failed");
@@ -217,40 +243,28 @@ fn deletion(token: &StoredToken) -> Option<u64> {
 }
 
 /// The ApiTokens of this scope that reference (connection, client ID) or own (result) this
-/// Secret. Those of other watched namespaces are woken through their own controllers: each
-/// scope watches only its namespace's Secrets, so no other scope sees this change.
+/// Secret, from the index: work in proportion to them, not to every ApiToken. Those of other
+/// watched namespaces are woken through their own controllers: each scope watches only its
+/// namespace's Secrets, so no other scope sees this change.
 fn apitokens_using(
     ctx: &Context,
     scope: ScopeId,
-    store: &Store<StoredToken>,
     meta: &PartialObjectMeta<Secret>,
 ) -> Vec<ObjectRef<StoredToken>> {
-    let uses = uses_secret(meta);
-    ctx.peers.nudge_others(scope, &uses);
-    store
-        .state()
-        .iter()
-        .filter(|stored| stored.valid().is_some_and(|token| uses(token)))
-        .map(|stored| ObjectRef::from_obj(stored.as_ref()))
-        .collect()
-}
-
-/// Whether an ApiToken references or owns the Secret `meta`.
-fn uses_secret(meta: &PartialObjectMeta<Secret>) -> impl Fn(&ApiToken) -> bool + use<> {
-    let ns = meta.namespace().unwrap_or_default();
-    let name = meta.name_any();
-    let owner_uid = meta
-        .labels()
-        .get(reconcile::secret::OWNER_UID_LABEL)
-        .cloned();
-    move |token| {
-        owner_uid
-            .as_deref()
-            .is_some_and(|uid| token.uid().as_deref() == Some(uid))
-            || inputs_targets(token, CrossNamespacePolicy::Allow)
-                .iter()
-                .any(|t| t.namespace == ns && t.name == name)
+    let target = crate::reconcile::secret::Target {
+        namespace: meta.namespace().unwrap_or_default(),
+        name: meta.name_any(),
+    };
+    let owner = meta.labels().get(reconcile::secret::OWNER_UID_LABEL);
+    let mut mine = Vec::new();
+    for (found_in, reference) in ctx.peers.users_of(&target, owner.map(String::as_str)) {
+        if found_in == scope {
+            mine.push(reference);
+        } else {
+            ctx.peers.nudge_in(found_in, reference);
+        }
     }
+    mine
 }
 
 fn update_ready_gauge(ctx: &Context, stores: &[Store<StoredToken>]) {

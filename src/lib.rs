@@ -21,5 +21,6 @@ pub mod metrics;
 pub mod peers;
 pub mod quay;
 pub mod reconcile;
+pub mod secret_index;
 pub mod redacted;
 pub mod telemetry;

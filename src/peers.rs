@@ -5,6 +5,8 @@ use crate::context::CrossNamespacePolicy;
 use crate::controller::stored::StoredToken;
 use crate::crd::{ApiToken, TokenRecord};
 use crate::reconcile::inputs_result_target;
+use crate::reconcile::secret::Target;
+use crate::secret_index::SecretIndex;
 use futures::channel::mpsc::UnboundedSender;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -22,10 +24,15 @@ struct Scope {
     nudge: UnboundedSender<ObjectRef<StoredToken>>,
 }
 
+/// Where to find one ApiToken again: its scope and its reference there.
+type Found = (ScopeId, ObjectRef<StoredToken>);
+
 /// The caches and wake-up channels of every running controller scope.
 #[derive(Default)]
 pub struct Peers {
     scopes: Mutex<(u64, Vec<Scope>)>,
+    /// Secret → ApiTokens that use it, fed by every scope's watch.
+    index: Mutex<SecretIndex<Found>>,
     /// Set once every scope's cache has its first full list: before that, the caches may miss
     /// ApiTokens (kube fills a store only when its first list is complete).
     synced: std::sync::atomic::AtomicBool,
@@ -71,6 +78,7 @@ impl Peers {
     /// Forgets a scope whose controller has stopped.
     pub fn unregister(&self, id: ScopeId) {
         self.lock().1.retain(|scope| scope.id != id);
+        self.lock_index().remove_where(|(s, _)| *s == id);
     }
 
     /// How many controller scopes are registered.
@@ -81,17 +89,6 @@ impl Peers {
     /// Whether no controller scope is registered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Every valid ApiToken of every scope.
-    fn valid(&self) -> Vec<Arc<ApiToken>> {
-        let scopes = self.lock();
-        scopes
-            .1
-            .iter()
-            .flat_map(|scope| scope.store.state())
-            .filter_map(|stored| stored.valid().cloned())
-            .collect()
     }
 
     /// Every ApiToken in the caches, for questions about all of them (which tokens are tracked).
@@ -113,13 +110,75 @@ impl Peers {
         let Ok(mine) = inputs_result_target(me, CrossNamespacePolicy::Allow) else {
             return Vec::new();
         };
-        self.valid()
+        let writers = self
+            .lock_index()
+            .writers(&mine, &me.uid().unwrap_or_default());
+        writers
             .into_iter()
-            .filter(|other| other.uid() != me.uid() && other.metadata.deletion_timestamp.is_none())
-            .filter(|other| {
-                inputs_result_target(other, CrossNamespacePolicy::Allow).is_ok_and(|t| t == mine)
-            })
+            .filter_map(|found| self.get(&found))
+            .filter(|other| other.metadata.deletion_timestamp.is_none())
             .collect()
+    }
+
+    fn lock_index(&self) -> std::sync::MutexGuard<'_, SecretIndex<Found>> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The valid ApiToken behind an index entry, from its scope's cache.
+    fn get(&self, (scope, reference): &Found) -> Option<Arc<ApiToken>> {
+        let scopes = self.lock();
+        let scope = scopes.1.iter().find(|s| s.id == *scope)?;
+        scope.store.get(reference)?.valid().cloned()
+    }
+
+    /// Notes an ApiToken the watch of `scope` delivered (new or changed).
+    pub fn index_put(&self, scope: ScopeId, stored: &StoredToken) {
+        let Some(uid) = stored.uid() else {
+            return;
+        };
+        let mut index = self.lock_index();
+        match stored.valid() {
+            Some(token) => index.put(
+                &uid,
+                (scope, ObjectRef::from_obj(stored)),
+                crate::reconcile::secret_uses(token),
+            ),
+            // Its spec cannot be read, so it cannot be said to use any Secret.
+            None => index.remove(&uid),
+        }
+    }
+
+    /// Forgets a deleted ApiToken.
+    pub fn index_remove(&self, uid: &str) {
+        self.lock_index().remove(uid);
+    }
+
+    /// Rebuilds the entries of `scope` from its cache (after a relist, which reports no
+    /// deletions).
+    pub fn index_rebuild(&self, scope: ScopeId) {
+        let store = {
+            let scopes = self.lock();
+            let Some(found) = scopes.1.iter().find(|s| s.id == scope) else {
+                return;
+            };
+            found.store.clone()
+        };
+        self.lock_index().remove_where(|(s, _)| *s == scope);
+        for stored in store.state() {
+            self.index_put(scope, &stored);
+        }
+    }
+
+    /// The ApiTokens that use the Secret `target` (or own it, by `owner` uid), by scope.
+    pub fn users_of(&self, target: &Target, owner: Option<&str>) -> Vec<Found> {
+        self.lock_index().users(target, owner)
+    }
+
+    /// Asks `scope`'s controller to reconcile `reference` soon.
+    pub fn nudge_in(&self, scope: ScopeId, reference: ObjectRef<StoredToken>) {
+        if let Some(found) = self.lock().1.iter().find(|s| s.id == scope) {
+            let _ = found.nudge.unbounded_send(reference);
+        }
     }
 
     /// Asks the controller whose cache holds `token` to reconcile it soon.
@@ -129,22 +188,6 @@ impl Peers {
         for scope in &self.lock().1 {
             if scope.store.get(&reference).is_some() {
                 let _ = scope.nudge.unbounded_send(reference.clone());
-            }
-        }
-    }
-
-    /// Asks every scope but `except` to reconcile its valid ApiTokens for which `wanted` holds;
-    /// `except`'s controller maps its own through its watch.
-    pub fn nudge_others(&self, except: ScopeId, wanted: impl Fn(&ApiToken) -> bool) {
-        for scope in self.lock().1.iter().filter(|s| s.id != except) {
-            for stored in scope.store.state() {
-                if let Some(token) = stored.valid()
-                    && wanted(token)
-                {
-                    let _ = scope
-                        .nudge
-                        .unbounded_send(ObjectRef::from_obj(stored.as_ref()));
-                }
             }
         }
     }

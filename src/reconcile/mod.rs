@@ -379,6 +379,25 @@ pub fn inputs_result_target(
     inputs::result_target(token, policy)
 }
 
+/// Every Secret this ApiToken reads or writes, with how: connection and client ID are read,
+/// the result written.
+pub fn secret_uses(token: &ApiToken) -> Vec<(secret::Target, crate::secret_index::Role)> {
+    use crate::secret_index::Role;
+    let policy = crate::context::CrossNamespacePolicy::Allow;
+    let result = inputs::result_target(token, policy).ok();
+    inputs_targets(token, policy)
+        .into_iter()
+        .map(|t| {
+            let role = if result.as_ref() == Some(&t) {
+                Role::Result
+            } else {
+                Role::Input
+            };
+            (t, role)
+        })
+        .collect()
+}
+
 /// Every Secret this ApiToken reads or writes: connection, client ID and result.
 pub fn inputs_targets(
     token: &ApiToken,

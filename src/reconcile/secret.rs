@@ -25,7 +25,7 @@ pub const LEGACY_PRIMARY_TYPE: &str = "operator-sdk/primary-resource-type";
 const LEGACY_TYPE_VALUE: &str = "ApiToken.quay.herve4m.github.io";
 
 /// Where the result Secret lives.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Target {
     /// Its namespace.
     pub namespace: String,

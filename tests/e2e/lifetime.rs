@@ -192,8 +192,12 @@ async fn grace_period(token_api: bool) {
     assert!(live(&env, &t1), "nothing revoked while no operator runs");
     env.start_operator().await;
     env.wait_only_live(&t2).await;
-    let after = env.tokens().get("graceful").await.unwrap();
-    assert!(after.status.as_ref().unwrap().replaced.is_empty());
+    // Revoked first, then recorded: the status follows a moment later.
+    let after = env
+        .wait_token("graceful", "no replaced token left", |t| {
+            t.status.as_ref().is_some_and(|s| s.replaced.is_empty())
+        })
+        .await;
     assert_eq!(token_id(&after).as_deref(), Some(t2.as_str()));
     assert_converged(&env).await;
 }
