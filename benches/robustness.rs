@@ -9,7 +9,8 @@
 //!   are Ready, on both flavours, then the one-live-tracked-token invariant.
 //!
 //! Goals are printed with the figures; a miss is reported, never a failure (timings live here,
-//! not in the tests). `QAO_OPERATOR_BIN` measures another build (e.g. target/release).
+//! not in the tests). `QAO_OPERATOR_BIN` measures another build (e.g. target/release);
+//! `QAO_BENCH_ONLY=churn|faults` runs one part.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -52,15 +53,20 @@ fn main() {
         .build()
         .unwrap_or_else(|e| panic!("tokio runtime: {e}"));
     let started = Instant::now();
+    // `QAO_BENCH_ONLY=churn` or `=faults` runs one part.
+    let only = std::env::var("QAO_BENCH_ONLY").unwrap_or_default();
     runtime.block_on(async {
-        let churn = churn().await;
-        let mut faulted = Vec::new();
-        for token_api in [true, false] {
-            faulted.push(faults(token_api).await);
+        let mut lines = Vec::new();
+        if only.is_empty() || only == "churn" {
+            lines.push(churn().await);
+        }
+        if only.is_empty() || only == "faults" {
+            for token_api in [true, false] {
+                lines.push(faults(token_api).await);
+            }
         }
         println!();
-        println!("{churn}");
-        for line in faulted {
+        for line in lines {
             println!("{line}");
         }
     });

@@ -271,7 +271,10 @@ mod tests {
         let r = minted("2026-01-01T00:00:00Z", Some("2026-01-01T00:10:00Z"));
         let s = schedule(&r, &life(None, Some(300), 0)).unwrap();
         let verify = Duration::from_secs(3600);
-        assert_eq!(next_wake(now, Some(&s), &[], verify), Duration::from_secs(300));
+        assert_eq!(
+            next_wake(now, Some(&s), &[], verify),
+            Duration::from_secs(300)
+        );
         let mut old = minted("2025-12-31T00:00:00Z", None);
         old.revoke_at = Some("2026-01-01T00:02:00Z".into());
         assert_eq!(
@@ -307,9 +310,6 @@ mod tests {
         assert_eq!(err.field, "gracePeriod");
         assert!(err.detail.contains("2 minutes"), "{}", err.detail);
         spec.grace_period = Some("2m".into());
-        assert_eq!(
-            Lifetime::of(&spec).unwrap(),
-            life(Some(600), None, 120)
-        );
+        assert_eq!(Lifetime::of(&spec).unwrap(), life(Some(600), None, 120));
     }
 }

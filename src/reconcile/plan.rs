@@ -241,7 +241,10 @@ mod tests {
         let mut f = facts(Some(&r), &Ownership::Ours, Some("t1"));
         f.due = Due::Renew;
         assert_eq!(decide(&f), Plan::Mint(MintReason::Renewal));
-        assert!(!MintReason::Renewal.old_is_dead(), "a renewed token keeps its grace");
+        assert!(
+            !MintReason::Renewal.old_is_dead(),
+            "a renewed token keeps its grace"
+        );
         f.due = Due::Expired;
         assert_eq!(decide(&f), Plan::Mint(MintReason::Expired));
         assert!(MintReason::Expired.old_is_dead());
