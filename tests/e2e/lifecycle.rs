@@ -209,6 +209,12 @@ async fn restart_with_twenty_ready_tokens_mints_nothing() {
         env.quay.request_count("POST /api/v1/signin") <= 1,
         "one login for all"
     );
+    assert_eq!(
+        env.quay
+            .request_count("GET /api/v1/organization/{org}/applications/{client_id}/tokens"),
+        1,
+        "one list of the application's tokens verifies all twenty"
+    );
 }
 
 /// Changing rights mints exactly one new token; the old one is revoked after the Secret holds the new.
