@@ -432,15 +432,21 @@ impl Env {
     }
 
     /// Events recorded about an ApiToken: (type, reason, note).
+    /// The events about `name`, oldest first (by their microsecond event time).
     pub async fn events(&self, name: &str) -> Vec<(String, String, String)> {
         let api: Api<k8s_openapi::api::events::v1::Event> =
             Api::namespaced(self.ns.client.clone(), &self.ns.name);
-        api.list(&Default::default())
+        let mut events: Vec<_> = api
+            .list(&Default::default())
             .await
             .unwrap()
             .items
             .into_iter()
             .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+            .collect();
+        events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
+        events
+            .into_iter()
             .map(|e| {
                 (
                     e.type_.unwrap_or_default(),
