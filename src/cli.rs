@@ -31,7 +31,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the controller (the default).
     Run(RunArgs),
-    /// Print the ApiToken CustomResourceDefinition as YAML and exit.
+    /// Print the CustomResourceDefinitions (ApiToken, then Application) as YAML and exit.
     Crd,
 }
 

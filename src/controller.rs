@@ -36,6 +36,13 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
     on_synced: impl FnOnce() + Send + 'static,
 ) {
+    // The Application controller runs beside, on the same namespaces and leadership.
+    let applications = crate::application::run(
+        ctx.clone(),
+        namespaces.clone(),
+        concurrency,
+        shutdown.clone(),
+    );
     let scopes: Vec<Option<String>> = match namespaces {
         Some(mut list) if !list.is_empty() => {
             // Two controllers on one namespace would reconcile each ApiToken twice at once.
@@ -80,7 +87,7 @@ pub async fn run(
         on_synced();
     });
     let housekeeping = tokio::spawn(housekeeping(ctx.clone(), stores, listed, gone));
-    futures::future::join_all(runs).await;
+    futures::future::join(futures::future::join_all(runs), applications).await;
     // Both hold the caches and the context: they must not outlive the controllers.
     housekeeping.abort();
     synced.abort();
@@ -157,7 +164,9 @@ fn one(
                 gone.notify_one();
             }
             Ok(watcher::Event::Delete(token)) => {
-                forget_ctx.peers.index_remove(&token.uid().unwrap_or_default());
+                forget_ctx
+                    .peers
+                    .index_remove(&token.uid().unwrap_or_default());
                 forget_ctx.forget(&token.uid().unwrap_or_default());
                 forget_ctx.metrics.set_schedule(
                     &token.namespace().unwrap_or_default(),

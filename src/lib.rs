@@ -4,6 +4,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
+pub mod application;
 pub mod backoff;
 pub mod cli;
 pub mod clock;

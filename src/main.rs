@@ -2,6 +2,7 @@
 
 use futures::FutureExt;
 use quay_apitoken_operator::admin::{AdminServer, Readiness};
+use quay_apitoken_operator::application;
 use quay_apitoken_operator::cli::{Cli, Command, CrossNamespaceRefs, RunArgs};
 use quay_apitoken_operator::context::{Context, CrossNamespacePolicy, Settings};
 use quay_apitoken_operator::leader::{LeaderElector, LeaseSettings};
@@ -13,7 +14,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse_command() {
-        Command::Crd => match crd::crd_yaml() {
+        Command::Crd => match crd::crd_yaml().and_then(application::append_crd) {
             Ok(yaml) => {
                 print!("{yaml}");
                 ExitCode::SUCCESS

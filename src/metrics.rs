@@ -59,6 +59,8 @@ pub struct Metrics {
     quay_request_errors: Family<EndpointLabel, Counter>,
     apitokens: Family<ReadyLabel, Gauge>,
     leader: Gauge,
+    /// The Application resource's series (families of their own, beside the ApiToken ones).
+    applications: ApplicationMetrics,
     expiration: TimestampFamily,
     renewal: TimestampFamily,
 }
@@ -154,7 +156,9 @@ impl Metrics {
             Unit::Seconds,
             renewal.clone(),
         );
+        let applications = ApplicationMetrics::register(&mut registry);
         Self {
+            applications,
             expiration,
             renewal,
             registry,
@@ -222,12 +226,7 @@ impl Metrics {
 
     /// Records when an ApiToken's token expires and is renewed; `None` drops its series (no
     /// token, or one the operator does not renew).
-    pub fn set_schedule(
-        &self,
-        namespace: &str,
-        name: &str,
-        times: Option<(f64, f64)>,
-    ) {
+    pub fn set_schedule(&self, namespace: &str, name: &str, times: Option<(f64, f64)>) {
         let label = ObjectLabel {
             namespace: namespace.to_owned(),
             name: name.to_owned(),
@@ -258,6 +257,138 @@ impl Metrics {
             tracing::warn!(%error, "encoding metrics failed; the scrape is incomplete");
         }
         out
+    }
+}
+
+/// The Application resource's series: families of their own, so that the ApiToken series keep
+/// their names and label sets.
+#[derive(Debug)]
+struct ApplicationMetrics {
+    reconciles: Family<ResultLabel, Counter>,
+    reconcile_duration: Histogram,
+    created: Counter,
+    updated: Counter,
+    deleted: Counter,
+    ready: Family<ReadyLabel, Gauge>,
+}
+
+impl ApplicationMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let m = ApplicationMetrics {
+            reconciles: Family::default(),
+            reconcile_duration: reconcile_buckets(),
+            created: Counter::default(),
+            updated: Counter::default(),
+            deleted: Counter::default(),
+            ready: Family::default(),
+        };
+        registry.register(
+            "application_reconciles",
+            "Reconciliations of Applications by result: ok, or the error category",
+            m.reconciles.clone(),
+        );
+        registry.register_with_unit(
+            "application_reconcile_duration",
+            "Time spent reconciling one Application",
+            Unit::Seconds,
+            m.reconcile_duration.clone(),
+        );
+        registry.register(
+            "application_creates",
+            "OAuth applications created in Quay (first ones, and those deleted in Quay behind the operator's back)",
+            m.created.clone(),
+        );
+        registry.register(
+            "application_updates",
+            "OAuth applications whose fields were brought to their spec (one replacing PUT each)",
+            m.updated.clone(),
+        );
+        registry.register(
+            "application_deletes",
+            "OAuth applications deleted in Quay with their Application",
+            m.deleted.clone(),
+        );
+        registry.register(
+            "applications",
+            "Applications known to this replica by Ready condition",
+            m.ready.clone(),
+        );
+        m
+    }
+}
+
+impl Metrics {
+    /// Records one finished Application reconcile; `result` is `"ok"` or the error's category.
+    pub fn application_reconcile_finished(&self, result: &str, elapsed: Duration) {
+        self.applications
+            .reconciles
+            .get_or_create(&ResultLabel {
+                result: result.to_owned(),
+            })
+            .inc();
+        self.applications
+            .reconcile_duration
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts an application created in Quay.
+    pub fn application_created(&self) {
+        self.applications.created.inc();
+    }
+
+    /// Counts an application updated in Quay.
+    pub fn application_updated(&self) {
+        self.applications.updated.inc();
+    }
+
+    /// Counts an application deleted in Quay.
+    pub fn application_deleted(&self) {
+        self.applications.deleted.inc();
+    }
+
+    /// Sets how many Applications are currently Ready and not Ready.
+    pub fn set_applications_ready(&self, ready: i64, not_ready: i64) {
+        let family = &self.applications.ready;
+        family
+            .get_or_create(&ReadyLabel { ready: "true" })
+            .set(ready);
+        family
+            .get_or_create(&ReadyLabel { ready: "false" })
+            .set(not_ready);
+    }
+}
+
+#[cfg(test)]
+mod application_tests {
+    use super::*;
+
+    /// The Application series are there beside the ApiToken ones, which keep their names.
+    #[test]
+    fn application_series_are_their_own() {
+        let metrics = Metrics::new();
+        metrics.application_reconcile_finished("ok", Duration::from_millis(10));
+        metrics.application_created();
+        metrics.application_updated();
+        metrics.set_applications_ready(2, 1);
+        let text = metrics.encode();
+        for line in [
+            "quay_apitoken_application_reconciles_total{result=\"ok\"} 1",
+            "quay_apitoken_application_reconcile_duration_seconds_count 1",
+            "quay_apitoken_application_creates_total 1",
+            "quay_apitoken_application_updates_total 1",
+            "quay_apitoken_application_deletes_total 0",
+            "quay_apitoken_applications{ready=\"true\"} 2",
+            "quay_apitoken_applications{ready=\"false\"} 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line:?} missing from:\n{text}"
+            );
+        }
+        assert!(
+            !text.contains("quay_apitoken_reconciles_total{result=\"ok\"}"),
+            "an Application reconcile is not counted as an ApiToken's"
+        );
     }
 }
 

@@ -7,6 +7,7 @@ mod support;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use kube::api::{Patch, PatchParams, ValidationDirective};
+use quay_apitoken_operator::application::Application;
 use quay_apitoken_operator::crd::ApiToken;
 use serde::Deserialize;
 use serde_json::Value;
@@ -170,6 +171,9 @@ async fn every_example_is_accepted_by_the_api_server() {
         "apitoken-preserve.yaml",
         "apitoken-cross-namespace.yaml",
         "apitoken-rotate.yaml",
+        "application-sample.yaml",
+        "application-with-apitoken.yaml",
+        "application-token-connection.yaml",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -184,7 +188,7 @@ async fn every_example_is_accepted_by_the_api_server() {
     let params = PatchParams::apply("qao-examples-test")
         .dry_run()
         .validation(ValidationDirective::Strict);
-    let mut tokens = 0;
+    let (mut tokens, mut applications) = (0, 0);
     for file in &files {
         for mut doc in documents(file) {
             let kind = doc["kind"].as_str().unwrap_or_default().to_owned();
@@ -229,6 +233,15 @@ async fn every_example_is_accepted_by_the_api_server() {
                         .await
                         .map(|_| ())
                 }
+                "Application" => {
+                    serde_json::from_value::<Application>(doc.clone())
+                        .unwrap_or_else(|e| panic!("{file:?}: not an Application: {e}"));
+                    applications += 1;
+                    Api::<Application>::namespaced(ns.client.clone(), &target)
+                        .patch(&name, &params, &Patch::Apply(&doc))
+                        .await
+                        .map(|_| ())
+                }
                 "Secret" => Api::<Secret>::namespaced(ns.client.clone(), &target)
                     .patch(&name, &params, &Patch::Apply(&doc))
                     .await
@@ -240,5 +253,9 @@ async fn every_example_is_accepted_by_the_api_server() {
             }
         }
     }
-    assert_eq!(tokens, 6, "one ApiToken per scenario file");
+    assert_eq!(
+        tokens, 8,
+        "one ApiToken per scenario file, and one beside two of the Applications"
+    );
+    assert_eq!(applications, 3, "one Application per application example");
 }

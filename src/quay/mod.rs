@@ -2,6 +2,7 @@
 //!
 //! Built from `shared/quay/protocol.md` ("What this means for the operator").
 
+mod applications;
 mod client;
 mod error;
 mod retry;
@@ -15,6 +16,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use applications::{
+    AppApiError, AppConnection, AppFields, AppView, Applications, ConnectionError,
+};
 pub use client::{MintSlot, QuayClient};
 pub use error::{HeldMint, QuayError};
 pub use settings::{ConnectionSettings, DEFAULT_TIMEOUT_SECS, SettingsError};

@@ -9,6 +9,7 @@ mod crash_windows;
 mod env;
 mod invariant;
 
+mod application;
 mod bad_input;
 mod deletion;
 mod failures;

@@ -4,6 +4,7 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Client, CustomResourceExt};
+use quay_apitoken_operator::application::Application;
 use quay_apitoken_operator::crd::ApiToken;
 use std::path::Path;
 use std::time::Duration;
@@ -34,31 +35,37 @@ pub fn kubeconfig() -> &'static Path {
     cluster().kubeconfig_path()
 }
 
-/// Installs the generated CRD (server-side apply) and waits until it is Established.
+/// Installs the generated CRDs (ApiToken, Application; server-side apply) and waits until
+/// they are Established.
 pub async fn install_crd(client: &Client) {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let crd = ApiToken::crd();
-    let name = crd.metadata.name.clone().unwrap_or_default();
-    crds.patch(
-        &name,
-        &PatchParams::apply("quay-apitoken-operator-tests").force(),
-        &Patch::Apply(&crd),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("CRD apply failed: {e}"));
-    wait_for(Duration::from_secs(30), "CRD Established", || {
-        let crds = crds.clone();
-        let name = name.clone();
-        async move {
-            let crd = crds.get(&name).await.ok()?;
-            let conds = crd.status?.conditions?;
-            conds
-                .iter()
-                .any(|c| c.type_ == "Established" && c.status == "True")
-                .then_some(())
-        }
-    })
-    .await;
+    for crd in [ApiToken::crd(), Application::crd()] {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        crds.patch(
+            &name,
+            &PatchParams::apply("quay-apitoken-operator-tests").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("CRD {name} apply failed: {e}"));
+        wait_for(
+            Duration::from_secs(30),
+            &format!("CRD {name} Established"),
+            || {
+                let crds = crds.clone();
+                let name = name.clone();
+                async move {
+                    let crd = crds.get(&name).await.ok()?;
+                    let conds = crd.status?.conditions?;
+                    conds
+                        .iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True")
+                        .then_some(())
+                }
+            },
+        )
+        .await;
+    }
 }
 
 /// A namespace of its own for one test, with an admin client and the CRD installed.

@@ -1,0 +1,238 @@
+//! Deletion: delete the application in Quay (unless preserved), then the result Secret, then
+//! release the finalizer. Never blocks on what can never succeed, so a namespace deletion
+//! cannot hang on us.
+
+use super::context::AppContext;
+use super::crd::{AppRecord, Application};
+use super::error::ApplicationError;
+use super::plan::{self, Recovery};
+use super::{inputs, secret, write};
+use crate::quay::AppConnection;
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+
+/// Cleans up after a deleted Application; `Err` keeps the finalizer (transient failures only).
+pub async fn cleanup(app: &Application, ctx: &AppContext) -> Result<Action, ApplicationError> {
+    let uid = app.uid().unwrap_or_default();
+    delete_in_quay(app, ctx).await?;
+    delete_result_secret(app, ctx).await?;
+    ctx.written.cleaned(&uid);
+    // Another resource refused for this name may have it now.
+    ctx.nudge(|other| {
+        other.uid().as_deref() != Some(uid.as_str())
+            && other.spec.organization == app.spec.organization
+            && other.metadata.deletion_timestamp.is_none()
+            && !super::status::is_ready(other.status.as_ref())
+    });
+    Ok(Action::await_change())
+}
+
+/// Deletes the recorded application, and the one an interrupted create made, in Quay.
+async fn delete_in_quay(app: &Application, ctx: &AppContext) -> Result<(), ApplicationError> {
+    let uid = app.uid().unwrap_or_default();
+    let Some(status) = ctx.written.current(&uid, app.status.as_ref()) else {
+        return Ok(());
+    };
+    let mut records: Vec<AppRecord> = status.application.iter().cloned().collect();
+    if records.is_empty() && status.pending_create.is_none() {
+        return Ok(());
+    }
+    let what = describe(
+        &records,
+        status.pending_create.as_ref().map(|p| p.name.as_str()),
+    );
+    if app.spec.preserve_in_quay_on_deletion {
+        ctx.events
+            .publish(
+                app,
+                false,
+                "Preserved",
+                format!("preserveInQuayOnDeletion is true: {what} stays in Quay"),
+            )
+            .await;
+        return Ok(());
+    }
+    let conn = match inputs::connection(&ctx.base, app).await {
+        Ok((_, conn)) => conn,
+        Err(e) if e.is_transient() => return Err(e),
+        Err(e) => {
+            left_in_quay(app, ctx, &what, &e.to_string()).await;
+            return Ok(());
+        }
+    };
+    if let Some(pending) = &status.pending_create
+        && pending.host == conn.host_string()
+    {
+        let _held = ctx
+            .org_locks
+            .lock(&pending.host, &pending.organization)
+            .await;
+        let apps = match ctx.apps.list(&conn, &pending.organization).await {
+            Ok(apps) => apps,
+            Err(e) if e.is_transient() => return Err(e.into()),
+            Err(e) => {
+                left_in_quay(app, ctx, &what, &e.to_string()).await;
+                return Ok(());
+            }
+        };
+        let claims = ctx.claims(&uid, &pending.host, &pending.organization);
+        match plan::recover(&apps, pending, &claims) {
+            Recovery::Made(view) => records.push(AppRecord {
+                client_id: view.client_id,
+                host: pending.host.clone(),
+                organization: pending.organization.clone(),
+                origin: None,
+            }),
+            Recovery::Nothing => {}
+            Recovery::Ambiguous(ids) => {
+                let why = format!(
+                    "an interrupted create left several applications named `{}` ({}) and the operator cannot tell which one it made",
+                    pending.name,
+                    ids.join(", ")
+                );
+                left_in_quay(app, ctx, "one of them", &why).await;
+            }
+        }
+    }
+    for record in records {
+        delete_one(app, ctx, &conn, &record).await?;
+    }
+    Ok(())
+}
+
+/// Deletes one application; a refusal that retrying cannot change becomes a Warning event.
+async fn delete_one(
+    app: &Application,
+    ctx: &AppContext,
+    conn: &AppConnection,
+    record: &AppRecord,
+) -> Result<(), ApplicationError> {
+    let what = describe(std::slice::from_ref(record), None);
+    if record.host != conn.host_string() {
+        let why = "the connection Secret no longer names its Quay".to_owned();
+        left_in_quay(app, ctx, &what, &why).await;
+        return Ok(());
+    }
+    match ctx
+        .apps
+        .delete(conn, &record.organization, &record.client_id)
+        .await
+    {
+        Ok(existed) => {
+            if existed {
+                ctx.base.metrics.application_deleted();
+                ctx.events
+                    .publish(
+                        app,
+                        false,
+                        "Deleted",
+                        format!("deleted {what} in Quay, and with it every token minted for it"),
+                    )
+                    .await;
+            }
+            Ok(())
+        }
+        Err(e) if e.is_transient() => Err(e.into()),
+        Err(e) => {
+            left_in_quay(app, ctx, &what, &e.to_string()).await;
+            Ok(())
+        }
+    }
+}
+
+/// "application 4J7E1FWF… of organization `production` on https://quay.example.com".
+fn describe(records: &[AppRecord], pending: Option<&str>) -> String {
+    let mut parts: Vec<String> = records
+        .iter()
+        .map(|r| {
+            format!(
+                "application {} of organization `{}` on {}",
+                r.client_id, r.organization, r.host
+            )
+        })
+        .collect();
+    if let Some(name) = pending {
+        parts.push(format!(
+            "any application `{name}` an interrupted create made"
+        ));
+    }
+    parts.join(" and ")
+}
+
+async fn left_in_quay(app: &Application, ctx: &AppContext, what: &str, why: &str) {
+    let note = format!(
+        "{what} could not be deleted and stays in Quay ({why}); delete it there by hand if nothing uses it"
+    );
+    ctx.events.publish(app, true, "LeftInQuay", note).await;
+}
+
+/// Deletes the result Secret if it is ours; a broken spec or policy never blocks deletion, nor
+/// does a Secret the operator may not read or delete (a Warning event names it instead).
+async fn delete_result_secret(app: &Application, ctx: &AppContext) -> Result<(), ApplicationError> {
+    let policy = ctx.base.settings.cross_namespace;
+    let Ok(target) = inputs::result_target(app, policy) else {
+        return Ok(());
+    };
+    let conn = inputs::conn_target(app, policy).ok();
+    let existing = match Api::<k8s_openapi::api::core::v1::Secret>::namespaced(
+        ctx.base.client.clone(),
+        &target.namespace,
+    )
+    .get_opt(&target.name)
+    .await
+    {
+        Ok(existing) => existing,
+        Err(source) => return left_behind(app, ctx, &target, "read", source).await,
+    };
+    let never = crate::reconcile::secret::Target {
+        namespace: String::new(),
+        name: String::new(),
+    };
+    match secret::ownership(
+        existing.as_ref(),
+        app,
+        &target,
+        conn.as_ref().unwrap_or(&never),
+    ) {
+        secret::Ownership::Ours | secret::Ownership::Legacy => {
+            match write::delete_secret(&ctx.base, &target).await {
+                Ok(()) => Ok(()),
+                Err(source) => left_behind(app, ctx, &target, "deleted", source).await,
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A failed read or delete of the result Secret: retried when it may pass, else (a refusal
+/// such as 403) reported in a Warning event so that the finalizer can go.
+async fn left_behind(
+    app: &Application,
+    ctx: &AppContext,
+    target: &crate::reconcile::secret::Target,
+    done: &str,
+    source: kube::Error,
+) -> Result<(), ApplicationError> {
+    let why = match &source {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    };
+    let error = ApplicationError::Kube {
+        action: "delete the result Secret",
+        source,
+    };
+    if error.is_transient() {
+        return Err(error);
+    }
+    ctx.events
+        .publish(
+            app,
+            true,
+            "ResultSecretLeft",
+            format!(
+                "the result Secret {target} could not be {done} and may be left behind ({why}); delete it by hand"
+            ),
+        )
+        .await;
+    Ok(())
+}

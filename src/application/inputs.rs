@@ -1,0 +1,220 @@
+//! Reads what an Application depends on: its spec (checked), the connection Secret and the
+//! result Secret. Network: Kubernetes API only.
+
+use super::crd::Application;
+use super::error::ApplicationError;
+use super::write;
+use crate::context::{Context, CrossNamespacePolicy};
+use crate::quay::AppConnection;
+use crate::reconcile::secret::Target;
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, ResourceExt};
+use std::collections::BTreeMap;
+
+/// The resolved inputs of one Application.
+pub struct Inputs {
+    /// Checked connection settings.
+    pub conn: AppConnection,
+    /// Where the connection Secret is.
+    pub conn_target: Target,
+    /// Where the result Secret goes.
+    pub target: Target,
+    /// The result Secret as it is now.
+    pub existing: Option<Secret>,
+}
+
+/// Checks what the CRD schema checks, for objects stored before it did (no I/O).
+pub fn check_spec(app: &Application) -> Result<(), ApplicationError> {
+    let invalid = |field, problem: String| Err(ApplicationError::InvalidSpec { field, problem });
+    if app.spec.organization.trim().is_empty() {
+        return invalid(
+            "spec.organization",
+            "it is empty; name the Quay organization that owns the application".into(),
+        );
+    }
+    for (field, value) in [
+        ("spec.name", Some(&app.spec.name)),
+        ("spec.newName", app.spec.new_name.as_ref()),
+    ] {
+        if let Some(name) = value
+            && name.chars().count() < 2
+        {
+            return invalid(
+                field,
+                format!("`{name}` is too short; application names need at least 2 characters"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The namespace a reference points to, after the cross-namespace policy.
+fn namespace_of(
+    app: &Application,
+    field: &'static str,
+    given: Option<&String>,
+    policy: CrossNamespacePolicy,
+) -> Result<String, ApplicationError> {
+    let own = app
+        .namespace()
+        .ok_or(ApplicationError::Malformed("namespace"))?;
+    match given {
+        Some(ns) if *ns != own => match policy {
+            CrossNamespacePolicy::Allow => Ok(ns.clone()),
+            CrossNamespacePolicy::Deny => Err(ApplicationError::CrossNamespaceDenied {
+                field,
+                namespace: ns.clone(),
+            }),
+        },
+        _ => Ok(own),
+    }
+}
+
+/// Where the connection Secret is (no I/O).
+pub fn conn_target(
+    app: &Application,
+    policy: CrossNamespacePolicy,
+) -> Result<Target, ApplicationError> {
+    let r = &app.spec.conn_secret_ref;
+    Ok(Target {
+        namespace: namespace_of(app, "connSecretRef", r.namespace.as_ref(), policy)?,
+        name: r.name.clone(),
+    })
+}
+
+/// Where the result Secret goes (no I/O): retSecretRef, or the Application's own name.
+pub fn result_target(
+    app: &Application,
+    policy: CrossNamespacePolicy,
+) -> Result<Target, ApplicationError> {
+    let (given, name) = match &app.spec.ret_secret_ref {
+        Some(r) => (r.namespace.as_ref(), r.name.clone()),
+        None => (None, app.name_any()),
+    };
+    Ok(Target {
+        namespace: namespace_of(app, "retSecretRef", given, policy)?,
+        name,
+    })
+}
+
+/// Every Secret this Application reads or writes, under any policy (no I/O).
+pub fn targets(app: &Application) -> Vec<Target> {
+    [
+        conn_target(app, CrossNamespacePolicy::Allow),
+        result_target(app, CrossNamespacePolicy::Allow),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Reads a Secret; `None` when it does not exist.
+pub async fn read_secret(ctx: &Context, at: &Target) -> Result<Option<Secret>, ApplicationError> {
+    Api::<Secret>::namespaced(ctx.client.clone(), &at.namespace)
+        .get_opt(&at.name)
+        .await
+        .map_err(ApplicationError::kube("read a Secret"))
+}
+
+/// Reads and checks the connection settings alone (also used at deletion).
+pub async fn connection(
+    ctx: &Context,
+    app: &Application,
+) -> Result<(Target, AppConnection), ApplicationError> {
+    let at = conn_target(app, ctx.settings.cross_namespace)?;
+    let reference = at.to_string();
+    let secret =
+        read_secret(ctx, &at)
+            .await?
+            .ok_or_else(|| ApplicationError::ConnectionSecretMissing {
+                reference: reference.clone(),
+            })?;
+    let data: BTreeMap<String, Vec<u8>> = secret
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.0.clone()))
+        .collect();
+    let conn = AppConnection::from_secret_data(&data)
+        .map_err(|source| ApplicationError::InvalidConnectionSecret { reference, source })?;
+    Ok((at, conn))
+}
+
+/// Resolves every input; each failure names the field and key.
+pub async fn resolve(ctx: &Context, app: &Application) -> Result<Inputs, ApplicationError> {
+    check_spec(app)?;
+    let (conn_target, conn) = connection(ctx, app).await?;
+    let target = result_target(app, ctx.settings.cross_namespace)?;
+    let existing = read_secret(ctx, &target).await?;
+    if existing.is_none() {
+        // Before anything is created in Quay: an application whose Secret cannot be written
+        // would be created and then fail to be delivered, on every retry.
+        write::check_result_target(ctx, &target).await?;
+    }
+    Ok(Inputs {
+        conn,
+        conn_target,
+        target,
+        existing,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn app(spec: serde_json::Value) -> Application {
+        let mut a = Application::new("app", serde_json::from_value(spec).unwrap());
+        a.metadata.namespace = Some("ns".into());
+        a
+    }
+
+    #[test]
+    fn a_one_character_name_is_named() {
+        let a = app(json!({"connSecretRef": {"name": "c"}, "organization": "o", "name": "x"}));
+        let e = check_spec(&a).unwrap_err();
+        assert_eq!(e.reason(), "InvalidSpec");
+        assert!(
+            e.to_string().starts_with("spec.name: `x` is too short"),
+            "{e}"
+        );
+        let a = app(
+            json!({"connSecretRef": {"name": "c"}, "organization": " ", "name": "xy", "newName": "y"}),
+        );
+        assert!(
+            check_spec(&a)
+                .unwrap_err()
+                .to_string()
+                .starts_with("spec.organization:")
+        );
+        let a = app(
+            json!({"connSecretRef": {"name": "c"}, "organization": "o", "name": "xy", "newName": "y"}),
+        );
+        assert!(
+            check_spec(&a)
+                .unwrap_err()
+                .to_string()
+                .starts_with("spec.newName:")
+        );
+    }
+
+    #[test]
+    fn the_result_secret_defaults_to_the_resources_name() {
+        let a = app(json!({"connSecretRef": {"name": "c"}, "organization": "o", "name": "xy"}));
+        let t = result_target(&a, CrossNamespacePolicy::Deny).unwrap();
+        assert_eq!(t.to_string(), "ns/app");
+        let a = app(json!({"connSecretRef": {"name": "c", "namespace": "other"},
+                           "organization": "o", "name": "xy",
+                           "retSecretRef": {"name": "out", "namespace": "there"}}));
+        assert_eq!(
+            result_target(&a, CrossNamespacePolicy::Allow)
+                .unwrap()
+                .to_string(),
+            "there/out"
+        );
+        let denied = conn_target(&a, CrossNamespacePolicy::Deny).unwrap_err();
+        assert_eq!(denied.reason(), "CrossNamespaceDenied");
+        assert_eq!(targets(&a).len(), 2);
+    }
+}

@@ -1,0 +1,226 @@
+//! One reconcile of one Application: read inputs → find or create → update → write the
+//! Secret → write status.
+
+use super::actions::{self, Located};
+use super::cleanup;
+use super::context::{AppContext, Stored};
+use super::crd::{Application, ApplicationStatus};
+use super::error::ApplicationError;
+use super::malformed;
+use super::status::{self, READY_REASON, Verdict};
+use super::{inputs, secret, write};
+use crate::crd::FINALIZER;
+use crate::quay::{AppApiError, AppConnection, QuayError};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{self, Event};
+use kube::{Api, ResourceExt};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Entry point for the controller: a readable Application goes through the finalizer
+/// (apply or cleanup); an unreadable one is reported.
+#[tracing::instrument(skip_all, fields(
+    namespace = %kube::Resource::meta(stored.as_ref()).namespace.as_deref().unwrap_or_default(),
+    application = %kube::Resource::meta(stored.as_ref()).name.as_deref().unwrap_or_default(),
+))]
+pub async fn reconcile(
+    stored: Arc<Stored>,
+    ctx: Arc<AppContext>,
+) -> Result<Action, ApplicationError> {
+    let started = Instant::now();
+    let result = match &stored.0 {
+        Ok(app) => through_finalizer(Arc::new(app.clone()), &ctx).await,
+        Err(invalid) => malformed::reconcile(invalid, &ctx).await,
+    };
+    let label = match (&result, &stored.0) {
+        (Ok(_), Ok(_)) => "ok",
+        (Ok(_), Err(_)) => malformed::REASON,
+        (Err(e), _) => e.reason(),
+    };
+    ctx.base
+        .metrics
+        .application_reconcile_finished(label, started.elapsed());
+    result
+}
+
+async fn through_finalizer(
+    app: Arc<Application>,
+    ctx: &AppContext,
+) -> Result<Action, ApplicationError> {
+    let ns = app
+        .namespace()
+        .ok_or(ApplicationError::Malformed("namespace"))?;
+    if app.metadata.deletion_timestamp.is_some()
+        && ctx.written.is_cleaned(&app.uid().unwrap_or_default())
+    {
+        // A stale cached copy of an Application already cleaned up and released.
+        return Ok(Action::await_change());
+    }
+    let api: Api<Application> = Api::namespaced(ctx.base.client.clone(), &ns);
+    finalizer::finalizer(&api, FINALIZER, app, |event| async {
+        match event {
+            Event::Apply(app) => apply(&app, ctx).await,
+            Event::Cleanup(app) => cleanup::cleanup(&app, ctx).await,
+        }
+    })
+    .await
+    .map_err(flatten)
+}
+
+/// The finalizer helper wraps our errors; unwrap them so status, events and metrics see the cause.
+fn flatten(e: finalizer::Error<ApplicationError>) -> ApplicationError {
+    match e {
+        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
+        finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => {
+            ApplicationError::Kube {
+                action: "update the finalizer",
+                source,
+            }
+        }
+        finalizer::Error::UnnamedObject => ApplicationError::Malformed("name"),
+        finalizer::Error::InvalidFinalizer => ApplicationError::Malformed("valid finalizer name"),
+    }
+}
+
+/// Apply: make Quay hold the application the spec describes and the Secret hold its client ID
+/// and secret, then report it.
+async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, ApplicationError> {
+    let uid = app.uid().ok_or(ApplicationError::Malformed("uid"))?;
+    let mut shown = ctx.written.current(&uid, app.status.as_ref());
+    let mut credentials = None;
+    let result = converge(app, ctx, &mut shown, &mut credentials).await;
+    let mut next = shown.clone().unwrap_or_default();
+    let generation = app.metadata.generation;
+    match result {
+        Ok(located) => {
+            ctx.backoff.reset(&uid);
+            next.application = Some(located.record);
+            next.exist_in_quay = true;
+            next.pending_create = None;
+            next.rejected_credentials = None;
+            next.secret_name = inputs::result_target(app, ctx.base.settings.cross_namespace)
+                .ok()
+                .map(|t| t.to_string());
+            let verdict = Verdict {
+                ready: true,
+                reason: READY_REASON,
+                message: "",
+            };
+            let next = status::with_verdict(next, &verdict, generation, &super::now());
+            write::status(ctx, app, &mut shown, next, false).await?;
+            Ok(Action::requeue(ctx.base.settings.verify_interval))
+        }
+        // A stale read writes nothing: the fresh copy is on its way.
+        Err(error @ ApplicationError::StaleRead) => Err(error),
+        Err(error) => {
+            let message = error.to_string();
+            let distinct = next.message != message;
+            if rejected_credentials(&error) {
+                next.rejected_credentials = credentials;
+            }
+            let verdict = Verdict {
+                ready: false,
+                reason: error.reason(),
+                message: &message,
+            };
+            let next = status::with_verdict(next, &verdict, generation, &super::now());
+            if let Err(write_error) = write::status(ctx, app, &mut shown, next, false).await {
+                tracing::warn!(error = %write_error, "cannot record the failure in status");
+            }
+            if distinct {
+                ctx.events.publish(app, true, error.reason(), message).await;
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Reads, decides and acts; returns the application to record.
+async fn converge(
+    app: &Application,
+    ctx: &AppContext,
+    shown: &mut Option<ApplicationStatus>,
+    credentials: &mut Option<String>,
+) -> Result<Located, ApplicationError> {
+    let inputs = inputs::resolve(&ctx.base, app).await?; // Kubernetes API
+    let mark = rejection_mark(app, &inputs.conn);
+    let rejected_before = shown
+        .as_ref()
+        .and_then(|s| s.rejected_credentials.as_deref())
+        == Some(mark.as_str());
+    *credentials = Some(mark);
+    if rejected_before {
+        // Quay rejected exactly these settings before (perhaps before a restart): asking
+        // again would only lengthen its login back-off for the account.
+        return Err(rejection(&inputs.conn).into());
+    }
+    // Before Quay is asked anything: a Secret we may not write means nothing is created.
+    let ownership = secret::ownership(
+        inputs.existing.as_ref(),
+        app,
+        &inputs.target,
+        &inputs.conn_target,
+    );
+    if let secret::Ownership::Foreign(detail) = ownership {
+        return Err(ApplicationError::SecretConflict {
+            secret: inputs.target.to_string(),
+            detail,
+        });
+    }
+    let located = actions::locate(app, ctx, &inputs, shown).await?; // Quay, status
+    let view = actions::update(app, ctx, &inputs, located.view).await?; // Quay, when it differs
+    let desired = secret::desired(app, &inputs.target, &view);
+    if secret::needs_write(inputs.existing.as_ref(), &desired) {
+        write::secret(&ctx.base, &desired, inputs.existing.is_some()).await?; // Kubernetes API
+    }
+    Ok(Located {
+        record: located.record,
+        view,
+    })
+}
+
+/// The error Quay gave for these credentials last time, without asking again.
+fn rejection(conn: &AppConnection) -> AppApiError {
+    match conn.username() {
+        Some(username) => AppApiError::Quay(QuayError::InvalidCredentials {
+            username: username.to_owned(),
+        }),
+        None => AppApiError::TokenRejected,
+    }
+}
+
+fn rejected_credentials(error: &ApplicationError) -> bool {
+    matches!(error, ApplicationError::Quay(e) if e.is_rejected_credential())
+}
+
+/// A salted, shortened hash of the connection settings, safe to show in status: the
+/// Application's UID salts it, so equal passwords of two resources do not look alike.
+fn rejection_mark(app: &Application, conn: &AppConnection) -> String {
+    use sha2::{Digest, Sha256};
+    let salted = format!("{}:{}", app.uid().unwrap_or_default(), conn.fingerprint());
+    hex::encode(&Sha256::digest(salted.as_bytes())[..12])
+}
+
+/// After a failed reconcile: transient errors back off (or wait what Quay asked), permanent
+/// ones wait for a watched change, with the verify interval as a safety net (some fixes, such
+/// as an admin right granted, happen inside Quay).
+pub fn error_policy(stored: Arc<Stored>, error: &ApplicationError, ctx: Arc<AppContext>) -> Action {
+    let uid = kube::Resource::meta(stored.as_ref())
+        .uid
+        .clone()
+        .unwrap_or_default();
+    if error.is_transient() {
+        let delay = match error {
+            ApplicationError::Quay(AppApiError::Quay(q)) => q
+                .retry_after()
+                .map(|d| d + std::time::Duration::from_secs(1)),
+            _ => None,
+        }
+        .unwrap_or_else(|| ctx.backoff.next_delay(&uid));
+        tracing::info!(error = %error, retry_in = ?delay, "transient failure");
+        Action::requeue(delay)
+    } else {
+        tracing::info!(error = %error, "permanent failure; waiting for a change");
+        Action::requeue(ctx.base.settings.verify_interval)
+    }
+}
