@@ -107,5 +107,4 @@ mod tests {
         }
         assert_eq!(format(Duration::from_secs(9000)), "2h30m");
     }
-
 }

@@ -37,8 +37,13 @@ struct Inner {
     verified: Mutex<HashMap<(String, String, String), String>>,
     /// Web flow: (host, username, client_id) → the application's tokens of the account as the
     /// last list under the mint lock showed them, the "before" of the next mint.
-    app_tokens: Mutex<HashMap<(String, String, String), HashMap<String, Vec<String>>>>,
+    app_tokens: Mutex<HashMap<AppKey, TokenScopes>>,
 }
+
+/// (host, username, client_id): one account's view of one application.
+type AppKey = (String, String, String);
+/// Token id → its scopes, sorted.
+type TokenScopes = HashMap<String, Vec<String>>;
 
 /// The key of one account's view of one application.
 fn app_key(settings: &ConnectionSettings, client_id: &str) -> (String, String, String) {
@@ -210,10 +215,7 @@ impl QuayClient {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn lock_app_tokens(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String, String), HashMap<String, Vec<String>>>>
-    {
+    fn lock_app_tokens(&self) -> std::sync::MutexGuard<'_, HashMap<AppKey, TokenScopes>> {
         self.inner
             .app_tokens
             .lock()
