@@ -26,7 +26,6 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
 FROM gcr.io/distroless/cc-debian12:nonroot
 LABEL org.opencontainers.image.title="quay-apitoken-operator" \
       org.opencontainers.image.description="Kubernetes operator that mints, keeps and revokes Quay OAuth access tokens" \
-      org.opencontainers.image.source="https://github.com/herve4m/quay-apitoken-operator" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=builder /out/quay-apitoken-operator /usr/local/bin/quay-apitoken-operator
 # The nonroot user of distroless; matches runAsUser in the Helm chart.

@@ -2,11 +2,14 @@
 //! configure the operator through `env:` as well as `args:`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::check::FlagSettings;
+use crate::crd::Right;
 pub use crate::telemetry::LogFormat;
 
 /// Default name of the leader-election Lease.
@@ -33,6 +36,94 @@ pub enum Command {
     Run(RunArgs),
     /// Print the CustomResourceDefinitions (ApiToken, then Application) as YAML and exit.
     Crd,
+    /// Check one connection Secret against Quay before ApiTokens use it, and exit: 0 when no
+    /// check failed, 1 otherwise. Signs in once, never signs out, mints nothing.
+    Check(CheckArgs),
+}
+
+/// How `check` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckOutput {
+    /// One line per check, for a person.
+    Text,
+    /// One JSON document, for a program.
+    Json,
+}
+
+/// Options of the `check` subcommand. No environment fallbacks, unlike `run`: a preflight
+/// checks exactly what its command line names, and a stray variable must not change the host.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["secret", "host"])))]
+pub struct CheckArgs {
+    /// The connection Secret to check, NAMESPACE/NAME (or NAME in the kubeconfig's namespace),
+    /// read through the kubeconfig.
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub secret: Option<String>,
+
+    /// kubeconfig for --secret; by default KUBECONFIG, ~/.kube/config, or the pod's account.
+    #[arg(long, value_name = "PATH", requires = "secret")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// kubeconfig context for --secret; by default its current context.
+    #[arg(long, value_name = "NAME", requires = "secret")]
+    pub context: Option<String>,
+
+    /// Instead of --secret: the Quay URL, as the Secret's `host` key.
+    #[arg(long, value_name = "URL", requires_all = ["username", "password_stdin"])]
+    pub host: Option<String>,
+
+    /// The Quay account, as the Secret's `username` key.
+    #[arg(long, requires = "host")]
+    pub username: Option<String>,
+
+    /// Read the password from the first line of standard input (a flag would show it to `ps`).
+    #[arg(long, requires = "host")]
+    pub password_stdin: bool,
+
+    /// Verify Quay's certificate, as the Secret's `validateCerts` key.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        action = ArgAction::Set,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        requires = "host"
+    )]
+    pub validate_certs: Option<bool>,
+
+    /// A PEM bundle to trust besides the system roots, as the Secret's `caCert` key.
+    #[arg(long, value_name = "PATH", requires = "host")]
+    pub ca_cert_file: Option<PathBuf>,
+
+    /// Seconds per Quay request, as the Secret's `timeout` key (default 10).
+    #[arg(long, value_name = "SECONDS", requires = "host", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
+
+    /// The OAuth application's client ID: checks that it exists and that the account
+    /// administers its organization.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// The rights the ApiTokens will ask for, comma-separated as in spec.rights.
+    #[arg(long, value_name = "RIGHTS", value_delimiter = ',', default_value = "repo:read", value_parser = parse_right)]
+    pub rights: Vec<Right>,
+
+    /// Report format.
+    #[arg(long, short = 'o', value_enum, default_value_t = CheckOutput::Text)]
+    pub output: CheckOutput,
+}
+
+impl CheckArgs {
+    /// The connection settings given as flags, when `--host` was used.
+    pub fn flag_settings(&self) -> Option<FlagSettings> {
+        Some(FlagSettings {
+            host: self.host.clone()?,
+            username: self.username.clone().unwrap_or_default(),
+            validate_certs: self.validate_certs.unwrap_or(true),
+            ca_cert_file: self.ca_cert_file.clone(),
+            timeout: self.timeout,
+        })
+    }
 }
 
 /// Whether an ApiToken may reference Secrets in namespaces other than its own.
@@ -269,6 +360,18 @@ fn parse_log_filter(value: &str) -> Result<String, String> {
     crate::telemetry::parse_filter(value)
         .map(|_| value.to_owned())
         .map_err(|error| error.to_string())
+}
+
+/// A right as spec.rights spells it.
+fn parse_right(value: &str) -> Result<Right, String> {
+    serde_json::from_value(serde_json::Value::String(value.trim().to_owned())).map_err(|_| {
+        let known: Vec<&str> = Right::SCOPES
+            .iter()
+            .map(|r| r.as_str())
+            .chain(["all"])
+            .collect();
+        format!("{value:?} is not a right; use {}", known.join(", "))
+    })
 }
 
 fn is_dns_label(value: &str) -> bool {
@@ -514,6 +617,77 @@ mod tests {
             ),
             "{error}"
         );
+    }
+
+    fn check_args(args: &[&str]) -> CheckArgs {
+        match Cli::try_parse_command(args.iter().copied()) {
+            Ok(Command::Check(check)) => check,
+            other => panic!("expected check, got {other:?}"),
+        }
+    }
+
+    /// `check` takes its settings from a Secret or from flags, and rights as spec.rights does.
+    #[test]
+    fn check_reads_a_secret_or_flags() {
+        let from_secret = check_args(&["bin", "check", "--secret", "ns/conn", "-o", "json"]);
+        assert_eq!(from_secret.secret.as_deref(), Some("ns/conn"));
+        assert_eq!(from_secret.output, CheckOutput::Json);
+        assert_eq!(from_secret.rights, vec![Right::RepoRead]);
+        assert!(from_secret.flag_settings().is_none());
+        let from_flags = check_args(&[
+            "bin",
+            "check",
+            "--host",
+            "https://quay.example.com",
+            "--username",
+            "admin",
+            "--password-stdin",
+            "--validate-certs=false",
+            "--rights",
+            "all,org:admin",
+            "--client-id",
+            "ABC",
+        ]);
+        let flags = from_flags.flag_settings().expect("flags");
+        assert!(!flags.validate_certs);
+        assert_eq!(flags.username, "admin");
+        assert_eq!(from_flags.rights, vec![Right::All, Right::OrgAdmin]);
+        assert_eq!(from_flags.client_id.as_deref(), Some("ABC"));
+    }
+
+    /// A `check` that could not know what to check, or would read two sources, is refused.
+    #[test]
+    fn check_needs_exactly_one_source() {
+        for (args, flag) in [
+            (&["bin", "check"][..], "--secret"),
+            (&["bin", "check", "--host", "q"][..], "--username"),
+            (
+                &["bin", "check", "--host", "q", "--username", "u"][..],
+                "--password-stdin",
+            ),
+            (
+                &[
+                    "bin",
+                    "check",
+                    "--secret",
+                    "a",
+                    "--host",
+                    "q",
+                    "--username",
+                    "u",
+                    "--password-stdin",
+                ][..],
+                "--host",
+            ),
+            (
+                &["bin", "check", "--secret", "a", "--rights", "root"][..],
+                "--rights",
+            ),
+            (&["bin", "check", "--username", "u"][..], "--host"),
+        ] {
+            let error = parse_error(args);
+            assert!(error.contains(flag), "{args:?}: {error}");
+        }
     }
 
     /// Leader election needs a stable, non-empty identity even outside a pod.

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod application;
 pub mod backoff;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod context;
@@ -22,6 +23,6 @@ pub mod metrics;
 pub mod peers;
 pub mod quay;
 pub mod reconcile;
-pub mod secret_index;
 pub mod redacted;
+pub mod secret_index;
 pub mod telemetry;

@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Check(args) => quay_apitoken_operator::check::run(args).await,
         Command::Run(args) => match run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

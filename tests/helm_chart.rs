@@ -9,14 +9,18 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use quay_apitoken_operator::cli::{Cli, Command as CliCommand};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 const RELEASE: &str = "qao";
 const NAMESPACE: &str = "operators";
 const FULLNAME: &str = "qao-quay-apitoken-operator";
 const KUBE_VERSION: &str = "1.37.0";
+/// No public image exists: every render names one, as every install must.
+const IMAGE_REPOSITORY: &str = "registry.example.com/platform/quay-apitoken-operator";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -83,6 +87,8 @@ fn template(sets: &[&str]) -> Output {
         "--kube-version",
         KUBE_VERSION,
     ];
+    let image = format!("image.repository={IMAGE_REPOSITORY}");
+    args.extend(["--set", image.as_str()]);
     for set in sets {
         args.extend(["--set", set]);
     }
@@ -152,6 +158,21 @@ fn operator_rules() -> BTreeSet<(String, String, Vec<String>, Vec<String>)> {
             &["update"],
         ),
         rule(
+            "quay.herve4m.github.io",
+            "applications",
+            &["get", "list", "watch", "patch", "update"],
+        ),
+        rule(
+            "quay.herve4m.github.io",
+            "applications/status",
+            &["get", "patch", "update"],
+        ),
+        rule(
+            "quay.herve4m.github.io",
+            "applications/finalizers",
+            &["update"],
+        ),
+        rule(
             "",
             "secrets",
             &[
@@ -184,7 +205,18 @@ fn chart_passes_helm_lint_in_both_modes() {
     let chart = chart();
     let chart = chart.to_str().expect("utf-8 path");
     for extra in [&[][..], &["--set", "watchNamespaces={team-a,team-b}"][..]] {
-        let mut args = vec!["lint", chart, "--strict", "--kube-version", KUBE_VERSION];
+        let image = format!("image.repository={IMAGE_REPOSITORY}");
+        let mut args = vec![
+            "lint",
+            chart,
+            "--strict",
+            "--kube-version",
+            KUBE_VERSION,
+            "--set",
+            &image,
+            "--set",
+            "metrics.prometheusRule.enabled=true",
+        ];
         args.extend_from_slice(extra);
         let output = run_helm(&args);
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -443,6 +475,18 @@ fn unsafe_or_invalid_values_are_refused() {
         (&["watchNamespaces={Team_A}"], "/watchNamespaces/0"),
         (&["logging.format=xml"], "/logging/format"),
         (&["concurrency=0"], "/concurrency"),
+        (
+            &["image.repository=registry.example.com/operator:1.0"],
+            "/image/repository",
+        ),
+        (
+            &["metrics.prometheusRule.quayErrorRatio=2"],
+            "/metrics/prometheusRule/quayErrorRatio",
+        ),
+        (
+            &["metrics.prometheusRule.notReadyFor=ten"],
+            "/metrics/prometheusRule/notReadyFor",
+        ),
     ];
     for (sets, message) in cases {
         let output = template(sets);
@@ -482,4 +526,419 @@ fn generated_manifests_are_up_to_date() {
         "manifests carry the CRD"
     );
     assert!(manifest.contains("pod-security.kubernetes.io/enforce: restricted"));
+}
+
+/// No public image exists, so the chart names none: without `image.repository` it refuses
+/// to render and says how to get an image; with one, that is what the pods run.
+#[test]
+fn the_image_repository_is_the_users_to_set() {
+    let chart = chart();
+    let output = run_helm(&[
+        "template",
+        RELEASE,
+        chart.to_str().expect("utf-8 path"),
+        "--kube-version",
+        KUBE_VERSION,
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "rendered without an image");
+    for words in [
+        "image.repository is not set",
+        "Dockerfile",
+        "--set image.repository=",
+    ] {
+        assert!(stderr.contains(words), "{words:?} not in: {stderr}");
+    }
+    let docs = render(&[]);
+    assert_eq!(
+        container(&docs)["image"],
+        format!("{IMAGE_REPOSITORY}:0.1.0")
+    );
+    let docs = render(&["image.tag=dev-1"]);
+    assert_eq!(
+        container(&docs)["image"],
+        format!("{IMAGE_REPOSITORY}:dev-1")
+    );
+}
+
+/// The chart names only this project: no home, sources or image under someone else's account.
+#[test]
+fn chart_metadata_points_nowhere_else() {
+    let chart_yaml = std::fs::read_to_string(chart().join("Chart.yaml")).expect("Chart.yaml");
+    let values = std::fs::read_to_string(chart().join("values.yaml")).expect("values.yaml");
+    for (file, text) in [("Chart.yaml", &chart_yaml), ("values.yaml", &values)] {
+        for forbidden in ["github.com/", "ghcr.io/", "docker.io/", "quay.io/"] {
+            assert!(
+                !text.contains(forbidden),
+                "{file} points at {forbidden}…, which is not this project's"
+            );
+        }
+    }
+    assert!(!chart_yaml.contains("\nhome:") && !chart_yaml.contains("\nsources:"));
+}
+
+/// Metric names in a PromQL expression (identifiers starting with `quay_apitoken_`).
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("quay_apitoken_") {
+        let name: String = rest[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        rest = &rest[at + name.len()..];
+        names.push(name);
+    }
+    names
+}
+
+/// The PrometheusRule is opt-in; its four alerts select this release's series by the job the
+/// ServiceMonitor gives them, take their thresholds from the values, and use only metrics the
+/// operator exports (with their OpenMetrics suffixes).
+#[test]
+fn prometheus_rule_is_opt_in_and_uses_exported_metrics() {
+    assert!(objects(&render(&[]), "PrometheusRule").is_empty());
+    let docs = render(&["metrics.prometheusRule.enabled=true"]);
+    let rule = one(&docs, "PrometheusRule");
+    assert_eq!(rule["metadata"]["namespace"], NAMESPACE);
+    let rules = rule["spec"]["groups"][0]["rules"]
+        .as_array()
+        .expect("rules");
+    let alerts: Vec<&str> = rules.iter().filter_map(|r| r["alert"].as_str()).collect();
+    assert_eq!(
+        alerts,
+        [
+            "QuayApiTokenNotReady",
+            "QuayApiTokenExpiringSoon",
+            "QuayApiTokenQuayErrors",
+            "QuayApiTokenNoLeader"
+        ]
+    );
+    // One series of each family the alerts use, so that the exposition names every sample.
+    let metrics = quay_apitoken_operator::metrics::Metrics::new();
+    metrics.reconcile_finished("ok", Duration::from_millis(5));
+    metrics.quay_request("GET /api/v1/discovery", Some(503), Duration::from_millis(5));
+    metrics.set_apitokens_ready(1, 1);
+    metrics.set_schedule("team-a", "robot", Some((2.0e9, 1.9e9)));
+    metrics.set_leader(true);
+    let exported = metrics.encode();
+    let samples: BTreeSet<&str> = exported
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    let job = format!("job=\"{FULLNAME}-metrics\"");
+    for rule in rules {
+        let expr = rule["expr"].as_str().expect("expr");
+        assert!(expr.contains(&job), "{expr} does not select {job}");
+        assert_eq!(rule["labels"]["severity"], "warning");
+        assert!(rule["annotations"]["summary"].is_string());
+        assert!(rule["annotations"]["description"].is_string());
+        let names = metric_names(expr);
+        assert!(!names.is_empty(), "{expr}");
+        for name in names {
+            assert!(
+                samples.contains(name.as_str()),
+                "{name} is not a series the operator exports: {samples:?}"
+            );
+        }
+    }
+    let by_name = |docs: &[Value], alert: &str| -> Value {
+        one(docs, "PrometheusRule")["spec"]["groups"][0]["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .find(|r| r["alert"] == alert)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {alert}"))
+    };
+    assert_eq!(by_name(&docs, "QuayApiTokenNotReady")["for"], "10m");
+    assert!(
+        by_name(&docs, "QuayApiTokenExpiringSoon")["expr"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("< 7 * 86400"))
+    );
+    assert!(
+        by_name(&docs, "QuayApiTokenQuayErrors")["expr"]
+            .as_str()
+            .is_some_and(|e| e.trim_end().ends_with("> 0.1"))
+    );
+
+    let docs = render(&[
+        "metrics.prometheusRule.enabled=true",
+        "metrics.prometheusRule.notReadyFor=30m",
+        "metrics.prometheusRule.expiresWithinDays=14",
+        "metrics.prometheusRule.selector=service=\"my-operator\"",
+        "metrics.prometheusRule.alertLabels.severity=critical",
+        "metrics.prometheusRule.labels.release=prom",
+    ]);
+    let not_ready = by_name(&docs, "QuayApiTokenNotReady");
+    assert_eq!(not_ready["for"], "30m");
+    assert_eq!(not_ready["labels"]["severity"], "critical");
+    assert!(
+        not_ready["expr"]
+            .as_str()
+            .is_some_and(|e| e.contains("service=\"my-operator\"") && !e.contains("job="))
+    );
+    assert!(
+        by_name(&docs, "QuayApiTokenExpiringSoon")["expr"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("< 14 * 86400"))
+    );
+    assert_eq!(
+        one(&docs, "PrometheusRule")["metadata"]["labels"]["release"],
+        "prom"
+    );
+}
+
+/// The ServiceMonitor keeps the series' own labels, so a per-ApiToken series keeps the
+/// ApiToken's namespace rather than the operator's.
+#[test]
+fn service_monitor_keeps_the_series_labels() {
+    let docs = render(&["metrics.serviceMonitor.enabled=true"]);
+    assert_eq!(
+        one(&docs, "ServiceMonitor")["spec"]["endpoints"][0]["honorLabels"],
+        true
+    );
+}
+
+// ---- server-side dry run with the prometheus-operator kinds --------------------------------
+
+/// Marks the stand-in CRDs this test installs, so it never replaces a real one.
+const STAND_IN_LABEL: &str = "quay-apitoken-operator.test/stand-in";
+
+/// Minimal structural CRDs for the two prometheus-operator kinds the chart can render, written
+/// for this test: the fields the chart uses, typed, and unknown fields refused by kubectl's
+/// strict validation, so the dry run checks the shape.
+fn monitoring_crds() -> String {
+    let crd = |plural: &str, kind: &str, spec: Value| {
+        json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {
+                "name": format!("{plural}.monitoring.coreos.com"),
+                "labels": {STAND_IN_LABEL: "true"},
+            },
+            "spec": {
+                "group": "monitoring.coreos.com",
+                "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase(), "listKind": format!("{kind}List")},
+                "scope": "Namespaced",
+                "versions": [{
+                    "name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {"spec": spec},
+                        "required": ["spec"],
+                    }},
+                }],
+            },
+        })
+    };
+    let strings = json!({"type": "object", "additionalProperties": {"type": "string"}});
+    let rule = crd(
+        "prometheusrules",
+        "PrometheusRule",
+        json!({
+            "type": "object",
+            "properties": {"groups": {"type": "array", "items": {
+                "type": "object",
+                "required": ["name", "rules"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "interval": {"type": "string"},
+                    "rules": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["expr"],
+                        "properties": {
+                            "alert": {"type": "string"},
+                            "record": {"type": "string"},
+                            "expr": {"x-kubernetes-int-or-string": true},
+                            "for": {"type": "string", "pattern": "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"},
+                            "labels": strings,
+                            "annotations": strings,
+                        },
+                    }},
+                },
+            }}},
+        }),
+    );
+    let monitor = crd(
+        "servicemonitors",
+        "ServiceMonitor",
+        json!({
+            "type": "object",
+            "required": ["selector"],
+            "properties": {
+                "selector": {"type": "object", "properties": {"matchLabels": strings}},
+                "namespaceSelector": {"type": "object", "properties": {
+                    "matchNames": {"type": "array", "items": {"type": "string"}},
+                }},
+                "endpoints": {"type": "array", "items": {"type": "object", "properties": {
+                    "port": {"type": "string"},
+                    "path": {"type": "string"},
+                    "interval": {"type": "string"},
+                    "scrapeTimeout": {"type": "string"},
+                    "honorLabels": {"type": "boolean"},
+                }}},
+            },
+        }),
+    );
+    [rule, monitor]
+        .iter()
+        .map(|doc| serde_yaml::to_string(doc).expect("to YAML"))
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// Runs the test cluster's kubectl: (success, stdout, stderr).
+fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    let bin = quay_testenv::bin_dir().unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(bin.join("kubectl"))
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run kubectl");
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(stdin.unwrap_or_default().as_bytes())
+            .expect("kubectl stdin");
+    }
+    let out = child.wait_with_output().expect("kubectl");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Installs the stand-in CRDs unless a real prometheus-operator already provides the kinds
+/// (an existing cluster named by QAO_TEST_KUBECONFIG); waits until they are Established.
+fn ensure_monitoring_crds(kubeconfig: &Path) {
+    for plural in ["prometheusrules", "servicemonitors"] {
+        let name = format!("{plural}.monitoring.coreos.com");
+        let (exists, labels, _) = kubectl(
+            kubeconfig,
+            &["get", "crd", &name, "-o", "jsonpath={.metadata.labels}"],
+            None,
+        );
+        if exists && !labels.contains(STAND_IN_LABEL) {
+            return; // the real CRDs: use them, never replace them
+        }
+    }
+    let (ok, stdout, stderr) = kubectl(kubeconfig, &["apply", "-f", "-"], Some(&monitoring_crds()));
+    assert!(
+        ok,
+        "installing the stand-in CRDs failed: {stderr}\n{stdout}"
+    );
+    let (ok, stdout, stderr) = kubectl(
+        kubeconfig,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/prometheusrules.monitoring.coreos.com",
+            "crd/servicemonitors.monitoring.coreos.com",
+        ],
+        None,
+    );
+    assert!(
+        ok,
+        "the stand-in CRDs were not Established: {stderr}\n{stdout}"
+    );
+}
+
+/// With the PrometheusRule and the ServiceMonitor enabled, the API server accepts every object
+/// the chart renders (server-side dry run, strict field validation) and stores none.
+#[test]
+fn prometheus_rule_passes_the_server_side_dry_run() {
+    let cluster = quay_testenv::shared(quay_testenv::Options::default());
+    let kubeconfig = cluster.kubeconfig_path();
+    ensure_monitoring_crds(kubeconfig);
+    let namespace = format!("helm-rule-{:06x}", rand::random::<u32>() & 0xff_ffff);
+    let (ok, _, stderr) = kubectl(kubeconfig, &["create", "namespace", &namespace], None);
+    assert!(ok, "cannot create namespace {namespace}: {stderr}");
+
+    let chart = chart();
+    let image = format!("image.repository={IMAGE_REPOSITORY}");
+    let output = run_helm(&[
+        "template",
+        RELEASE,
+        chart.to_str().expect("utf-8 path"),
+        "--namespace",
+        &namespace,
+        "--kube-version",
+        KUBE_VERSION,
+        "--include-crds",
+        "--set",
+        &image,
+        "--set",
+        "metrics.prometheusRule.enabled=true",
+        "--set",
+        "metrics.serviceMonitor.enabled=true",
+    ]);
+    assert!(
+        output.status.success(),
+        "helm template failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let yaml = String::from_utf8(output.stdout).expect("utf-8 manifests");
+    let rendered = serde_yaml::Deserializer::from_str(&yaml)
+        .map(|doc| serde_yaml::Value::deserialize(doc).expect("valid YAML document"))
+        .filter(|doc| !doc.is_null())
+        .count();
+    let (ok, stdout, stderr) = kubectl(
+        kubeconfig,
+        &["apply", "--dry-run=server", "--validate=strict", "-f", "-"],
+        Some(&yaml),
+    );
+    let (stored, _, _) = kubectl(
+        kubeconfig,
+        &["get", "prometheusrule", FULLNAME, "-n", &namespace],
+        None,
+    );
+    let _ = kubectl(
+        kubeconfig,
+        &["delete", "namespace", &namespace, "--wait=false"],
+        None,
+    );
+    assert!(ok, "the API server refused the chart: {stderr}\n{stdout}");
+    let accepted: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.ends_with("(server dry run)"))
+        .collect();
+    assert_eq!(accepted.len(), rendered, "every object accepted:\n{stdout}");
+    for kind in [
+        "prometheusrule.monitoring.coreos.com",
+        "servicemonitor.monitoring.coreos.com",
+    ] {
+        assert!(
+            accepted
+                .iter()
+                .any(|l| l.starts_with(&format!("{kind}/{FULLNAME} "))),
+            "{kind} not accepted:\n{stdout}"
+        );
+    }
+    assert!(!stored, "a dry run must not create the PrometheusRule");
+
+    // The check has teeth: a rule the schema does not allow is refused.
+    let bad = json!({
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "bad", "namespace": "default"},
+        "spec": {"groups": [{"name": "g", "rules": [{"alert": "A", "expression": "up == 0"}]}]},
+    });
+    let (ok, _, stderr) = kubectl(
+        kubeconfig,
+        &["apply", "--dry-run=server", "--validate=strict", "-f", "-"],
+        Some(&bad.to_string()),
+    );
+    assert!(!ok, "a rule without expr was accepted");
+    assert!(
+        stderr.contains("expr") || stderr.contains("expression"),
+        "{stderr}"
+    );
 }

@@ -17,6 +17,7 @@ mod process;
 mod world;
 
 mod admin;
+mod check;
 mod crashes;
 mod election;
 mod footprint;

@@ -47,8 +47,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (include "quay-apitoken-operator.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
 
+{{/* No public image exists: the repository is the user's own, so an unset one fails here. */}}
 {{- define "quay-apitoken-operator.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- $repository := required "image.repository is not set: no public image of quay-apitoken-operator is published. Build it from the Dockerfile, push it to a registry your cluster can pull from, and install with --set image.repository=<registry>/<path>/quay-apitoken-operator (README, \"Building the image\")" .Values.image.repository }}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* PromQL matchers selecting this release's series: the job the chart's ServiceMonitor gives them. */}}
+{{- define "quay-apitoken-operator.promSelector" -}}
+{{- default (printf "job=%q" (printf "%s-metrics" (include "quay-apitoken-operator.fullname" .))) .Values.metrics.prometheusRule.selector }}
 {{- end }}
 
 {{/*
