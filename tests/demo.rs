@@ -171,6 +171,7 @@ async fn every_example_is_accepted_by_the_api_server() {
         "apitoken-preserve.yaml",
         "apitoken-cross-namespace.yaml",
         "apitoken-rotate.yaml",
+        "apitoken-lifetime.yaml",
         "application-sample.yaml",
         "application-with-apitoken.yaml",
         "application-token-connection.yaml",
@@ -254,7 +255,7 @@ async fn every_example_is_accepted_by_the_api_server() {
         }
     }
     assert_eq!(
-        tokens, 8,
+        tokens, 9,
         "one ApiToken per scenario file, and one beside two of the Applications"
     );
     assert_eq!(applications, 3, "one Application per application example");
