@@ -76,6 +76,9 @@ impl Transport {
         if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
+        // One crypto stack for the whole process (ring, as kube's): reqwest is built without
+        // a provider of its own and takes the process default, set here if no one did.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         // Redirects are answers here (the web flow's token is in a Location header), never
         // something to follow; cookies are kept per session by hand, not in a shared jar.
         let mut builder = reqwest::Client::builder()

@@ -290,8 +290,8 @@ impl Drop for ControlPlane {
     }
 }
 
-/// Picks ring as the process's TLS provider; the dependency graph also carries aws-lc-rs
-/// (through reqwest), and rustls refuses to guess between two.
+/// Picks ring as the process's TLS provider, the one stack of the whole workspace (kube, the
+/// operator's Quay client and the emulator); done before any client is built.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
