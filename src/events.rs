@@ -1,6 +1,6 @@
-//! Kubernetes Events about an ApiToken: what was minted, rotated, revoked, and each failure.
+//! Kubernetes Events about the operator's objects (ApiTokens, Applications): what was minted,
+//! created, revoked or left in Quay, and each failure.
 
-use crate::crd::ApiToken;
 use k8s_openapi::api::events::v1::Event as K8sEvent;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use kube::api::{ObjectMeta, PostParams};
@@ -31,8 +31,12 @@ impl EventRecorder {
         }
     }
 
-    async fn publish(&self, event: &Event, token: &ApiToken) -> Result<(), kube::Error> {
-        let reference = token.object_ref(&());
+    async fn publish<K: Resource<DynamicType = ()>>(
+        &self,
+        event: &Event,
+        object: &K,
+    ) -> Result<(), kube::Error> {
+        let reference = object.object_ref(&());
         let name_len = reference.name.as_deref().map_or(0, str::len);
         if name_len <= RECORDER_NAME_MAX {
             return self.recorder.publish(event, &reference).await;
@@ -82,22 +86,16 @@ impl EventRecorder {
     }
 }
 
-/// Publishes one event; a failure to publish is logged, never fatal to the reconcile.
-pub async fn publish(
+/// Publishes one event about `object`; a failure to publish is logged, never fatal to the
+/// reconcile.
+pub async fn publish<K: Resource<DynamicType = ()>>(
     recorder: &EventRecorder,
-    token: &ApiToken,
+    object: &K,
     warning: bool,
     reason: &str,
     note: String,
 ) {
-    let mut note = note;
-    if note.len() > MAX_NOTE {
-        let mut cut = MAX_NOTE;
-        while !note.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        note.truncate(cut);
-    }
+    let note = capped(note);
     let event = Event {
         type_: if warning {
             EventType::Warning
@@ -109,7 +107,33 @@ pub async fn publish(
         action: "Reconcile".into(),
         secondary: None,
     };
-    if let Err(e) = recorder.publish(&event, token).await {
+    if let Err(e) = recorder.publish(&event, object).await {
         tracing::warn!(error = %e, reason, "cannot publish event");
+    }
+}
+
+/// At most [`MAX_NOTE`] bytes, cut on a character boundary.
+fn capped(mut note: String) -> String {
+    if note.len() > MAX_NOTE {
+        let mut cut = MAX_NOTE;
+        while !note.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        note.truncate(cut);
+    }
+    note
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_notes_are_cut_on_a_character_boundary() {
+        let note = "é".repeat(MAX_NOTE);
+        let cut = capped(note);
+        assert!(cut.len() <= MAX_NOTE);
+        assert!(cut.chars().all(|c| c == 'é'));
+        assert_eq!(capped("short".into()), "short");
     }
 }

@@ -1,121 +1,25 @@
 //! Kubernetes Events about an Application: what was created, taken over, updated, deleted or
-//! left in Quay, and each distinct failure.
+//! left in Quay, and each distinct failure. The publishing itself is the ApiToken's.
 
 use super::crd::Application;
-use k8s_openapi::api::events::v1::Event as K8sEvent;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
-use kube::api::{ObjectMeta, PostParams};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::{Api, Resource};
+use crate::events::EventRecorder;
+use kube::runtime::events::Reporter;
 
-/// Longest note Kubernetes keeps (1 kB); longer ones are cut.
-const MAX_NOTE: usize = 1000;
-/// kube's recorder names an event `<object name>.<16 hex digits>`, which passes the 253
-/// characters of a name for objects with names longer than this.
-const RECORDER_NAME_MAX: usize = 253 - 17;
-
-/// Publishes events about Applications through kube's recorder (which folds repeats into
-/// series), or directly for names too long for the recorder's event names.
+/// Publishes events about Applications (see [`crate::events`]).
 pub struct AppEvents {
-    recorder: Recorder,
-    client: kube::Client,
-    reporter: Reporter,
+    recorder: EventRecorder,
 }
 
 impl AppEvents {
     /// A publisher reporting as `reporter`.
     pub fn new(client: kube::Client, reporter: Reporter) -> Self {
         Self {
-            recorder: Recorder::new(client.clone(), reporter.clone()),
-            client,
-            reporter,
+            recorder: EventRecorder::new(client, reporter),
         }
     }
 
     /// Publishes one event; a failure to publish is logged, never fatal to the reconcile.
     pub async fn publish(&self, app: &Application, warning: bool, reason: &str, note: String) {
-        let event = Event {
-            type_: if warning {
-                EventType::Warning
-            } else {
-                EventType::Normal
-            },
-            reason: reason.to_owned(),
-            note: Some(capped(note)),
-            action: "Reconcile".into(),
-            secondary: None,
-        };
-        if let Err(e) = self.send(&event, app).await {
-            tracing::warn!(error = %e, reason, "cannot publish event");
-        }
-    }
-
-    async fn send(&self, event: &Event, app: &Application) -> Result<(), kube::Error> {
-        let reference = app.object_ref(&());
-        let name = reference.name.clone().unwrap_or_default();
-        if name.len() <= RECORDER_NAME_MAX {
-            return self.recorder.publish(event, &reference).await;
-        }
-        let namespace = reference.namespace.clone().unwrap_or_default();
-        let now = k8s_openapi::jiff::Timestamp::now();
-        let prefix: String = name.chars().take(200).collect();
-        let k8s_event = K8sEvent {
-            action: Some(event.action.clone()),
-            reason: Some(event.reason.clone()),
-            note: event.note.clone(),
-            event_time: Some(MicroTime(now)),
-            regarding: Some(reference),
-            reporting_controller: Some(self.reporter.controller.clone()),
-            reporting_instance: Some(
-                self.reporter
-                    .instance
-                    .clone()
-                    .unwrap_or_else(|| self.reporter.controller.clone()),
-            ),
-            type_: Some(match event.type_ {
-                EventType::Normal => "Normal".into(),
-                EventType::Warning => "Warning".into(),
-            }),
-            metadata: ObjectMeta {
-                namespace: Some(namespace.clone()),
-                name: Some(format!(
-                    "{}.{:x}",
-                    prefix.trim_end_matches(['-', '.']),
-                    now.as_nanosecond()
-                )),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        Api::<K8sEvent>::namespaced(self.client.clone(), &namespace)
-            .create(&PostParams::default(), &k8s_event)
-            .await
-            .map(|_| ())
-    }
-}
-
-/// At most [`MAX_NOTE`] bytes, cut on a character boundary.
-fn capped(mut note: String) -> String {
-    if note.len() > MAX_NOTE {
-        let mut cut = MAX_NOTE;
-        while !note.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        note.truncate(cut);
-    }
-    note
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_notes_are_cut_on_a_character_boundary() {
-        let note = "é".repeat(MAX_NOTE);
-        let cut = capped(note);
-        assert!(cut.len() <= MAX_NOTE);
-        assert!(cut.chars().all(|c| c == 'é'));
-        assert_eq!(capped("short".into()), "short");
+        crate::events::publish(&self.recorder, app, warning, reason, note).await;
     }
 }
