@@ -109,6 +109,7 @@ impl Context {
     pub fn forget(&self, uid: &str) {
         self.backoff.reset(uid);
         self.written.forget(uid);
+        self.recorder.forget(uid);
     }
 
     /// Drops every entry about ApiTokens that no cache holds, and the Quay token lists that
@@ -118,6 +119,7 @@ impl Context {
         let (uids, mut records) = self.peers.live();
         self.backoff.retain(|uid| uids.contains(uid));
         self.written.retain(|uid| uids.contains(uid));
+        self.recorder.prune(|uid| uids.contains(uid));
         // Our own writes may be ahead of the caches (a token just minted).
         records.extend(self.written.records());
         self.liveness.retain_used(&records);

@@ -1,34 +1,75 @@
 //! Kubernetes Events about the operator's objects (ApiTokens, Applications): what was minted,
 //! created, revoked or left in Quay, and each failure.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
 use k8s_openapi::api::events::v1::Event as K8sEvent;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
-use kube::api::{ObjectMeta, PostParams};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
+use kube::runtime::events::{Event, EventType, Reporter};
 use kube::{Api, Resource};
 
 /// Longest note Kubernetes keeps (1 kB); longer ones are cut.
 const MAX_NOTE: usize = 1000;
-/// kube's recorder names an event `<object name>.<16 hex digits>`, which passes the 253
-/// characters of a name for objects with names longer than this.
-const RECORDER_NAME_MAX: usize = 253 - 17;
+/// An event is named `<object name>.<hex nanoseconds>`; names are cut to this much so the
+/// whole stays within the 253 characters of a name.
+const NAME_PREFIX_MAX: usize = 200;
 
-/// Publishes events: through kube's recorder (which folds repeats into series), or directly
-/// for objects whose names are too long for the recorder's event names.
+/// How long a repeat of an event is folded into the first one's series (as kube's recorder
+/// and client-go do); after that it is a new Event.
+const SERIES_WINDOW: Duration = Duration::from_secs(6 * 60);
+
+/// What is remembered of one published event, to fold its repeats into a series: small, and
+/// dropped when its object goes, so memory does not grow with churn.
+#[derive(Debug, Clone)]
+struct Seen {
+    name: String,
+    count: i32,
+    last: Timestamp,
+}
+
+/// The repeat key: the object (by uid) and what the event says.
+type SeenKey = (String, &'static str, String, String);
+
+/// Publishes events, folding repeats of the same event about the same object into a series.
 pub struct EventRecorder {
-    recorder: Recorder,
     client: kube::Client,
     reporter: Reporter,
+    seen: Mutex<HashMap<SeenKey, Seen>>,
 }
 
 impl EventRecorder {
     /// A recorder reporting as `reporter`.
     pub fn new(client: kube::Client, reporter: Reporter) -> Self {
         Self {
-            recorder: Recorder::new(client.clone(), reporter.clone()),
             client,
             reporter,
+            seen: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn lock_seen(&self) -> std::sync::MutexGuard<'_, HashMap<SeenKey, Seen>> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets the events of an object that has gone.
+    pub fn forget(&self, uid: &str) {
+        self.lock_seen().retain(|(of, ..), _| of != uid);
+    }
+
+    /// Forgets events whose series window is over, and those of objects `keep` says are gone.
+    pub fn prune(&self, keep: impl Fn(&str) -> bool) {
+        let now = Timestamp::now();
+        self.lock_seen()
+            .retain(|(uid, ..), seen| keep(uid) && within_window(seen, now));
+    }
+
+    /// How many events are remembered for folding.
+    pub fn remembered(&self) -> usize {
+        self.lock_seen().len()
     }
 
     async fn publish<K: Resource<DynamicType = ()>>(
@@ -37,20 +78,58 @@ impl EventRecorder {
         object: &K,
     ) -> Result<(), kube::Error> {
         let reference = object.object_ref(&());
-        let name_len = reference.name.as_deref().map_or(0, str::len);
-        if name_len <= RECORDER_NAME_MAX {
-            return self.recorder.publish(event, &reference).await;
-        }
         let namespace = reference.namespace.clone().unwrap_or_default();
-        let now = k8s_openapi::jiff::Timestamp::now();
-        // The recorder's `<name>.<nanos>` with the name cut short: still unique per instant,
-        // and the event's `regarding` names the object in full.
+        let type_ = match event.type_ {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+        };
+        let key: SeenKey = (
+            reference.uid.clone().unwrap_or_default(),
+            type_,
+            event.reason.clone(),
+            event.note.clone().unwrap_or_default(),
+        );
+        let now = Timestamp::now();
+        let repeat = self
+            .lock_seen()
+            .get(&key)
+            .filter(|seen| within_window(seen, now))
+            .cloned();
+        let api = Api::<K8sEvent>::namespaced(self.client.clone(), &namespace);
+        if let Some(seen) = repeat {
+            let count = seen.count + 1;
+            let patch = serde_json::json!({"series": {
+                "count": count,
+                "lastObservedTime": MicroTime(now),
+            }});
+            match api
+                .patch(&seen.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(_) => {
+                    self.lock_seen().insert(
+                        key,
+                        Seen {
+                            count,
+                            last: now,
+                            ..seen
+                        },
+                    );
+                    return Ok(());
+                }
+                // Gone (expired, deleted): start a new one.
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // `<name>.<nanos>`, the name cut short when needed: unique per instant, and the
+        // event's `regarding` names the object in full.
         let prefix: String = reference
             .name
             .as_deref()
             .unwrap_or_default()
             .chars()
-            .take(200)
+            .take(NAME_PREFIX_MAX)
             .collect::<String>()
             .trim_end_matches(['-', '.'])
             .to_owned();
@@ -68,22 +147,31 @@ impl EventRecorder {
                     .clone()
                     .unwrap_or_else(|| self.reporter.controller.clone()),
             ),
-            type_: Some(match event.type_ {
-                EventType::Normal => "Normal".into(),
-                EventType::Warning => "Warning".into(),
-            }),
+            type_: Some(type_.to_owned()),
             metadata: ObjectMeta {
                 namespace: Some(namespace.clone()),
-                name: Some(name),
+                name: Some(name.clone()),
                 ..Default::default()
             },
             ..Default::default()
         };
-        Api::<K8sEvent>::namespaced(self.client.clone(), &namespace)
-            .create(&PostParams::default(), &k8s_event)
-            .await
-            .map(|_| ())
+        api.create(&PostParams::default(), &k8s_event).await?;
+        self.lock_seen().insert(
+            key,
+            Seen {
+                name,
+                count: 1,
+                last: now,
+            },
+        );
+        Ok(())
     }
+}
+
+fn within_window(seen: &Seen, now: Timestamp) -> bool {
+    now.duration_since(seen.last)
+        .unsigned_abs()
+        .lt(&SERIES_WINDOW)
 }
 
 /// Publishes one event about `object`; a failure to publish is logged, never fatal to the

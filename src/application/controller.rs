@@ -73,6 +73,7 @@ async fn housekeeping(ctx: Arc<AppContext>, listed: Vec<tokio::sync::watch::Rece
             let live = ctx.live_uids();
             ctx.backoff.retain(|uid| live.contains(uid));
             ctx.written.retain(|uid| live.contains(uid));
+            ctx.events.prune(|uid| live.contains(uid));
         }
     }
 }
