@@ -156,6 +156,9 @@ mod tests {
     }
 
     async fn start(metrics: Arc<Metrics>, ready: Readiness) -> Running {
+        // The test client is reqwest, which takes the process's rustls provider: install it
+        // here rather than rely on another test of this binary having done so first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let server = AdminServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind loopback");

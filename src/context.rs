@@ -9,14 +9,7 @@ use kube::runtime::events::Reporter;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Whether ApiTokens may reference Secrets in other namespaces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CrossNamespacePolicy {
-    /// As the seed documents: any namespace.
-    Allow,
-    /// Only the ApiToken's own namespace (multi-tenant clusters).
-    Deny,
-}
+pub use crate::references::CrossNamespacePolicy;
 
 /// Settings of the controller that do not change while it runs.
 #[derive(Clone, Debug)]

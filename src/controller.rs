@@ -1,8 +1,7 @@
 //! The kube-rs Controller: ApiTokens, plus the Secrets they reference or own (metadata only).
 
 mod malformed;
-pub mod stored;
-mod tracked;
+pub use crate::stored;
 
 use crate::context::Context;
 use crate::error::ReconcileError;

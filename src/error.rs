@@ -122,3 +122,20 @@ impl ReconcileError {
         move |source| ReconcileError::Kube { action, source }
     }
 }
+
+/// The finalizer helper wraps our errors; unwrapping them lets status, events and metrics see
+/// the cause.
+impl From<kube::runtime::finalizer::Error<ReconcileError>> for ReconcileError {
+    fn from(e: kube::runtime::finalizer::Error<ReconcileError>) -> Self {
+        use kube::runtime::finalizer::Error;
+        match e {
+            Error::ApplyFailed(e) | Error::CleanupFailed(e) => e,
+            Error::AddFinalizer(source) | Error::RemoveFinalizer(source) => ReconcileError::Kube {
+                action: "update the finalizer",
+                source,
+            },
+            Error::UnnamedObject => ReconcileError::Malformed("name"),
+            Error::InvalidFinalizer => ReconcileError::Malformed("valid finalizer name"),
+        }
+    }
+}

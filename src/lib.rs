@@ -24,5 +24,7 @@ pub mod peers;
 pub mod quay;
 pub mod reconcile;
 pub mod redacted;
+pub mod references;
 pub mod secret_index;
+pub mod stored;
 pub mod telemetry;

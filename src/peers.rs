@@ -1,12 +1,10 @@
 //! Other ApiTokens, as the controller's caches see them: who else names the same result Secret,
 //! who uses a Secret of another watched namespace, and a way to make them reconcile.
 
-use crate::context::CrossNamespacePolicy;
-use crate::controller::stored::StoredToken;
 use crate::crd::{ApiToken, TokenRecord};
-use crate::reconcile::inputs_result_target;
-use crate::reconcile::secret::Target;
+use crate::references::{CrossNamespacePolicy, Target, result_target, secret_uses};
 use crate::secret_index::SecretIndex;
+use crate::stored::StoredToken;
 use futures::channel::mpsc::UnboundedSender;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -107,7 +105,7 @@ impl Peers {
     /// Live ApiTokens other than `me` whose result Secret is the same as `me`'s.
     pub fn sharing_result_secret(&self, me: &ApiToken) -> Vec<Arc<ApiToken>> {
         // The policy does not matter for where a Secret is named, only for whether it is used.
-        let Ok(mine) = inputs_result_target(me, CrossNamespacePolicy::Allow) else {
+        let Ok(mine) = result_target(me, CrossNamespacePolicy::Allow) else {
             return Vec::new();
         };
         let writers = self
@@ -141,7 +139,7 @@ impl Peers {
             Some(token) => index.put(
                 &uid,
                 (scope, ObjectRef::from_obj(stored)),
-                crate::reconcile::secret_uses(token),
+                secret_uses(token),
             ),
             // Its spec cannot be read, so it cannot be said to use any Secret.
             None => index.remove(&uid),

@@ -3,16 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::reconcile::secret::Target;
+use crate::references::Target;
 
-/// How an ApiToken uses a Secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// It reads it (connection, client ID).
-    Input,
-    /// It writes its token there.
-    Result,
-}
+pub use crate::references::Role;
 
 /// What the index knows of one ApiToken.
 #[derive(Debug, Clone, PartialEq, Eq)]

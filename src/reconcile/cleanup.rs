@@ -44,16 +44,16 @@ async fn settle(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
         return Ok(());
     };
     if let Some(pending) = &status.pending_mint {
-        super::actions::recover(token, ctx, &settings, pending).await?;
+        super::actions::recover::recover(token, ctx, &settings, pending).await?;
     }
     // The same revocation as after a replacement; a passing failure keeps the finalizer.
     // The ApiToken goes: grace periods end with it, as its current token does.
-    let (_, failure) = super::actions::retire_all(
+    let (_, failure) = super::actions::retire::retire_all(
         token,
         ctx,
         &settings,
         status.replaced,
-        super::actions::Grace::Ignore,
+        super::actions::retire::Grace::Ignore,
     )
     .await;
     if let Some(e) = failure {
@@ -127,7 +127,7 @@ async fn revoke(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
     else {
         return Ok(());
     };
-    if settings.host_string() != record.host || settings.username() != record.username {
+    if !super::actions::same_account(&record.host, &record.username, &settings) {
         events::publish(&ctx.recorder, token, true, "LeftInQuay", format!(
             "Quay token {id} belongs to {} on {}, which the connection Secret no longer names; it stays in Quay", record.username, record.host)).await;
         return Ok(());

@@ -2,13 +2,15 @@
 //! (and whether it could be created where it goes). Network: Kubernetes API only.
 
 use super::apply;
-use super::secret::{self, Target};
-use crate::context::{Context, CrossNamespacePolicy};
+use super::secret;
+use crate::context::Context;
 use crate::crd::{ApiToken, scopes_of};
 use crate::error::ReconcileError;
 use crate::quay::ConnectionSettings;
+use crate::references::client_id_target;
+pub use crate::references::{Target, conn_target, result_target};
 use k8s_openapi::api::core::v1::Secret;
-use kube::{Api, ResourceExt};
+use kube::Api;
 use std::collections::BTreeMap;
 
 /// The resolved inputs of one ApiToken.
@@ -25,57 +27,6 @@ pub struct Inputs {
     pub target: Target,
     /// The result Secret as it is now.
     pub existing: Option<Secret>,
-}
-
-/// The namespace a reference points to, after the cross-namespace policy.
-fn namespace_of(
-    token: &ApiToken,
-    field: &'static str,
-    given: Option<&String>,
-    policy: CrossNamespacePolicy,
-) -> Result<String, ReconcileError> {
-    let own = token
-        .namespace()
-        .ok_or(ReconcileError::Malformed("namespace"))?;
-    match given {
-        Some(ns) if *ns != own => match policy {
-            CrossNamespacePolicy::Allow => Ok(ns.clone()),
-            CrossNamespacePolicy::Deny => Err(ReconcileError::CrossNamespaceDenied {
-                field,
-                namespace: ns.clone(),
-            }),
-        },
-        _ => Ok(own),
-    }
-}
-
-/// Where the connection Secret is (no I/O).
-pub fn conn_target(
-    token: &ApiToken,
-    policy: CrossNamespacePolicy,
-) -> Result<Target, ReconcileError> {
-    let r = &token.spec.conn_secret_ref;
-    Ok(Target {
-        namespace: namespace_of(token, "connSecretRef", r.namespace.as_ref(), policy)?,
-        name: r.name.clone(),
-    })
-}
-
-/// Where the result Secret goes (no I/O): retSecretRef, or the ApiToken's own name.
-pub fn result_target(
-    token: &ApiToken,
-    policy: CrossNamespacePolicy,
-) -> Result<Target, ReconcileError> {
-    match &token.spec.ret_secret_ref {
-        Some(r) => Ok(Target {
-            namespace: namespace_of(token, "retSecretRef", r.namespace.as_ref(), policy)?,
-            name: r.name.clone(),
-        }),
-        None => Ok(Target {
-            namespace: namespace_of(token, "retSecretRef", None, policy)?,
-            name: token.name_any(),
-        }),
-    }
 }
 
 async fn read_secret(ctx: &Context, at: &Target) -> Result<Option<Secret>, ReconcileError> {
@@ -122,15 +73,8 @@ async fn client_id(ctx: &Context, token: &ApiToken) -> Result<String, ReconcileE
         .client_id_from
         .as_ref()
         .ok_or(ReconcileError::Malformed("clientId or clientIdFrom"))?;
-    let at = Target {
-        namespace: namespace_of(
-            token,
-            "clientIdFrom",
-            from.namespace.as_ref(),
-            ctx.settings.cross_namespace,
-        )?,
-        name: from.name.clone(),
-    };
+    let at = client_id_target(token, ctx.settings.cross_namespace)
+        .ok_or(ReconcileError::Malformed("clientId or clientIdFrom"))??;
     let reference = at.to_string();
     let secret =
         read_secret(ctx, &at)

@@ -34,6 +34,15 @@ pub struct BadField {
     pub detail: String,
 }
 
+impl From<BadField> for crate::error::ReconcileError {
+    fn from(bad: BadField) -> Self {
+        crate::error::ReconcileError::InvalidLifetime {
+            field: bad.field,
+            detail: bad.detail,
+        }
+    }
+}
+
 impl Lifetime {
     /// Reads the spec's lifetime fields.
     pub fn of(spec: &ApiTokenSpec) -> Result<Lifetime, BadField> {

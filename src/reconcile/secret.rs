@@ -24,20 +24,7 @@ pub const LEGACY_PRIMARY: &str = "operator-sdk/primary-resource";
 pub const LEGACY_PRIMARY_TYPE: &str = "operator-sdk/primary-resource-type";
 const LEGACY_TYPE_VALUE: &str = "ApiToken.quay.herve4m.github.io";
 
-/// Where the result Secret lives.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Target {
-    /// Its namespace.
-    pub namespace: String,
-    /// Its name.
-    pub name: String,
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
+pub use crate::references::Target;
 
 /// Whose the Secret at the target is.
 #[derive(Clone, Debug, PartialEq, Eq)]

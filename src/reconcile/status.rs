@@ -1,6 +1,6 @@
 //! The status an ApiToken should show. Pure: conditions keep their transition time when nothing changed.
 
-use crate::crd::{ApiTokenStatus, Condition};
+use crate::crd::{ApiToken, ApiTokenStatus, Condition};
 
 /// The Ready/Successful pair for one outcome.
 pub struct Verdict<'a> {
@@ -50,6 +50,15 @@ pub fn with_verdict(
     status.message = verdict.message.to_string();
     status.observed_generation = generation;
     status
+}
+
+/// Whether the ApiToken's Ready condition is True.
+pub fn is_ready(token: &ApiToken) -> bool {
+    token.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True")
+    })
 }
 
 /// A JSON merge patch that sets `status` whole: absent optional fields become null, so that

@@ -4,7 +4,8 @@
 //! stalls every ApiToken behind one that an older CRD version or a hand edit left malformed.
 //! This type always deserializes, so the watch carries on and the bad object is reported alone.
 
-use super::tracked;
+mod tracked;
+
 use crate::crd::{ApiToken, ApiTokenStatus, TokenRecord};
 use k8s_openapi::NamespaceResourceScope;
 use kube::Resource;

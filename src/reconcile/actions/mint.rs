@@ -1,0 +1,215 @@
+//! Minting a token: the intent is recorded before Quay is asked, the token and what it replaces
+//! are recorded before the Secret can hold it, and only then is the replaced token revoked.
+//! Network: Quay, the Kubernetes API.
+
+use super::narrow::narrow;
+use super::retire::{Grace, retire_all, to_retire};
+use super::unrecorded::unrecorded;
+use super::{Outcome, record};
+use crate::context::Context;
+use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, Right, TokenRecord};
+use crate::error::ReconcileError;
+use crate::events;
+use crate::fault_points;
+use crate::quay::{MintRequest, MintSlot, QuayError};
+use crate::reconcile::inputs::Inputs;
+use crate::reconcile::lifetime::{self, Lifetime};
+use crate::reconcile::plan::MintReason;
+use crate::reconcile::{apply, grant, naming, report, secret};
+use kube::ResourceExt;
+
+/// Mints a token for `inputs`, replacing `old`.
+pub async fn mint(
+    token: &ApiToken,
+    ctx: &Context,
+    inputs: &Inputs,
+    input_hash: &str,
+    old: Option<TokenRecord>,
+    reason: MintReason,
+    shown: &mut Option<ApiTokenStatus>,
+) -> Result<Outcome, ReconcileError> {
+    let name = naming::token_name(
+        &token.namespace().unwrap_or_default(),
+        &token.name_any(),
+        &token.uid().unwrap_or_default(),
+        &naming::mint_mark(),
+    );
+    // Converge read it already: a bad one never gets here.
+    let lifetime = Lifetime::of(&token.spec).unwrap_or_default();
+    let grant = grant_for(ctx, inputs, &token.spec.rights).await?; // Quay, once per account
+    let scopes: Vec<String> = grant.scopes.iter().map(|s| s.to_string()).collect();
+    let slot = ctx
+        .quay
+        .begin_mint(&inputs.settings, &inputs.client_id)
+        .await?; // Quay
+    // Record the intent first: a crash between Quay's answer and the record must not leave a
+    // token that nothing knows about.
+    let pending = intent(ctx, inputs, &slot, &name, &scopes);
+    let next = report::intent(current(shown), pending);
+    apply::status_fresh(ctx, token, shown, next).await?; // Kubernetes API
+    fault_points::hit(fault_points::MINT_AFTER_INTENT, token)?;
+    let request = MintRequest {
+        client_id: inputs.client_id.clone(),
+        scopes: scopes.clone(),
+        name,
+        expiration: lifetime.quay_expiration(),
+    };
+    let minted = match ctx.quay.mint_in(&inputs.settings, &slot, request).await {
+        Err(QuayError::AmbiguousTokenId {
+            held: Some(held), ..
+        }) => narrow(ctx, inputs, &slot, *held).await?, // Quay, a few times at most
+        other => other?, // Quay
+    };
+    fault_points::hit(fault_points::MINT_AFTER_QUAY, token)?;
+    let (settings, client_id) = (&inputs.settings, &inputs.client_id);
+    ctx.liveness
+        .note(settings, client_id, minted.flavour, &minted.id, true)
+        .await;
+    let now = ctx.clock.now();
+    let record = record::minted(inputs, input_hash, &minted, scopes, now);
+    // Record the new token and what it replaces in one write, before the Secret can be seen
+    // holding it: from here on a crash leaves both tracked, and the next reconcile revokes
+    // whatever the Secret does not hold.
+    let mut replaced: Vec<TokenRecord> = to_retire(token, old)
+        .map(|old| with_grace(old, &lifetime, reason, now))
+        .into_iter()
+        .collect();
+    if reason == MintReason::Unrecorded {
+        replaced.extend(unrecorded(token, ctx, inputs, &record).await); // Quay
+    }
+    let next = report::minted(token, current(shown), record.clone(), replaced);
+    apply::status(ctx, token, shown, next).await?; // Kubernetes API
+    drop(slot);
+    fault_points::hit(fault_points::MINT_AFTER_RECORD, token)?;
+    let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&minted.token));
+    // A failed write leaves the new token recorded: the next reconcile sees the Secret without
+    // it, mints again and revokes it, so nothing is left untracked.
+    apply::write_secret(ctx, &desired, inputs.existing.is_some()).await?; // Kubernetes API
+    fault_points::hit(fault_points::MINT_AFTER_SECRET, token)?;
+    announce(token, ctx, inputs, &minted.id, reason, &grant.left_out).await;
+    let pending_revocation = current(shown).replaced;
+    let (replaced, _) = retire_all(token, ctx, settings, pending_revocation, Grace::Honour).await; // Quay
+    Ok(Outcome {
+        record: Some(record),
+        message: String::new(),
+        replaced,
+    })
+}
+
+fn current(shown: &Option<ApiTokenStatus>) -> ApiTokenStatus {
+    shown.clone().unwrap_or_default()
+}
+
+/// What a mint about to start records: enough to find its token if it is interrupted.
+fn intent(
+    ctx: &Context,
+    inputs: &Inputs,
+    slot: &MintSlot,
+    name: &str,
+    scopes: &[String],
+) -> PendingMint {
+    let mut sorted_scopes = scopes.to_vec();
+    sorted_scopes.sort();
+    PendingMint {
+        name: name.to_owned(),
+        host: inputs.settings.host_string(),
+        username: inputs.settings.username().to_string(),
+        client_id: inputs.client_id.clone(),
+        started_at: ctx.clock.stamp(),
+        flavour: Some(slot.flavour.as_str().to_string()),
+        scopes: sorted_scopes,
+        known_ids: slot.known.as_ref().map(|known| {
+            let mut ids: Vec<String> = known.keys().cloned().collect();
+            ids.sort();
+            ids
+        }),
+    }
+}
+
+/// The replaced token with its revoke time: consumers that read the Secret from time to time
+/// keep it for the grace period, recorded so that a restart neither forgets to revoke it nor
+/// revokes it early.
+fn with_grace(
+    mut old: TokenRecord,
+    lifetime: &Lifetime,
+    reason: MintReason,
+    now: chrono::DateTime<chrono::Utc>,
+) -> TokenRecord {
+    let old_schedule = lifetime::schedule(&old, lifetime);
+    old.revoke_at = lifetime::revoke_at(
+        now,
+        lifetime.grace,
+        old_schedule.as_ref(),
+        reason.old_is_dead(),
+    );
+    old
+}
+
+/// The scopes to mint for `rights`; asks Quay whether the account is a superuser only when
+/// the answer matters.
+async fn grant_for(
+    ctx: &Context,
+    inputs: &Inputs,
+    rights: &[Right],
+) -> Result<grant::Grant, ReconcileError> {
+    let superuser = if grant::needs_superuser_check(rights) {
+        ctx.quay.is_superuser(&inputs.settings).await?
+    } else {
+        false
+    };
+    grant::decide(rights, superuser).map_err(|refused| {
+        ReconcileError::Quay(QuayError::RightNotHeld {
+            rights: refused.join(" "),
+            username: inputs.settings.username().to_owned(),
+            why: "it is not a Quay superuser".to_owned(),
+        })
+    })
+}
+
+/// Tells what was minted and why, counts it, and says which scopes `all` left out.
+async fn announce(
+    token: &ApiToken,
+    ctx: &Context,
+    inputs: &Inputs,
+    id: &str,
+    reason: MintReason,
+    left_out: &[&str],
+) {
+    ctx.metrics.token_minted();
+    let (reason_word, note) = match reason {
+        MintReason::First => (
+            "Minted",
+            format!(
+                "minted Quay token {id} for {} into Secret {}",
+                inputs.settings.username(),
+                inputs.target
+            ),
+        ),
+        MintReason::Renewal => (
+            "Renewed",
+            format!("minted Quay token {id} because the renewal time of its predecessor came"),
+        ),
+        other => (
+            "Rotated",
+            format!("minted Quay token {id} because {}", other.describe()),
+        ),
+    };
+    if reason != MintReason::First {
+        ctx.metrics.token_rotated();
+    }
+    events::publish(&ctx.recorder, token, false, reason_word, note).await;
+    if !left_out.is_empty() {
+        events::publish(
+            &ctx.recorder,
+            token,
+            false,
+            "ScopesLeftOut",
+            format!(
+                "minted without {}: `all` means every scope the account can hold, and Quay user {} is not a Quay superuser",
+                left_out.join(", "),
+                inputs.settings.username()
+            ),
+        )
+        .await;
+    }
+}

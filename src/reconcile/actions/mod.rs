@@ -1,0 +1,57 @@
+//! Carrying out the plan: each action changes what Quay holds, then what Kubernetes shows.
+//! Network: Quay, then the Kubernetes API.
+
+mod adopt;
+mod assign;
+mod keep;
+mod mint;
+mod narrow;
+mod orphans;
+mod record;
+pub mod recover;
+pub mod retire;
+mod tracked;
+mod unrecorded;
+
+pub use record::same_account;
+
+use crate::context::Context;
+use crate::crd::{ApiToken, ApiTokenStatus};
+use crate::error::ReconcileError;
+use crate::reconcile::inputs::Inputs;
+use crate::reconcile::observe::Observed;
+use crate::reconcile::plan::Plan;
+pub use crate::reconcile::report::Outcome;
+
+/// Does what `plan` says, and returns what status should record.
+pub async fn act(
+    plan: Plan,
+    token: &ApiToken,
+    ctx: &Context,
+    inputs: &Inputs,
+    seen: Observed,
+    shown: &mut Option<ApiTokenStatus>,
+) -> Result<Outcome, ReconcileError> {
+    let status = shown.clone().unwrap_or_default();
+    let Observed {
+        input_hash,
+        record,
+        in_secret,
+        ..
+    } = seen;
+    match plan {
+        Plan::Conflict(detail) => Err(ReconcileError::SecretConflict {
+            secret: inputs.target.to_string(),
+            detail,
+        }),
+        Plan::Keep => keep::keep(token, ctx, inputs, in_secret.as_ref(), &status).await,
+        Plan::Adopt => {
+            let value = in_secret.unwrap_or_default();
+            adopt::adopt(token, ctx, inputs, &input_hash, value).await
+        }
+        Plan::Assign => assign::assign(token, ctx, inputs, &input_hash, record, shown).await,
+        Plan::Mint(reason) => {
+            mint::mint(token, ctx, inputs, &input_hash, record, reason, shown).await
+        }
+    }
+}
