@@ -1,4 +1,5 @@
-//! The loop against an in-memory Lease.
+//! The loop against an in-memory Lease, on tokio's paused clock: time moves only when every
+//! task waits, so the timing windows below hold however slow or busy the machine is.
 
 #![allow(clippy::expect_used)] // a test failing loudly on a broken fixture is the point
 
@@ -34,7 +35,7 @@ async fn wait_leading(candidate: &mut Candidate, within: Duration) {
 }
 
 /// Two replicas started together: exactly one leads, and keeps leading while it renews.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn only_one_of_two_candidates_leads() {
     let store = MemoryLeases::default();
     let mut a = start(&store, settings("pod-a", 1_000, 600, 100));
@@ -57,7 +58,7 @@ async fn only_one_of_two_candidates_leads() {
 }
 
 /// A graceful shutdown hands over at once instead of after the lease duration.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn graceful_shutdown_releases_to_the_standby() {
     let store = MemoryLeases::default();
     let mut a = start(&store, settings("pod-a", 5_000, 3_000, 100));
@@ -78,7 +79,7 @@ async fn graceful_shutdown_releases_to_the_standby() {
 }
 
 /// A crashed leader (no release) is replaced only once its lease has run out.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn crashed_leader_is_replaced_after_the_lease_duration() {
     let store = MemoryLeases::default();
     let mut a = start(&store, settings("pod-a", 1_000, 600, 100));
@@ -96,7 +97,7 @@ async fn crashed_leader_is_replaced_after_the_lease_duration() {
 }
 
 /// A leader cut off from the API server stops before anyone else may start.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn leader_gives_up_when_renewal_fails_for_the_renew_deadline() {
     let store = MemoryLeases::default();
     let mut a = start(&store, settings("pod-a", 1_000, 600, 100));
@@ -123,7 +124,7 @@ async fn leader_gives_up_when_renewal_fails_for_the_renew_deadline() {
 }
 
 /// Seeing another holder while leading (e.g. after a long pause) means stop at once.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn leader_stops_when_another_holder_appears() {
     let store = MemoryLeases::default();
     let mut a = start(&store, settings("pod-a", 5_000, 3_000, 100));
