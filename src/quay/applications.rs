@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::client::QuayClient;
 use super::error::QuayError;
+use super::retry;
 use super::settings::{ConnectionSettings, SettingsError};
-use super::transport::{Reply, Transport};
-use super::{RequestObserver, retry};
+use super::transport::{Reply, RequestObserver, Transport};
 use crate::redacted::Redacted;
 
 const LIST: &str = "GET /api/v1/organization/{org}/applications";
@@ -423,6 +423,7 @@ impl Applications {
             Auth::Session => {
                 return self
                     .quay
+                    .sessions()
                     .session_request(&conn.settings, endpoint, |http, _| build(http))
                     .await;
             }

@@ -4,10 +4,13 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::client::QuayClient;
+use super::authorizations;
 use super::error::QuayError;
+use super::flavour::Flavour;
+use super::memory::Memory;
+use super::mint::{MintRequest, MintedToken};
+use super::sessions::Sessions;
 use super::settings::ConnectionSettings;
-use super::{Flavour, MintRequest, MintedToken, web_flow};
 use crate::redacted::Redacted;
 
 const CREATE: &str = "POST /api/v1/organization/{org}/applications/{client_id}/tokens";
@@ -28,7 +31,8 @@ fn tokens_path<'a>(org: &'a str, client_id: &'a str) -> Vec<&'a str> {
 
 /// Creates a token; the answer carries both its id and its value.
 pub(crate) async fn mint(
-    client: &QuayClient,
+    sessions: &Sessions,
+    memory: &Memory,
     settings: &ConnectionSettings,
     org: &str,
     request: &MintRequest,
@@ -46,7 +50,7 @@ pub(crate) async fn mint(
     if let Some(seconds) = request.expiration {
         body["expiration"] = seconds.into();
     }
-    let reply = client
+    let reply = sessions
         .session_request(settings, CREATE, |http, _| {
             http.post(url.clone()).json(&body)
         })
@@ -65,7 +69,7 @@ pub(crate) async fn mint(
         400 => Err(refusal(&reply.body, &request.client_id, scope)),
         // The route is gone (Quay downgraded to < 3.18, protocol §13): detect again next time.
         status @ (308 | 405) => {
-            client.forget_flavour(settings);
+            memory.forget_flavour(settings);
             Err(QuayError::UnexpectedResponse {
                 endpoint: CREATE,
                 status,
@@ -86,28 +90,30 @@ pub(crate) async fn mint(
 
 /// Ids of every live token of the application (all users), in one call.
 pub(crate) async fn list(
-    client: &QuayClient,
+    sessions: &Sessions,
+    memory: &Memory,
     settings: &ConnectionSettings,
     org: &str,
     client_id: &str,
 ) -> Result<HashSet<String>, QuayError> {
-    match entries(client, settings, org, client_id).await? {
+    match entries(sessions, memory, settings, org, client_id).await? {
         Some(entries) => Ok(entries.into_iter().map(|entry| entry.uuid).collect()),
         // The route is gone (Quay < 3.18): the account's tokens are its authorizations.
-        None => web_flow::authorization_ids(client, settings).await,
+        None => authorizations::authorization_ids(sessions, settings).await,
     }
 }
 
 /// Ids of the application's live tokens whose name `matches` (None: this Quay has no token
 /// API).
 pub(crate) async fn ids_named(
-    client: &QuayClient,
+    sessions: &Sessions,
+    memory: &Memory,
     settings: &ConnectionSettings,
     org: &str,
     client_id: &str,
     matches: impl Fn(&str) -> bool,
 ) -> Result<Option<Vec<String>>, QuayError> {
-    Ok(entries(client, settings, org, client_id)
+    Ok(entries(sessions, memory, settings, org, client_id)
         .await?
         .map(|entries| {
             entries
@@ -132,7 +138,8 @@ const MAX_PAGES: usize = 2_000;
 /// downgraded). A page that fails fails the whole list: a partial list would make the
 /// tokens it misses look revoked.
 async fn entries(
-    client: &QuayClient,
+    sessions: &Sessions,
+    memory: &Memory,
     settings: &ConnectionSettings,
     org: &str,
     client_id: &str,
@@ -151,7 +158,7 @@ async fn entries(
         if let Some(cursor) = &next {
             url.query_pairs_mut().append_pair("next_page", cursor);
         }
-        let reply = client
+        let reply = sessions
             .session_request(settings, LIST, |http, _| http.get(url.clone()))
             .await?;
         match reply.status {
@@ -166,7 +173,7 @@ async fn entries(
             // answering 404 means it went while we read: nothing of it is live either.
             404 => return Ok(Some(Vec::new())),
             308 | 405 if next.is_none() => {
-                client.forget_flavour(settings);
+                memory.forget_flavour(settings);
                 return Ok(None);
             }
             _ => return Err(reply.error(LIST)),
@@ -192,7 +199,7 @@ async fn entries(
 
 /// Deletes a token; 404 means already gone.
 pub(crate) async fn revoke(
-    client: &QuayClient,
+    sessions: &Sessions,
     settings: &ConnectionSettings,
     org: &str,
     client_id: &str,
@@ -201,14 +208,14 @@ pub(crate) async fn revoke(
     let mut segments = tokens_path(org, client_id);
     segments.push(token_id);
     let url = settings.url(&segments);
-    let reply = client
+    let reply = sessions
         .session_request(settings, DELETE, |http, _| http.delete(url.clone()))
         .await?;
     match reply.status {
         200 | 204 | 404 => Ok(()),
         // The route is missing (a Quay older than 3.18 answers 405 or 308, protocol §13):
         // the token is still an access token of the account, revocable as an authorization.
-        308 | 405 => web_flow::revoke(client, settings, token_id).await,
+        308 | 405 => authorizations::revoke(sessions, settings, token_id).await,
         403 => Err(QuayError::NotOrganizationAdmin {
             username: settings.username().to_owned(),
             org: org.to_owned(),

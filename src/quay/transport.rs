@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, SET_COOKIE};
 
-use super::RequestObserver;
 use super::error::QuayError;
 use super::retry::HostHealth;
 use super::settings::ConnectionSettings;
@@ -15,6 +14,12 @@ use crate::redacted::Redacted;
 
 /// The User-Agent of every request; not a browser one, so Quay's XHR-only rule stays quiet.
 pub const USER_AGENT: &str = concat!("quay-apitoken-operator/", env!("CARGO_PKG_VERSION"));
+
+/// Sees every HTTP request to Quay, for metrics.
+pub trait RequestObserver: Send + Sync {
+    /// `endpoint` is "<METHOD> <route template>"; `status` is `None` when no answer came.
+    fn observe(&self, endpoint: &'static str, status: Option<u16>, elapsed: Duration);
+}
 
 /// A Quay answer read in full: the body is small except for discovery (~150 KB).
 pub(crate) struct Reply {

@@ -1,19 +1,20 @@
-//! Minting through `/oauth/authorizeapp` (every Quay 3.x) and the account's authorization list.
+//! Minting through `/oauth/authorizeapp` (every Quay 3.x): Quay answers with the token only,
+//! so its id is found in the account's authorization list afterwards.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use serde::Deserialize;
 use url::Url;
 
-use super::client::{AppRef, QuayClient};
+use super::authorizations;
 use super::error::{HeldMint, QuayError};
+use super::flavour::Flavour;
+use super::memory::{AppRef, Memory};
+use super::mint::{MintRequest, MintedToken};
+use super::sessions::Sessions;
 use super::settings::ConnectionSettings;
-use super::{Flavour, MintRequest, MintedToken};
 use crate::redacted::Redacted;
 
 const AUTHORIZE: &str = "POST /oauth/authorizeapp";
-const LIST: &str = "GET /api/v1/user/authorizations";
-const DELETE: &str = "DELETE /api/v1/user/authorizations/{uuid}";
 
 /// `<host>/oauth/localapp`, which Quay accepts for every application (protocol §4.2).
 pub(crate) fn redirect_uri(settings: &ConnectionSettings) -> String {
@@ -25,7 +26,8 @@ pub(crate) fn redirect_uri(settings: &ConnectionSettings) -> String {
 /// the grant is ours. Comparing one application only keeps mints for other applications of
 /// the account (by people, or other tools) from making the id ambiguous.
 pub(crate) async fn mint(
-    client: &QuayClient,
+    sessions: &Sessions,
+    memory: &Memory,
     settings: &ConnectionSettings,
     org: &str,
     app: &AppRef,
@@ -35,7 +37,7 @@ pub(crate) async fn mint(
     let url = settings.url(&["oauth", "authorizeapp"]);
     let redirect = redirect_uri(settings);
     let scope = request.scopes.join(" ");
-    let reply = client
+    let reply = sessions
         .session_request(settings, AUTHORIZE, |http, csrf| {
             http.post(url.clone()).form(&[
                 ("response_type", "token"),
@@ -76,14 +78,16 @@ pub(crate) async fn mint(
             });
         }
     };
-    let after = match tokens_of(client, settings, app).await {
+    let after = match authorizations::tokens_of(sessions, settings, app).await {
         Ok(after) => after,
         // The token exists now; one more try is cheaper than losing track of it.
-        Err(err) if err.is_transient() => tokens_of(client, settings, app).await?,
+        Err(err) if err.is_transient() => {
+            authorizations::tokens_of(sessions, settings, app).await?
+        }
         Err(err) => return Err(err),
     };
     // What Quay holds of the application now, ours included: the next mint's "before".
-    client.note_app_tokens(settings, &request.client_id, &after);
+    memory.note_app_tokens(settings, &request.client_id, &after);
     let mut wanted = request.scopes.clone();
     wanted.sort();
     let new: Vec<&String> = after
@@ -120,106 +124,6 @@ pub(crate) async fn mint(
         expires_at: expires_in.map(expiry_from_now),
         expires_in,
     })
-}
-
-/// One entry of `GET /api/v1/user/authorizations` (transcript 30): no client ID, so the
-/// application is known by its name and organization.
-#[derive(Deserialize)]
-struct Authorization {
-    uuid: String,
-    #[serde(default)]
-    application: Option<Application>,
-    #[serde(default)]
-    scopes: Vec<ScopeInfo>,
-}
-
-#[derive(Deserialize)]
-struct Application {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    organization: Option<Organization>,
-}
-
-#[derive(Deserialize)]
-struct Organization {
-    #[serde(default)]
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct ScopeInfo {
-    scope: String,
-}
-
-/// Every token of the account (all applications), in one call; Quay does not page this list.
-async fn authorizations(
-    client: &QuayClient,
-    settings: &ConnectionSettings,
-) -> Result<Vec<Authorization>, QuayError> {
-    #[derive(Deserialize)]
-    struct List {
-        authorizations: Vec<Authorization>,
-    }
-    let url = settings.url(&["api", "v1", "user", "authorizations"]);
-    let reply = client
-        .session_request(settings, LIST, |http, _| http.get(url.clone()))
-        .await?;
-    if reply.status != 200 {
-        return Err(reply.error(LIST));
-    }
-    let list: List = reply.json(LIST)?;
-    Ok(list.authorizations)
-}
-
-/// The uuids of every token of the account (all applications), in one call.
-pub(crate) async fn authorization_ids(
-    client: &QuayClient,
-    settings: &ConnectionSettings,
-) -> Result<HashSet<String>, QuayError> {
-    Ok(authorizations(client, settings)
-        .await?
-        .into_iter()
-        .map(|entry| entry.uuid)
-        .collect())
-}
-
-/// The account's tokens of one application, with their scopes (sorted).
-pub(crate) async fn tokens_of(
-    client: &QuayClient,
-    settings: &ConnectionSettings,
-    app: &AppRef,
-) -> Result<HashMap<String, Vec<String>>, QuayError> {
-    Ok(authorizations(client, settings)
-        .await?
-        .into_iter()
-        .filter(|entry| {
-            entry.application.as_ref().is_some_and(|a| {
-                a.name == app.name && a.organization.as_ref().is_some_and(|o| o.name == app.org)
-            })
-        })
-        .map(|entry| {
-            let mut scopes: Vec<String> = entry.scopes.into_iter().map(|s| s.scope).collect();
-            scopes.sort();
-            (entry.uuid, scopes)
-        })
-        .collect())
-}
-
-/// Deletes one of the account's tokens; 404 means it is already gone.
-pub(crate) async fn revoke(
-    client: &QuayClient,
-    settings: &ConnectionSettings,
-    token_id: &str,
-) -> Result<(), QuayError> {
-    let url = settings.url(&["api", "v1", "user", "authorizations", token_id]);
-    let reply = client
-        .session_request(settings, DELETE, |http, _| http.delete(url.clone()))
-        .await?;
-    match reply.status {
-        200 | 204 | 404 => Ok(()),
-        _ => Err(reply.error(DELETE)),
-    }
 }
 
 /// What `/oauth/authorizeapp` redirected to.
