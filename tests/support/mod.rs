@@ -10,7 +10,15 @@ use std::path::Path;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
+pub mod dump;
+pub mod fixtures;
 pub mod invariant;
+
+// Each test binary mounts this module and uses a different part of it.
+#[allow(unused_imports)]
+pub use dump::wait_for_object;
+#[allow(unused_imports)]
+pub use fixtures::ApiTokenFixture;
 
 /// The Quay account the tests use by default: an owner of ORG who is **not** a Quay
 /// superuser, the account most teams give the operator (protocol §15).
@@ -97,9 +105,29 @@ impl TestNs {
     {
         Api::namespaced(self.client.clone(), &self.name)
     }
+
+    /// Waits on the object `name` of this namespace; see [`wait_for_object`].
+    pub async fn wait_for<K, T>(
+        &self,
+        name: &str,
+        limit: Duration,
+        what: &str,
+        check: impl FnMut(Option<K>) -> Option<T>,
+    ) -> T
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + std::fmt::Debug
+            + serde::de::DeserializeOwned
+            + serde::Serialize,
+    {
+        wait_for_object(&self.client, &self.name, name, limit, what, check).await
+    }
 }
 
-/// Polls `check` until it returns Some or `limit` passes (then panics naming `what`).
+/// Polls `check` until it returns Some or `limit` passes (then panics naming `what`). For
+/// waits that are not about one Kubernetes object; those use [`wait_for_object`], whose
+/// timeout shows the object and its namespace's events.
 pub async fn wait_for<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
