@@ -52,11 +52,7 @@ async fn assert_one_live_tracked(env: &Env, name: &str, secret: &str) -> String 
 async fn crash_between_record_and_secret(options: Options, prefix: &str) {
     crate::capture::install();
     let mut env = Env::start_with(prefix, options).await;
-    env.create(
-        "rec",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("rec")).await;
     let ready_token = env.wait_ready("rec").await;
     let old = ready_token.status.clone().unwrap().token.unwrap();
     env.stop_operator().await;
@@ -96,11 +92,7 @@ async fn crash_between_record_and_secret_web_flow() {
 async fn crash_after_secret(options: Options, prefix: &str) {
     crate::capture::install();
     let mut env = Env::start_with(prefix, options).await;
-    env.create(
-        "sec",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("sec")).await;
     let first = token_id(&env.wait_ready("sec").await).unwrap();
     env.stop_operator().await;
     // What the final write would have changed: conditions. Put them back to not-yet-Ready.
@@ -136,12 +128,8 @@ async fn an_interrupted_web_flow_mint_is_found_without_names() {
     let mut env = Env::start_with("e2e-cw-webint", web_flow()).await;
     env.stop_operator().await;
     let kept = env.mint_directly("").await;
-    env.create(
-        "int",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id,
-               "preserveInQuayOnDeletion": true}),
-    )
-    .await;
+    env.create_token(env.apitoken("int").preserve_in_quay())
+        .await;
     // The intent as the operator writes it, then the token Quay minted before the crash.
     let pending = json!({"status": {"pendingMint": {
         "name": "k8s:unused", "host": env.admin_settings().host_string(), "username": ADMIN,
@@ -185,12 +173,8 @@ async fn an_interrupted_web_flow_mint_is_found_without_names() {
 async fn recovery_spares_preserved_tokens_of_the_same_apitoken() {
     crate::capture::install();
     let mut env = Env::start("e2e-cw-preserve").await;
-    env.create(
-        "keep",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id,
-               "preserveInQuayOnDeletion": true}),
-    )
-    .await;
+    env.create_token(env.apitoken("keep").preserve_in_quay())
+        .await;
     let first = token_id(&env.wait_ready("keep").await).unwrap();
     // A rotation: the first token stays in Quay, as preserve asks.
     env.tokens()
@@ -248,11 +232,7 @@ async fn recovery_spares_preserved_tokens_of_the_same_apitoken() {
 async fn adding_for_user_revokes_the_minted_token() {
     crate::capture::install();
     let env = Env::start("e2e-cw-foruser").await;
-    env.create(
-        "fu",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("fu")).await;
     env.wait_ready("fu").await;
     assert_eq!(env.quay.tokens().len(), 1);
     env.tokens()
@@ -286,11 +266,7 @@ async fn adding_for_user_revokes_the_minted_token() {
 async fn a_secret_of_ours_without_a_record_is_replaced_not_adopted() {
     crate::capture::install();
     let mut env = Env::start("e2e-cw-lost").await;
-    env.create(
-        "lost",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("lost")).await;
     let first = token_id(&env.wait_ready("lost").await).unwrap();
     env.stop_operator().await;
     let wipe = json!({"status": {"token": null, "existInQuay": false, "conditions": []}});
@@ -319,19 +295,14 @@ async fn a_secret_of_ours_without_a_record_is_replaced_not_adopted() {
 #[tokio::test]
 async fn a_stale_cached_copy_never_leads_to_a_second_mint() {
     use quay_apitoken_operator::context::Context;
-    use quay_apitoken_operator::crd::{ApiToken, FINALIZER};
+    use quay_apitoken_operator::crd::FINALIZER;
     use quay_apitoken_operator::metrics::Metrics;
     use std::sync::Arc;
 
     crate::capture::install();
     let mut env = Env::start("e2e-cw-stale").await;
     env.stop_operator().await;
-    let token: ApiToken = serde_json::from_value(json!({
-        "apiVersion": "quay.herve4m.github.io/v1alpha1", "kind": "ApiToken",
-        "metadata": {"name": "stale", "finalizers": [FINALIZER]},
-        "spec": {"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id},
-    }))
-    .unwrap();
+    let token = env.apitoken("stale").finalizer(FINALIZER).build();
     let old = env
         .tokens()
         .create(&kube::api::PostParams::default(), &token)

@@ -2,7 +2,6 @@
 
 use crate::env::*;
 use kube::api::DeleteParams;
-use serde_json::json;
 use std::time::Duration;
 
 /// preserve false: token revoked, Secret gone — also when the Secret is in another namespace.
@@ -18,12 +17,9 @@ async fn delete_revokes_the_token_and_deletes_the_secret() {
     )
     .await;
     let other = env.extra[0].clone();
-    env.create(
-        "here",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
-    env.create("there", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "out", "namespace": other}})).await;
+    env.create_token(env.apitoken("here")).await;
+    env.create_token(env.apitoken("there").secret_in("out", &other))
+        .await;
     env.wait_ready("here").await;
     env.wait_ready("there").await;
     assert!(env.secret_data(&other, "out").await.is_some());
@@ -43,7 +39,8 @@ async fn delete_revokes_the_token_and_deletes_the_secret() {
 async fn preserve_keeps_the_token_in_quay() {
     crate::capture::install();
     let env = Env::start("e2e-keep").await;
-    env.create("kept", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "preserveInQuayOnDeletion": true})).await;
+    env.create_token(env.apitoken("kept").preserve_in_quay())
+        .await;
     env.wait_ready("kept").await;
     let value = env.secret_data(&env.ns.name, "kept").await.unwrap()["accessToken"].clone();
     env.delete_and_wait("kept").await;
@@ -56,11 +53,7 @@ async fn preserve_keeps_the_token_in_quay() {
 async fn missing_connection_secret_never_blocks_deletion() {
     crate::capture::install();
     let env = Env::start("e2e-orphan").await;
-    env.create(
-        "orph",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("orph")).await;
     let id = token_id(&env.wait_ready("orph").await).unwrap();
     env.secrets_in(&env.ns.name)
         .delete("quay-credentials", &DeleteParams::default())
@@ -82,11 +75,7 @@ async fn missing_connection_secret_never_blocks_deletion() {
 async fn quay_down_keeps_the_finalizer_until_it_is_back() {
     crate::capture::install();
     let env = Env::start("e2e-down").await;
-    env.create(
-        "wait",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("wait")).await;
     env.wait_ready("wait").await;
     env.set_quay_down(true);
     env.tokens()
@@ -112,7 +101,8 @@ async fn quay_down_keeps_the_finalizer_until_it_is_back() {
 async fn for_user_deletion_says_there_is_nothing_to_revoke() {
     crate::capture::install();
     let env = Env::start("e2e-delfor").await;
-    env.create("fu", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "forUser": OTHER_USER})).await;
+    env.create_token(env.apitoken("fu").for_user(OTHER_USER))
+        .await;
     env.wait_ready("fu").await;
     env.delete_and_wait("fu").await;
     let events = env.events("fu").await;

@@ -1,15 +1,28 @@
 //! The end-to-end fixture: a namespace on the real API server, a Quay emulator seeded like the
 //! captured Quay, and the operator's controller running in-process on that namespace.
 
-pub use crate::support::{ADMIN, ADMIN_PASSWORD, ORG};
+// Spelled out: tests/malformed.rs mounts this file by `#[path]`, which would otherwise look
+// for these beside it rather than in env/.
+#[path = "env/operator.rs"]
+mod operator;
+#[path = "env/quay.rs"]
+mod quay;
+#[path = "env/status.rs"]
+mod status;
+#[path = "env/waits.rs"]
+mod waits;
+
+pub use crate::support::{ADMIN, ADMIN_PASSWORD, ApiTokenFixture, ORG};
+pub use operator::Operator;
+pub use status::*;
+
 use crate::support::{TestNs, wait_for};
 use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::{Api, Client};
 use quay_apitoken_operator::clock::Clock;
-use quay_apitoken_operator::context::{Context, CrossNamespacePolicy, Settings};
+use quay_apitoken_operator::context::{CrossNamespacePolicy, Settings};
 use quay_apitoken_operator::crd::ApiToken;
-use quay_apitoken_operator::metrics::Metrics;
 use quay_emulator::{AppInfo, Config, Emulator};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -39,75 +52,6 @@ impl Default for Options {
             policy: CrossNamespacePolicy::Allow,
             verify_interval: Duration::from_secs(300),
         }
-    }
-}
-
-/// The controller running in this process, scoped to the fixture's namespaces.
-pub struct Operator {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<()>,
-    pub metrics: Arc<Metrics>,
-}
-
-impl Operator {
-    pub async fn start(client: Client, namespaces: Vec<String>, settings: Settings) -> Operator {
-        Operator::start_on(client, namespaces, settings, Arc::new(Clock::system())).await
-    }
-
-    /// Like [`Operator::start`], reading lifetimes from `clock`.
-    pub async fn start_on(
-        client: Client,
-        namespaces: Vec<String>,
-        settings: Settings,
-        clock: Arc<Clock>,
-    ) -> Operator {
-        let metrics = Arc::new(Metrics::new());
-        let ctx = Arc::new(Context::new(client, metrics.clone(), settings).with_clock(clock));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let shutdown = futures::FutureExt::shared(async move {
-            let _ = stopped.await;
-        });
-        let handle = tokio::spawn(quay_apitoken_operator::controller::run(
-            ctx,
-            Some(namespaces),
-            4,
-            shutdown,
-            || {},
-        ));
-        Operator {
-            stop: Some(stop),
-            handle,
-            metrics,
-        }
-    }
-
-    /// Stops the controller and waits until it has.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(20), &mut self.handle).await;
-    }
-
-    /// Reconciles counted so far, all results.
-    pub fn reconciles(&self) -> u64 {
-        self.counter("quay_apitoken_reconciles_total")
-    }
-
-    /// The sum of a counter's series (every label set).
-    pub fn counter(&self, name: &str) -> u64 {
-        self.metrics
-            .encode()
-            .lines()
-            .filter(|l| l.split(['{', ' ']).next() == Some(name))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum::<f64>() as u64
-    }
-}
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        self.handle.abort();
     }
 }
 
@@ -260,71 +204,31 @@ impl Env {
 
     /// Creates an ApiToken from a spec.
     pub async fn create(&self, name: &str, spec: Value) -> ApiToken {
-        let token: ApiToken = serde_json::from_value(json!({
-            "apiVersion": "quay.herve4m.github.io/v1alpha1", "kind": "ApiToken",
-            "metadata": {"name": name}, "spec": spec,
-        }))
-        .unwrap();
+        self.create_token(ApiTokenFixture::from_spec(name, spec))
+            .await
+    }
+
+    /// The usual ApiToken of this fixture: the default connection Secret, the fixture's
+    /// application by inline client ID; the builder adds the rest.
+    pub fn apitoken(&self, name: &str) -> ApiTokenFixture {
+        ApiTokenFixture::new(name).client_id(&self.app.client_id)
+    }
+
+    /// Creates the ApiToken a fixture builder describes.
+    pub async fn create_token(&self, token: ApiTokenFixture) -> ApiToken {
         self.tokens()
-            .create(&PostParams::default(), &token)
+            .create(&PostParams::default(), &token.build())
             .await
             .unwrap()
     }
 
     /// The seed's usage example, in this namespace.
     pub async fn create_seed_example(&self, name: &str, ret: &str) -> ApiToken {
-        self.create(
-            name,
-            json!({
-                "connSecretRef": {"name": "quay-credentials"},
-                "clientIdFrom": {"name": "application-secret", "key": "clientId"},
-                "rights": ["all"],
-                "retSecretRef": {"name": ret},
-            }),
-        )
-        .await
-    }
-
-    /// Waits until `check` accepts the ApiToken.
-    pub async fn wait_token(
-        &self,
-        name: &str,
-        what: &str,
-        check: impl Fn(&ApiToken) -> bool,
-    ) -> ApiToken {
-        let api = self.tokens();
-        wait_for(PATIENCE, &format!("{name}: {what}"), || {
-            let api = api.clone();
-            let check = &check;
-            async move { api.get_opt(name).await.ok().flatten().filter(|t| check(t)) }
-        })
-        .await
-    }
-
-    /// Waits until the ApiToken is Ready for its current generation.
-    pub async fn wait_ready(&self, name: &str) -> ApiToken {
-        self.wait_token(name, "Ready", |t| {
-            ready(t) == Some(true) && observed(t) == t.metadata.generation
-        })
-        .await
-    }
-
-    /// Waits until the ApiToken is not Ready with `reason`.
-    pub async fn wait_reason(&self, name: &str, reason: &str) -> ApiToken {
-        let last = std::sync::Mutex::new(String::new());
-        let check = |t: &ApiToken| {
-            *last.lock().unwrap() = format!("{:?}: {}", ready_reason(t), message(t));
-            ready(t) == Some(false) && ready_reason(t).as_deref() == Some(reason)
-        };
-        let api = self.tokens();
-        let found = crate::support::try_wait_for(PATIENCE, || {
-            let api = api.clone();
-            let check = &check;
-            async move { api.get_opt(name).await.ok().flatten().filter(|t| check(t)) }
-        })
-        .await;
-        found
-            .unwrap_or_else(|| panic!("{name}: never {reason}; last seen {}", last.lock().unwrap()))
+        let example = ApiTokenFixture::new(name)
+            .client_id_from_key("application-secret", "clientId")
+            .rights(["all"])
+            .secret(ret);
+        self.create_token(example).await
     }
 
     /// The string data of a Secret, if it exists.
@@ -338,97 +242,6 @@ impl Env {
                 .map(|(k, v)| (k, String::from_utf8(v.0).unwrap()))
                 .collect(),
         )
-    }
-
-    /// The default account's connection settings, as the operator reads them.
-    pub fn admin_settings(&self) -> quay_apitoken_operator::quay::ConnectionSettings {
-        let data: BTreeMap<String, Vec<u8>> = self
-            .conn_data(ADMIN, ADMIN_PASSWORD)
-            .into_iter()
-            .map(|(k, v)| (k, v.into_bytes()))
-            .collect();
-        quay_apitoken_operator::quay::ConnectionSettings::from_secret_data(&data).unwrap()
-    }
-
-    /// Mints a `repo:read` token for the app behind the operator's back, as a crashed mint
-    /// leaves one (`name` on the token API; the web flow has none).
-    pub async fn mint_directly(&self, name: &str) -> quay_apitoken_operator::quay::MintedToken {
-        quay_apitoken_operator::quay::QuayClient::new(None)
-            .mint(
-                &self.admin_settings(),
-                quay_apitoken_operator::quay::MintRequest {
-                    client_id: self.app.client_id.clone(),
-                    scopes: vec!["repo:read".into()],
-                    name: name.to_owned(),
-                    expiration: None,
-                },
-            )
-            .await
-            .unwrap()
-    }
-
-    /// Live tokens at the emulator, by secret value.
-    pub fn live_token_values(&self) -> Vec<String> {
-        self.quay.tokens().into_iter().map(|t| t.token).collect()
-    }
-
-    /// Waits until the result Secret `secret` holds the live token `id`, and returns its value.
-    /// A new token is recorded a moment before the Secret holds it (crash safety), so a test
-    /// that saw a new id in status waits for this before reading the Secret.
-    pub async fn wait_delivered(&self, secret: &str, id: &str) -> String {
-        wait_for(
-            PATIENCE,
-            &format!("Secret {secret} holds token {id}"),
-            || async {
-                let live = self.quay.tokens().into_iter().find(|t| t.uuid == id)?;
-                let data = self.secret_data(&self.ns.name, secret).await?;
-                (data.get("accessToken") == Some(&live.token)).then_some(live.token)
-            },
-        )
-        .await
-    }
-
-    /// Waits until Quay holds exactly one live token, `id` (a replaced token is revoked just
-    /// after its successor is recorded), and returns it.
-    pub async fn wait_only_live(&self, id: &str) -> quay_emulator::TokenInfo {
-        wait_for(PATIENCE, &format!("only token {id} live"), || async {
-            let live = self.quay.tokens();
-            (live.len() == 1 && live[0].uuid == id).then(|| live[0].clone())
-        })
-        .await
-    }
-
-    /// Makes Quay answer 503 to everything (`true`), or heals it.
-    pub fn set_quay_down(&self, down: bool) {
-        let rules = if down {
-            vec![quay_emulator::FaultRule {
-                endpoint: None,
-                latency_ms: None,
-                random_latency_ms: None,
-                error_rate: Some(1.0),
-                drop_rate: None,
-                hang: false,
-                hang_rate: None,
-                answer: None,
-            }]
-        } else {
-            Vec::new()
-        };
-        self.quay.set_faults(quay_emulator::Faults { rules });
-    }
-
-    /// Deletes an ApiToken and waits until it is gone.
-    pub async fn delete_and_wait(&self, name: &str) {
-        self.tokens()
-            .delete(name, &DeleteParams::default())
-            .await
-            .unwrap();
-        let api = self.tokens();
-        wait_for(PATIENCE, &format!("{name} deleted"), || {
-            let api = api.clone();
-            async move { api.get_opt(name).await.unwrap().is_none().then_some(()) }
-        })
-        .await;
     }
 
     /// Events recorded about an ApiToken: (type, reason, note).
@@ -456,41 +269,4 @@ impl Env {
             })
             .collect()
     }
-}
-
-pub fn ready(t: &ApiToken) -> Option<bool> {
-    let c = t
-        .status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == "Ready")?;
-    Some(c.status == "True")
-}
-
-pub fn ready_reason(t: &ApiToken) -> Option<String> {
-    Some(
-        t.status
-            .as_ref()?
-            .conditions
-            .iter()
-            .find(|c| c.type_ == "Ready")?
-            .reason
-            .clone(),
-    )
-}
-
-pub fn observed(t: &ApiToken) -> Option<i64> {
-    t.status.as_ref()?.observed_generation
-}
-
-pub fn message(t: &ApiToken) -> String {
-    t.status
-        .as_ref()
-        .map(|s| s.message.clone())
-        .unwrap_or_default()
-}
-
-pub fn token_id(t: &ApiToken) -> Option<String> {
-    t.status.as_ref()?.token.as_ref()?.id.clone()
 }

@@ -10,11 +10,8 @@ use std::time::Duration;
 async fn missing_connection_secret_is_named_and_creating_it_heals() {
     crate::capture::install();
     let env = Env::start("e2e-noconn").await;
-    env.create(
-        "late",
-        json!({"connSecretRef": {"name": "late-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("late").connection("late-credentials"))
+        .await;
     let failed = env.wait_reason("late", "ConnectionSecretMissing").await;
     let expected = format!(
         "connSecretRef: {}/late-credentials: secret not found",
@@ -148,8 +145,10 @@ async fn someone_elses_secret_is_never_clobbered() {
     .await;
     let before = env.secrets_in(&ns).get("taken").await.unwrap();
     let conn_before = env.secrets_in(&ns).get("quay-credentials").await.unwrap();
-    env.create("thief", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "taken"}})).await;
-    env.create("self", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "quay-credentials"}})).await;
+    env.create_token(env.apitoken("thief").secret("taken"))
+        .await;
+    env.create_token(env.apitoken("self").secret("quay-credentials"))
+        .await;
     let thief = env.wait_reason("thief", "SecretConflict").await;
     assert!(
         message(&thief).contains("retSecretRef"),
@@ -193,16 +192,10 @@ async fn a_bad_connection_key_is_named() {
     only_token.insert("host".to_string(), env.quay.url());
     only_token.insert("token".to_string(), "sometoken".to_string());
     env.put_secret(&ns, "token-only", only_token).await;
-    env.create(
-        "bv",
-        json!({"connSecretRef": {"name": "bad-validate"}, "clientId": env.app.client_id}),
-    )
-    .await;
-    env.create(
-        "to",
-        json!({"connSecretRef": {"name": "token-only"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("bv").connection("bad-validate"))
+        .await;
+    env.create_token(env.apitoken("to").connection("token-only"))
+        .await;
     let bv = env.wait_reason("bv", "InvalidConnectionSecret").await;
     assert!(message(&bv).contains("validateCerts"), "{}", message(&bv));
     let to = env.wait_reason("to", "InvalidConnectionSecret").await;
@@ -219,11 +212,7 @@ async fn quay_errors_back_off_and_recover() {
     crate::capture::install();
     let env = Env::start("e2e-5xx").await;
     env.set_quay_down(true);
-    env.create(
-        "flaky",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("flaky")).await;
     env.wait_reason("flaky", "QuayUnavailable").await;
     env.set_quay_down(false);
     env.wait_ready("flaky").await;

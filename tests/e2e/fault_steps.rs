@@ -109,11 +109,7 @@ async fn crash_during_recovery(token_api: bool) {
     let ns = env.ns.name.clone();
     arm(fault_points::MINT_AFTER_QUAY, &ns, "twice", 1);
     arm(fault_points::RECOVER_BEFORE_REVOKE, &ns, "twice", 1);
-    env.create(
-        "twice",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("twice")).await;
     crash_when_hit(&mut env, fault_points::MINT_AFTER_QUAY, "twice").await;
     crash_when_hit(&mut env, fault_points::RECOVER_BEFORE_REVOKE, "twice").await;
     assert_converged(&env).await;
@@ -140,12 +136,8 @@ async fn delete_while_pending(token_api: bool) {
     // first recovers the previous attempt's token, so Quay holds at most one at a time.
     const EVERY_TIME: u32 = 1_000;
     arm(fault_points::MINT_AFTER_QUAY, &ns, "gone", EVERY_TIME);
-    env.create(
-        "gone",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id,
-               "preserveInQuayOnDeletion": true}),
-    )
-    .await;
+    env.create_token(env.apitoken("gone").preserve_in_quay())
+        .await;
     crate::support::wait_for(PATIENCE, "the mint reached Quay", || async {
         (left(fault_points::MINT_AFTER_QUAY, &ns, "gone") < EVERY_TIME).then_some(())
     })
@@ -170,12 +162,7 @@ async fn delete_while_pending(token_api: bool) {
         .await
         .unwrap();
     env.start_operator().await;
-    let api = env.tokens();
-    crate::support::wait_for(PATIENCE, "the ApiToken gone", || {
-        let api = api.clone();
-        async move { api.get_opt("gone").await.unwrap().is_none().then_some(()) }
-    })
-    .await;
+    env.wait_gone("gone").await;
     assert!(
         env.quay.tokens().is_empty(),
         "the pending mint's token is revoked even with preserveInQuayOnDeletion: it was never \
@@ -200,11 +187,7 @@ async fn crash_after_cleanup_revoked(token_api: bool) {
     let flavour = if token_api { "api" } else { "web" };
     let mut env = Env::start_with(&format!("e2e-fp-cleanup-{flavour}"), options(token_api)).await;
     let ns = env.ns.name.clone();
-    env.create(
-        "leaving",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("leaving")).await;
     let id = token_id(&env.wait_ready("leaving").await).unwrap();
     arm(fault_points::CLEANUP_AFTER_REVOKE, &ns, "leaving", 1);
     env.tokens()
@@ -216,18 +199,7 @@ async fn crash_after_cleanup_revoked(token_api: bool) {
         env.quay.tokens().iter().all(|t| t.uuid != id),
         "revoked before the crash"
     );
-    let api = env.tokens();
-    crate::support::wait_for(PATIENCE, "the ApiToken gone", || {
-        let api = api.clone();
-        async move {
-            api.get_opt("leaving")
-                .await
-                .unwrap()
-                .is_none()
-                .then_some(())
-        }
-    })
-    .await;
+    env.wait_gone("leaving").await;
     let secrets = env.secrets_in(&ns);
     assert!(
         secrets.get_opt("leaving").await.unwrap().is_none(),

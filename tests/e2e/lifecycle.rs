@@ -51,11 +51,7 @@ async fn seed_example_becomes_ready_with_a_live_token() {
 async fn inline_client_id_and_default_secret_name() {
     crate::capture::install();
     let env = Env::start("e2e-inline").await;
-    env.create(
-        "inline",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("inline")).await;
     env.wait_ready("inline").await;
     let data = env
         .secret_data(&env.ns.name, "inline")
@@ -147,7 +143,8 @@ async fn web_flow_quay_mints_and_records_the_id() {
 async fn for_user_assigns_and_writes_no_token() {
     crate::capture::install();
     let env = Env::start("e2e-foruser").await;
-    env.create("assign", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "forUser": OTHER_USER})).await;
+    env.create_token(env.apitoken("assign").for_user(OTHER_USER))
+        .await;
     let token = env.wait_ready("assign").await;
     let assignments = env.quay.assignments();
     assert_eq!(assignments.len(), 1);
@@ -165,7 +162,8 @@ async fn for_user_assigns_and_writes_no_token() {
     );
     assert!(env.quay.tokens().is_empty(), "nothing minted for the admin");
 
-    env.create("nobody", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "forUser": "no-such-user"})).await;
+    env.create_token(env.apitoken("nobody").for_user("no-such-user"))
+        .await;
     let failed = env.wait_reason("nobody", "UserNotFound").await;
     assert!(
         message(&failed).contains("no-such-user"),
@@ -222,11 +220,7 @@ async fn restart_with_twenty_ready_tokens_mints_nothing() {
 async fn changing_rights_replaces_the_token_once() {
     crate::capture::install();
     let env = Env::start("e2e-rotate").await;
-    env.create(
-        "rot",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("rot")).await;
     let first = env.wait_ready("rot").await;
     let old_id = token_id(&first).unwrap();
     env.quay.reset_counters();
@@ -269,11 +263,7 @@ async fn changing_rights_replaces_the_token_once() {
 async fn a_deleted_or_edited_result_secret_is_repaired() {
     crate::capture::install();
     let env = Env::start("e2e-repair").await;
-    env.create(
-        "rep",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("rep")).await;
     let first = token_id(&env.wait_ready("rep").await).unwrap();
     env.secrets_in(&env.ns.name)
         .delete("rep", &DeleteParams::default())
@@ -317,11 +307,7 @@ async fn a_token_revoked_in_quay_is_found_and_replaced() {
         },
     )
     .await;
-    env.create(
-        "ver",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("ver")).await;
     let first = token_id(&env.wait_ready("ver").await).unwrap();
     env.quay.revoke_token(&first);
     let replaced = env
@@ -340,11 +326,7 @@ async fn a_token_revoked_in_quay_is_found_and_replaced() {
 async fn the_rotate_annotation_mints_once_per_value() {
     crate::capture::install();
     let env = Env::start("e2e-annot").await;
-    env.create(
-        "ann",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("ann")).await;
     let first = token_id(&env.wait_ready("ann").await).unwrap();
     env.quay.reset_counters();
     let patch =

@@ -6,7 +6,6 @@
 use crate::env::*;
 use crate::invariant::assert_converged;
 use kube::api::PostParams;
-use quay_apitoken_operator::crd::ApiToken;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -271,11 +270,8 @@ async fn invalid_lifetimes_are_refused_by_the_api_server() {
         (json!({"gracePeriod": "-2m"}), "gracePeriod"),
     ];
     for (i, (extra, field)) in cases.into_iter().enumerate() {
-        let token: ApiToken = serde_json::from_value(json!({
-            "apiVersion": "quay.herve4m.github.io/v1alpha1", "kind": "ApiToken",
-            "metadata": {"name": format!("bad-{i}")}, "spec": spec(&env, extra.clone()),
-        }))
-        .unwrap();
+        let token =
+            ApiTokenFixture::from_spec(&format!("bad-{i}"), spec(&env, extra.clone())).build();
         let err = env
             .tokens()
             .create(&PostParams::default(), &token)

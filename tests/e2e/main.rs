@@ -21,5 +21,6 @@ mod ordinary;
 mod recovery;
 mod robustness;
 mod secrecy;
+mod timeouts;
 mod tls;
 mod watching;

@@ -59,8 +59,10 @@ async fn deny_policy_refuses_other_namespaces() {
     let other = env.extra[0].clone();
     env.put_secret(&other, "creds", env.conn_data(ADMIN, ADMIN_PASSWORD))
         .await;
-    env.create("c", json!({"connSecretRef": {"name": "creds", "namespace": other}, "clientId": env.app.client_id})).await;
-    env.create("r", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "o", "namespace": other}})).await;
+    env.create_token(env.apitoken("c").connection_in("creds", &other))
+        .await;
+    env.create_token(env.apitoken("r").secret_in("o", &other))
+        .await;
     let c = env.wait_reason("c", "CrossNamespaceDenied").await;
     assert!(
         message(&c).contains("connSecretRef") && message(&c).contains(&other),

@@ -115,12 +115,8 @@ async fn explicit_super_user_is_refused(token_api: bool) {
         options(token_api),
     )
     .await;
-    env.create(
-        "su",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id,
-               "rights": ["super:user", "repo:read"]}),
-    )
-    .await;
+    env.create_token(env.apitoken("su").rights(["super:user", "repo:read"]))
+        .await;
     let token = env.wait_reason("su", "RightNotHeld").await;
     let text = message(&token);
     assert!(
@@ -157,12 +153,8 @@ async fn longest_names(token_api: bool) {
     assert_eq!(env.ns.name.len(), 63);
     let name = format!("long-{}", "x".repeat(248));
     assert_eq!(name.len(), 253);
-    env.create(
-        &name,
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id,
-               "retSecretRef": {"name": "long-result"}}),
-    )
-    .await;
+    env.create_token(env.apitoken(&name).secret("long-result"))
+        .await;
     let minted = env.wait_ready(&name).await;
     let first = token_id(&minted).unwrap();
     let events = env.events(&name).await;
@@ -252,11 +244,7 @@ async fn quay_400_is_explained(token_api: bool) {
             ..Default::default()
         }],
     });
-    env.create(
-        "refused",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("refused")).await;
     let token = env.wait_reason("refused", "QuayRejected").await;
     let text = message(&token);
     assert!(text.contains("is not accepted here"), "{text}");

@@ -11,11 +11,7 @@ use serde_json::json;
 async fn an_interrupted_mint_is_found_and_revoked() {
     crate::capture::install();
     let mut env = Env::start("e2e-crash").await;
-    env.create(
-        "crash",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("crash")).await;
     let ready = env.wait_ready("crash").await;
     let first = token_id(&ready).unwrap();
     env.stop_operator().await;
@@ -66,11 +62,8 @@ async fn a_rejected_password_is_not_retried_after_a_restart() {
     let ns = env.ns.name.clone();
     env.put_secret(&ns, "bad", env.conn_data(ADMIN, "Not-The-Passw0rd"))
         .await;
-    env.create(
-        "rej",
-        json!({"connSecretRef": {"name": "bad"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("rej").connection("bad"))
+        .await;
     let failed = env.wait_reason("rej", "InvalidCredentials").await;
     let mark = failed
         .status

@@ -55,16 +55,6 @@ async fn impersonating(user: &str) -> Client {
     Client::try_from(config).unwrap()
 }
 
-/// Waits until the ApiToken is gone (its finalizer released).
-async fn wait_gone(env: &Env, name: &str) {
-    let api = env.tokens();
-    wait_for(PATIENCE, &format!("{name} deleted"), || {
-        let api = api.clone();
-        async move { api.get_opt(name).await.unwrap().is_none().then_some(()) }
-    })
-    .await;
-}
-
 fn has_event(events: &[(String, String, String)], reason: &str, texts: &[&str]) -> bool {
     events
         .iter()
@@ -143,7 +133,7 @@ async fn deletion_never_hangs_on_a_forbidden_secret() {
     env.operator = Some(Operator::start(restricted, vec![ns.clone()], env.settings.clone()).await);
 
     for name in ["unreadable", "undeletable", "far-conn"] {
-        wait_gone(&env, name).await;
+        env.wait_gone(name).await;
     }
     let unreadable = env.events("unreadable").await;
     let hidden_out = format!("{hidden}/out");
@@ -188,7 +178,8 @@ async fn missing_result_namespace_is_reported_before_any_mint() {
     crate::capture::install();
     let env = Env::start("e2e-rbns").await;
     let missing = format!("{}-later", env.ns.name);
-    env.create("nowhere", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "out", "namespace": missing}})).await;
+    env.create_token(env.apitoken("nowhere").secret_in("out", &missing))
+        .await;
 
     let failed = env.wait_reason("nowhere", "ResultNamespaceMissing").await;
     let text = message(&failed);
@@ -235,7 +226,8 @@ async fn secret_appearing_during_the_first_mint_is_never_overwritten() {
             ..Default::default()
         }],
     });
-    env.create("racer", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "contested"}})).await;
+    env.create_token(env.apitoken("racer").secret("contested"))
+        .await;
     wait_for(PATIENCE, "the mint in flight", || async {
         (env.quay.request_count(mint) > 0).then_some(())
     })

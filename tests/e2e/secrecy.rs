@@ -14,12 +14,10 @@ async fn no_secret_value_in_logs_events_or_status() {
     env.put_secret(&ns, "wrong", env.conn_data(ADMIN, "Wr0ngPassw0rdValue"))
         .await;
     env.create_seed_example("s1", "s1-out").await;
-    env.create(
-        "s2",
-        json!({"connSecretRef": {"name": "wrong"}, "clientId": env.app.client_id}),
-    )
-    .await;
-    env.create("s3", json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "forUser": OTHER_USER})).await;
+    env.create_token(env.apitoken("s2").connection("wrong"))
+        .await;
+    env.create_token(env.apitoken("s3").for_user(OTHER_USER))
+        .await;
     env.wait_ready("s1").await;
     env.wait_reason("s2", "InvalidCredentials").await;
     env.wait_ready("s3").await;

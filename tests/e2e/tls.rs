@@ -1,7 +1,6 @@
 //! Quay over HTTPS with a self-signed certificate: validateCerts and caCert (§2, §7).
 
 use crate::env::*;
-use serde_json::json;
 
 /// validateCerts true fails with a TLS message; adding caCert heals it and the result Secret
 /// carries caCert, so it works as a connection Secret itself.
@@ -20,7 +19,12 @@ async fn tls_verification_and_ca_cert() {
     let mut strict = env.conn_data(ADMIN, ADMIN_PASSWORD);
     strict.insert("validateCerts".into(), "true".into());
     env.put_secret(&ns, "strict", strict).await;
-    env.create("strict", json!({"connSecretRef": {"name": "strict"}, "clientId": env.app.client_id, "retSecretRef": {"name": "strict-out"}})).await;
+    env.create_token(
+        env.apitoken("strict")
+            .connection("strict")
+            .secret("strict-out"),
+    )
+    .await;
     let failed = env.wait_reason("strict", "TlsError").await;
     assert!(
         message(&failed).contains("caCert") || message(&failed).contains("validateCerts"),
@@ -28,11 +32,7 @@ async fn tls_verification_and_ca_cert() {
         message(&failed)
     );
 
-    env.create(
-        "insecure",
-        json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("insecure")).await;
     env.wait_ready("insecure").await;
     assert_eq!(
         env.secret_data(&ns, "insecure").await.unwrap()["validateCerts"],

@@ -38,11 +38,8 @@ async fn a_secret_in_another_watched_namespace_wakes_its_apitokens() {
         BTreeMap::from([("unrelated".to_string(), "x".to_string())]),
     )
     .await;
-    env.create(
-        "conn",
-        json!({"connSecretRef": {"name": "creds", "namespace": other}, "clientId": env.app.client_id}),
-    )
-    .await;
+    env.create_token(env.apitoken("conn").connection_in("creds", &other))
+        .await;
     env.create(
         "cid",
         json!({"connSecretRef": {"name": "quay-credentials"}, "clientIdFrom": {"name": "app", "namespace": other}}),
@@ -147,11 +144,7 @@ async fn memory_returns_to_its_baseline_when_the_apitokens_go() {
         } else {
             "quay-credentials"
         };
-        env.create(
-            name,
-            json!({"connSecretRef": {"name": conn}, "clientId": env.app.client_id}),
-        )
-        .await;
+        env.create_token(env.apitoken(name).connection(conn)).await;
     }
     for (i, name) in names.iter().enumerate() {
         if i % 5 == 0 {
@@ -176,12 +169,7 @@ async fn memory_returns_to_its_baseline_when_the_apitokens_go() {
             .unwrap();
     }
     for name in &names {
-        let api = env.tokens();
-        wait_for(PATIENCE, &format!("{name} deleted"), || {
-            let api = api.clone();
-            async move { api.get_opt(name).await.unwrap().is_none().then_some(()) }
-        })
-        .await;
+        env.wait_gone(name).await;
     }
     assert!(env.quay.tokens().is_empty(), "every token revoked");
     let mut last = busy;

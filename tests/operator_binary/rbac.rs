@@ -9,11 +9,11 @@ use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::Api;
 use kube::api::PostParams;
 use quay_apitoken_operator::crd::ApiToken;
-use serde_json::json;
 
 use crate::chart::{apply_rbac, fullname, release_name};
 use crate::identity::service_account_kubeconfig;
 use crate::process::{OperatorProcess, sample};
+use crate::support::ApiTokenFixture;
 use crate::support::wait_for;
 use crate::world::{PATIENCE, World, token_id};
 
@@ -179,12 +179,10 @@ async fn namespaced_chart_rbac_denies_what_it_does_not_grant() {
         403
     );
     let tokens: Api<ApiToken> = Api::namespaced(client.clone(), &ns);
-    let token: ApiToken = serde_json::from_value(json!({
-        "apiVersion": "quay.herve4m.github.io/v1alpha1", "kind": "ApiToken",
-        "metadata": {"name": "not-mine"},
-        "spec": {"connSecretRef": {"name": "x"}, "clientId": "y"},
-    }))
-    .unwrap();
+    let token = ApiTokenFixture::new("not-mine")
+        .connection("x")
+        .client_id("y")
+        .build();
     assert_eq!(
         refused(
             "create an ApiToken",

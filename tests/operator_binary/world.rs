@@ -14,7 +14,7 @@ use quay_emulator::{AppInfo, Config, Emulator};
 use serde_json::json;
 
 pub use crate::support::{ADMIN, ADMIN_PASSWORD, ORG};
-use crate::support::{TestNs, wait_for};
+use crate::support::{ApiTokenFixture, TestNs};
 
 /// Name of the connection Secret in the test namespace.
 pub const CONN_SECRET: &str = "quay-credentials";
@@ -88,26 +88,24 @@ impl World {
 
     /// Creates an ApiToken with the inline client ID; its result Secret takes its name.
     pub async fn create_token(&self, name: &str) {
-        let token: ApiToken = serde_json::from_value(json!({
-            "apiVersion": "quay.herve4m.github.io/v1alpha1", "kind": "ApiToken",
-            "metadata": {"name": name},
-            "spec": {"connSecretRef": {"name": CONN_SECRET}, "clientId": self.app.client_id},
-        }))
-        .unwrap();
+        let token = ApiTokenFixture::new(name)
+            .connection(CONN_SECRET)
+            .client_id(&self.app.client_id)
+            .build();
         self.tokens()
             .create(&PostParams::default(), &token)
             .await
             .unwrap_or_else(|e| panic!("cannot create ApiToken {name}: {e}"));
     }
 
-    /// Waits until the ApiToken is Ready for its current generation.
+    /// Waits until the ApiToken is Ready for its current generation; a timeout shows it and
+    /// the namespace's events.
     pub async fn wait_ready(&self, name: &str, limit: Duration) -> ApiToken {
-        let api = self.tokens();
-        wait_for(limit, &format!("ApiToken {name} Ready"), || {
-            let api = api.clone();
-            async move { api.get_opt(name).await.ok().flatten().filter(is_ready_now) }
-        })
-        .await
+        self.ns
+            .wait_for(name, limit, "Ready", |t: Option<ApiToken>| {
+                t.filter(is_ready_now)
+            })
+            .await
     }
 
     /// How many ApiTokens of the test namespace are Ready for their current generation.
@@ -124,12 +122,11 @@ impl World {
             .delete(name, &DeleteParams::default())
             .await
             .unwrap_or_else(|e| panic!("cannot delete ApiToken {name}: {e}"));
-        let api = self.tokens();
-        wait_for(PATIENCE, &format!("ApiToken {name} gone"), || {
-            let api = api.clone();
-            async move { api.get_opt(name).await.ok()?.is_none().then_some(()) }
-        })
-        .await;
+        self.ns
+            .wait_for(name, PATIENCE, "gone", |t: Option<ApiToken>| {
+                t.is_none().then_some(())
+            })
+            .await;
     }
 
     /// The `accessToken` of a result Secret in the test namespace, if the Secret exists.

@@ -1,0 +1,78 @@
+//! The controller running in this process, scoped to the fixture's namespaces, and what its
+//! metrics say.
+
+use kube::Client;
+use quay_apitoken_operator::clock::Clock;
+use quay_apitoken_operator::context::{Context, Settings};
+use quay_apitoken_operator::metrics::Metrics;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The controller running in this process, scoped to the fixture's namespaces.
+pub struct Operator {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<()>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Operator {
+    pub async fn start(client: Client, namespaces: Vec<String>, settings: Settings) -> Operator {
+        Operator::start_on(client, namespaces, settings, Arc::new(Clock::system())).await
+    }
+
+    /// Like [`Operator::start`], reading lifetimes from `clock`.
+    pub async fn start_on(
+        client: Client,
+        namespaces: Vec<String>,
+        settings: Settings,
+        clock: Arc<Clock>,
+    ) -> Operator {
+        let metrics = Arc::new(Metrics::new());
+        let ctx = Arc::new(Context::new(client, metrics.clone(), settings).with_clock(clock));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = futures::FutureExt::shared(async move {
+            let _ = stopped.await;
+        });
+        let handle = tokio::spawn(quay_apitoken_operator::controller::run(
+            ctx,
+            Some(namespaces),
+            4,
+            shutdown,
+            || {},
+        ));
+        Operator {
+            stop: Some(stop),
+            handle,
+            metrics,
+        }
+    }
+
+    /// Stops the controller and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(20), &mut self.handle).await;
+    }
+
+    /// Reconciles counted so far, all results.
+    pub fn reconciles(&self) -> u64 {
+        self.counter("quay_apitoken_reconciles_total")
+    }
+
+    /// The sum of a counter's series (every label set).
+    pub fn counter(&self, name: &str) -> u64 {
+        self.metrics
+            .encode()
+            .lines()
+            .filter(|l| l.split(['{', ' ']).next() == Some(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
