@@ -289,7 +289,9 @@ async fn every_bad_input_is_named_once_and_never_loops() {
         assert!(text.contains(c.text.as_str()), "{}: {text}", c.name);
         assert!(!text.contains(ADMIN_PASSWORD) && !text.contains("Not-The-Passw0rd"));
     }
-    // A quiet while: transient cases back off, permanent ones wait for a change.
+    // A quiet while: transient cases back off, permanent ones wait for a change. A rate over
+    // an interval has no event to wait for, so the interval is slept; it starts only once
+    // every case's status (above) shows its first reconcile done.
     let reconciles = env.operator().reconciles();
     tokio::time::sleep(Duration::from_secs(8)).await;
     let more = env.operator().reconciles() - reconciles;

@@ -2,7 +2,6 @@
 
 use crate::env::*;
 use kube::api::DeleteParams;
-use std::time::Duration;
 
 /// preserve false: token revoked, Secret gone — also when the Secret is in another namespace.
 #[tokio::test]
@@ -78,11 +77,16 @@ async fn quay_down_keeps_the_finalizer_until_it_is_back() {
     env.create_token(env.apitoken("wait")).await;
     env.wait_ready("wait").await;
     env.set_quay_down(true);
+    let failed = env.operator().failed_reconciles();
     env.tokens()
         .delete("wait", &DeleteParams::default())
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Two failed cleanups: the one the deletion started and its retry after the backoff.
+    crate::support::wait_for(PATIENCE, "two failed cleanups", || async {
+        (env.operator().failed_reconciles() >= failed + 2).then_some(())
+    })
+    .await;
     let still = env
         .tokens()
         .get_opt("wait")

@@ -109,7 +109,9 @@ async fn each_failure_has_its_message_and_no_hot_loop() {
         )
         .await;
     }
-    // Every failure is permanent: over 10 s nothing is retried.
+    // Every failure is permanent: over 10 s nothing is retried. Absence over an interval has
+    // no event to wait for, so the interval is slept; it starts only once every case's
+    // status and Warning event (above) show its reconcile done.
     let reconciles = env.operator().reconciles();
     env.quay.reset_counters();
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -161,7 +163,16 @@ async fn someone_elses_secret_is_never_clobbered() {
         "{}",
         message(&own)
     );
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Both refusing reconciles have ended (the count comes last, after status and event):
+    // whatever they were going to write is written.
+    crate::support::wait_for(PATIENCE, "both refusals counted", || async {
+        let refused = env.operator().series(
+            "quay_apitoken_reconciles_total",
+            r#"result="SecretConflict""#,
+        );
+        (refused >= 2).then_some(())
+    })
+    .await;
     let after = env.secrets_in(&ns).get("taken").await.unwrap();
     assert_eq!(before.data, after.data);
     assert_eq!(

@@ -73,8 +73,14 @@ async fn lifecycle_with_chart_rbac(prefix: &str, namespaced: bool) {
         .unwrap_or_else(|| panic!("no result Secret for a Ready ApiToken"));
     assert!(world.is_live_in_quay(&value), "the minted token is live");
     let id = token_id(&ready).unwrap_or_else(|| panic!("Ready without a token id"));
-    // Give a second (wrong) mint the time to happen before counting.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // A second (wrong) mint would come from a later reconcile: the one the finalizer's write
+    // woke minted, and the one its result Secret wakes must have run too before counting.
+    wait_for(
+        PATIENCE,
+        "the reconcile the result Secret wakes",
+        || async { (operator.reconciles().await >= 3.0).then_some(()) },
+    )
+    .await;
     let live: Vec<String> = world.quay.tokens().into_iter().map(|t| t.uuid).collect();
     assert_eq!(live, vec![id], "exactly the recorded token is live in Quay");
     assert_eq!(

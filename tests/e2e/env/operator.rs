@@ -60,6 +60,22 @@ impl Operator {
         self.counter("quay_apitoken_reconciles_total")
     }
 
+    /// Reconciles that ended in an error, whatever its category.
+    pub fn failed_reconciles(&self) -> u64 {
+        self.reconciles() - self.series("quay_apitoken_reconciles_total", r#"result="ok""#)
+    }
+
+    /// One series of a counter, by its exact label set (`result="SecretConflict"`); 0 before
+    /// its first count.
+    pub fn series(&self, name: &str, labels: &str) -> u64 {
+        let prefix = format!("{name}{{{labels}}} ");
+        self.metrics
+            .encode()
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix)?.parse::<f64>().ok())
+            .unwrap_or(0.0) as u64
+    }
+
     /// The sum of a counter's series (every label set).
     pub fn counter(&self, name: &str) -> u64 {
         self.metrics
