@@ -33,6 +33,31 @@ impl Backoff {
         jittered(delay_for(self.base, self.max, n), rand::random::<f64>())
     }
 
+    /// The requeue after a failed reconcile of `key`: transient errors back off (or wait for
+    /// Quay's Retry-After), permanent ones wait for a watched change, with the verify interval
+    /// as a safety net since some fixes happen inside Quay.
+    pub fn requeue_after(
+        &self,
+        key: &str,
+        error: &dyn std::fmt::Display,
+        transient: bool,
+        retry_after: Option<Duration>,
+        verify_interval: Duration,
+    ) -> kube::runtime::controller::Action {
+        use kube::runtime::controller::Action;
+        if transient {
+            // Quay's Retry-After, plus a second so the retry lands after it, not on its edge.
+            let delay = retry_after
+                .map(|d| d + Duration::from_secs(1))
+                .unwrap_or_else(|| self.next_delay(key));
+            tracing::info!(error = %error, retry_in = ?delay, "transient failure");
+            Action::requeue(delay)
+        } else {
+            tracing::info!(error = %error, "permanent failure; waiting for a change");
+            Action::requeue(verify_interval)
+        }
+    }
+
     /// Keeps the failure counts only of the keys for which `keep` holds.
     pub fn retain(&self, keep: impl Fn(&str) -> bool) {
         self.failures

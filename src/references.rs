@@ -38,7 +38,34 @@ pub enum Role {
     Result,
 }
 
-/// The namespace a reference points to, after the cross-namespace policy.
+/// A reference into another namespace that the policy refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// The spec field that holds the reference.
+    pub field: &'static str,
+    /// The namespace it names.
+    pub namespace: String,
+}
+
+/// The namespace a reference of an object in `own` points to, after the policy: the object's
+/// own when the reference names none.
+pub fn resolve_namespace(
+    own: String,
+    field: &'static str,
+    given: Option<&String>,
+    policy: CrossNamespacePolicy,
+) -> Result<String, Refused> {
+    match given {
+        Some(ns) if *ns != own && policy == CrossNamespacePolicy::Deny => Err(Refused {
+            field,
+            namespace: ns.clone(),
+        }),
+        Some(ns) => Ok(ns.clone()),
+        None => Ok(own),
+    }
+}
+
+/// The namespace an ApiToken's reference points to, after the cross-namespace policy.
 pub fn namespace_of(
     token: &ApiToken,
     field: &'static str,
@@ -48,16 +75,10 @@ pub fn namespace_of(
     let own = token
         .namespace()
         .ok_or(ReconcileError::Malformed("namespace"))?;
-    match given {
-        Some(ns) if *ns != own => match policy {
-            CrossNamespacePolicy::Allow => Ok(ns.clone()),
-            CrossNamespacePolicy::Deny => Err(ReconcileError::CrossNamespaceDenied {
-                field,
-                namespace: ns.clone(),
-            }),
-        },
-        _ => Ok(own),
-    }
+    resolve_namespace(own, field, given, policy).map_err(|r| ReconcileError::CrossNamespaceDenied {
+        field: r.field,
+        namespace: r.namespace,
+    })
 }
 
 /// Where the connection Secret is.
@@ -130,5 +151,38 @@ fn role_of(target: &Target, result: Option<&Target>) -> Role {
         Role::Result
     } else {
         Role::Input
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(s: &str) -> Option<String> {
+        Some(s.to_owned())
+    }
+
+    /// Only a reference into another namespace is ever refused, and only by the Deny policy.
+    #[test]
+    fn the_policy_refuses_only_other_namespaces() {
+        let deny = CrossNamespacePolicy::Deny;
+        let allow = CrossNamespacePolicy::Allow;
+        let own = || "team".to_owned();
+        assert_eq!(resolve_namespace(own(), "f", None, deny), Ok("team".into()));
+        assert_eq!(
+            resolve_namespace(own(), "f", ns("team").as_ref(), deny),
+            Ok("team".into())
+        );
+        assert_eq!(
+            resolve_namespace(own(), "f", ns("other").as_ref(), allow),
+            Ok("other".into())
+        );
+        assert_eq!(
+            resolve_namespace(own(), "retSecretRef", ns("other").as_ref(), deny),
+            Err(Refused {
+                field: "retSecretRef",
+                namespace: "other".into()
+            })
+        );
     }
 }

@@ -4,9 +4,10 @@
 use super::crd::Application;
 use super::error::ApplicationError;
 use super::write;
-use crate::context::{Context, CrossNamespacePolicy};
+use crate::context::Context;
 use crate::quay::AppConnection;
 use crate::reconcile::secret::Target;
+use crate::references::{CrossNamespacePolicy, resolve_namespace};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 use std::collections::BTreeMap;
@@ -58,16 +59,12 @@ fn namespace_of(
     let own = app
         .namespace()
         .ok_or(ApplicationError::Malformed("namespace"))?;
-    match given {
-        Some(ns) if *ns != own => match policy {
-            CrossNamespacePolicy::Allow => Ok(ns.clone()),
-            CrossNamespacePolicy::Deny => Err(ApplicationError::CrossNamespaceDenied {
-                field,
-                namespace: ns.clone(),
-            }),
-        },
-        _ => Ok(own),
-    }
+    resolve_namespace(own, field, given, policy).map_err(|r| {
+        ApplicationError::CrossNamespaceDenied {
+            field: r.field,
+            namespace: r.namespace,
+        }
+    })
 }
 
 /// Where the connection Secret is (no I/O).

@@ -209,18 +209,15 @@ pub fn error_policy(stored: Arc<Stored>, error: &ApplicationError, ctx: Arc<AppC
         .uid
         .clone()
         .unwrap_or_default();
-    if error.is_transient() {
-        let delay = match error {
-            ApplicationError::Quay(AppApiError::Quay(q)) => q
-                .retry_after()
-                .map(|d| d + std::time::Duration::from_secs(1)),
-            _ => None,
-        }
-        .unwrap_or_else(|| ctx.backoff.next_delay(&uid));
-        tracing::info!(error = %error, retry_in = ?delay, "transient failure");
-        Action::requeue(delay)
-    } else {
-        tracing::info!(error = %error, "permanent failure; waiting for a change");
-        Action::requeue(ctx.base.settings.verify_interval)
-    }
+    let retry_after = match error {
+        ApplicationError::Quay(AppApiError::Quay(q)) => q.retry_after(),
+        _ => None,
+    };
+    ctx.backoff.requeue_after(
+        &uid,
+        error,
+        error.is_transient(),
+        retry_after,
+        ctx.base.settings.verify_interval,
+    )
 }
