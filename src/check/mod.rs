@@ -66,7 +66,7 @@ pub async fn preflight(args: &CheckArgs) -> Report {
 }
 
 async fn settings(args: &CheckArgs) -> Result<(ConnectionSettings, String), (SourceError, String)> {
-    match (&args.secret, args.flag_settings()) {
+    match (&args.secret, FlagSettings::from_args(args)) {
         (Some(reference), _) => {
             let access = ClusterAccess {
                 kubeconfig: args.kubeconfig.clone(),

@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 
+use crate::cli::CheckArgs;
 use crate::quay::{ConnectionSettings, SettingsError};
 
 /// Connection settings given on the command line.
@@ -25,6 +26,19 @@ pub struct FlagSettings {
     pub ca_cert_file: Option<PathBuf>,
     /// `--timeout`, seconds.
     pub timeout: Option<u64>,
+}
+
+impl FlagSettings {
+    /// The connection settings given as flags, when `--host` was used.
+    pub fn from_args(args: &CheckArgs) -> Option<Self> {
+        Some(FlagSettings {
+            host: args.host.clone()?,
+            username: args.username.clone().unwrap_or_default(),
+            validate_certs: args.validate_certs.unwrap_or(true),
+            ca_cert_file: args.ca_cert_file.clone(),
+            timeout: args.timeout,
+        })
+    }
 }
 
 /// How to reach the cluster that holds the Secret.
@@ -258,6 +272,30 @@ fn flag_of(key: &str) -> &'static str {
 #[allow(clippy::expect_used)]
 mod tests {
     use super::*;
+
+    /// Flags are the settings only with `--host`; certificates are checked unless told not to.
+    #[test]
+    fn flags_are_settings_only_with_a_host() {
+        let parse = |args: &[&str]| match crate::cli::Cli::try_parse_command(args.iter().copied()) {
+            Ok(crate::cli::Command::Check(check)) => check,
+            other => panic!("expected check, got {other:?}"),
+        };
+        let from_secret = parse(&["bin", "check", "--secret", "ns/conn"]);
+        assert_eq!(FlagSettings::from_args(&from_secret), None);
+        let from_flags = parse(&[
+            "bin",
+            "check",
+            "--host",
+            "https://q",
+            "--username",
+            "u",
+            "--password-stdin",
+        ]);
+        let settings = FlagSettings::from_args(&from_flags).expect("settings from flags");
+        assert_eq!(settings.host, "https://q");
+        assert_eq!(settings.username, "u");
+        assert!(settings.validate_certs);
+    }
 
     fn flags(host: &str) -> FlagSettings {
         FlagSettings {

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, ValueEnum};
 
 use super::values::parse_right;
-use crate::check::FlagSettings;
 use crate::crd::Right;
 
 /// How `check` prints its report.
@@ -78,17 +77,4 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, short = 'o', value_enum, default_value_t = CheckOutput::Text)]
     pub output: CheckOutput,
-}
-
-impl CheckArgs {
-    /// The connection settings given as flags, when `--host` was used.
-    pub fn flag_settings(&self) -> Option<FlagSettings> {
-        Some(FlagSettings {
-            host: self.host.clone()?,
-            username: self.username.clone().unwrap_or_default(),
-            validate_certs: self.validate_certs.unwrap_or(true),
-            ca_cert_file: self.ca_cert_file.clone(),
-            timeout: self.timeout,
-        })
-    }
 }

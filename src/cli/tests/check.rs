@@ -18,7 +18,7 @@ fn check_reads_a_secret_or_flags() {
     assert_eq!(from_secret.secret.as_deref(), Some("ns/conn"));
     assert_eq!(from_secret.output, CheckOutput::Json);
     assert_eq!(from_secret.rights, vec![Right::RepoRead]);
-    assert!(from_secret.flag_settings().is_none());
+    assert!(from_secret.host.is_none());
     let from_flags = check_args(&[
         "bin",
         "check",
@@ -33,9 +33,8 @@ fn check_reads_a_secret_or_flags() {
         "--client-id",
         "ABC",
     ]);
-    let flags = from_flags.flag_settings().expect("flags");
-    assert!(!flags.validate_certs);
-    assert_eq!(flags.username, "admin");
+    assert_eq!(from_flags.validate_certs, Some(false));
+    assert_eq!(from_flags.username.as_deref(), Some("admin"));
     assert_eq!(from_flags.rights, vec![Right::All, Right::OrgAdmin]);
     assert_eq!(from_flags.client_id.as_deref(), Some("ABC"));
 }
