@@ -503,3 +503,39 @@ fn relative_links_in_the_docs_resolve() {
     }
     assert!(checked > 10, "only {checked} links found");
 }
+
+/// The architecture page names files, not line numbers: every `src/…`, `tests/…` and other
+/// repository path it names in backticks must exist, so a move that forgets the page fails here.
+#[test]
+fn architecture_names_only_files_that_exist() {
+    let page =
+        std::fs::read_to_string(root().join("docs/architecture.md")).expect("architecture.md");
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for quoted in page.split('`').skip(1).step_by(2) {
+        let roots = [
+            "src/",
+            "tests/",
+            "testenv/",
+            "quay-emulator/",
+            "hack/",
+            "deploy/",
+            "crds/",
+        ];
+        if !roots.iter().any(|r| quoted.starts_with(r)) || quoted.contains(' ') {
+            continue;
+        }
+        named += 1;
+        if !root().join(quoted.trim_end_matches('/')).exists() {
+            missing.push(quoted.to_owned());
+        }
+    }
+    assert!(
+        named >= 30,
+        "the page names only {named} files; did the check stop finding them?"
+    );
+    assert!(
+        missing.is_empty(),
+        "docs/architecture.md names files that do not exist: {missing:?}"
+    );
+}
