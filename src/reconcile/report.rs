@@ -90,7 +90,11 @@ pub fn verdict(
     at: &Moment,
 ) -> ApiTokenStatus {
     let mut next = base;
-    let (verdict, message) = match result {
+    let message = match result {
+        Ok(outcome) => outcome.message.clone(),
+        Err(error) => error.to_string(),
+    };
+    let verdict = match result {
         Ok(outcome) => {
             next.token = outcome.record.clone();
             next.replaced = outcome.replaced.clone();
@@ -101,7 +105,11 @@ pub fn verdict(
             next.secret_name = result_target(token, at.policy).ok().map(|t| t.to_string());
             next.expires_at = schedule.map(|s| stamp_of(s.expires_at));
             next.renew_at = schedule.map(|s| stamp_of(s.renew_at));
-            ((true, "TokenReady"), outcome.message.clone())
+            Verdict {
+                ready: true,
+                reason: "TokenReady",
+                message: &message,
+            }
         }
         Err(error) => {
             // Quay said no: nothing was minted, so the intent is void. A timeout may have minted.
@@ -111,13 +119,12 @@ pub fn verdict(
             if error.is_rejected_sign_in() {
                 next.rejected_credentials = mark;
             }
-            ((false, error.reason()), error.to_string())
+            Verdict {
+                ready: false,
+                reason: error.reason(),
+                message: &message,
+            }
         }
-    };
-    let verdict = Verdict {
-        ready: verdict.0,
-        reason: verdict.1,
-        message: &message,
     };
     status::with_verdict(next, &verdict, at.generation, at.stamp)
 }

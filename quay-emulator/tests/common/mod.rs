@@ -15,6 +15,7 @@ pub fn loopback() -> SocketAddr {
 
 /// An emulator with Quay's defaults.
 pub async fn start() -> Emulator {
+    crypto();
     Emulator::start(loopback(), Config::default())
         .await
         .expect("emulator starts")
@@ -46,6 +47,7 @@ impl Client {
 
     /// A client from a prepared builder (e.g. with a CA or a timeout).
     pub fn with_builder(base: &str, builder: reqwest::ClientBuilder) -> Client {
+        crypto();
         let http = builder
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -153,6 +155,7 @@ impl Client {
 
     /// GET with a bearer token and no cookies.
     pub async fn get_bearer(&self, path: &str, token: &str) -> StatusCode {
+        crypto();
         reqwest::Client::new()
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
@@ -201,4 +204,10 @@ pub fn fragment_token(location: &str) -> Option<String> {
         .split('&')
         .find_map(|kv| kv.strip_prefix("access_token="))
         .map(str::to_string)
+}
+
+/// reqwest takes the process's rustls provider: every test client needs it installed, and no
+/// test may rely on another having run first.
+pub fn crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -176,28 +176,29 @@ async fn announce(
     left_out: &[&str],
 ) {
     ctx.metrics.token_minted();
-    let (reason_word, note) = match reason {
-        MintReason::First => (
-            "Minted",
-            format!(
-                "minted Quay token {id} for {} into Secret {}",
-                inputs.settings.username(),
-                inputs.target
-            ),
-        ),
-        MintReason::Renewal => (
-            "Renewed",
-            format!("minted Quay token {id} because the renewal time of its predecessor came"),
-        ),
-        other => (
-            "Rotated",
-            format!("minted Quay token {id} because {}", other.describe()),
-        ),
-    };
     if reason != MintReason::First {
         ctx.metrics.token_rotated();
     }
-    events::publish(&ctx.recorder, token, false, reason_word, note).await;
+    let recorder = &ctx.recorder;
+    match reason {
+        MintReason::First => {
+            let note = format!(
+                "minted Quay token {id} for {} into Secret {}",
+                inputs.settings.username(),
+                inputs.target
+            );
+            events::publish(recorder, token, false, "Minted", note).await;
+        }
+        MintReason::Renewal => {
+            let note =
+                format!("minted Quay token {id} because the renewal time of its predecessor came");
+            events::publish(recorder, token, false, "Renewed", note).await;
+        }
+        other => {
+            let note = format!("minted Quay token {id} because {}", other.describe());
+            events::publish(recorder, token, false, "Rotated", note).await;
+        }
+    }
     if !left_out.is_empty() {
         events::publish(
             &ctx.recorder,
