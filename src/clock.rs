@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use tokio::sync::watch;
 
 /// The system clock plus an offset that only tests move.
@@ -31,15 +31,14 @@ impl Clock {
     }
 
     /// Now, as the operator reasons about lifetimes.
-    pub fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> Timestamp {
         let offset = self.offset_ms.load(Ordering::Relaxed);
-        Utc::now() + chrono::Duration::milliseconds(i64::try_from(offset).unwrap_or(i64::MAX))
+        later(Timestamp::now(), Duration::from_millis(offset))
     }
 
     /// Now as status records it (RFC 3339, whole seconds, `Z`).
     pub fn stamp(&self) -> String {
-        self.now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        stamp_of(self.now())
     }
 
     /// Moves the clock forward (tests only: production never calls it) and wakes whoever
@@ -57,15 +56,22 @@ impl Clock {
 }
 
 /// Parses a time that status recorded; `None` for text that is not RFC 3339.
-pub fn parse_stamp(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+pub fn parse_stamp(text: &str) -> Option<Timestamp> {
+    text.parse().ok()
 }
 
-/// Formats a time the way status records it.
-pub fn stamp_of(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// Formats a time the way status records it: RFC 3339 in UTC, fractions of a second dropped
+/// (not rounded), e.g. `2026-12-02T04:12:42Z`, the text status has always held.
+pub fn stamp_of(t: Timestamp) -> String {
+    // Precision 0 truncates the fraction; without it a time off the whole second would
+    // print its nanoseconds.
+    format!("{t:.0}")
+}
+
+/// `t` plus `d`, held at the last representable time instead of overflowing: a lifetime read
+/// from status or from Quay must never panic the operator.
+pub fn later(t: Timestamp, d: Duration) -> Timestamp {
+    t.checked_add(d).unwrap_or(Timestamp::MAX)
 }
 
 #[cfg(test)]
@@ -78,8 +84,8 @@ mod tests {
         let mut jumps = clock.jumps();
         let before = clock.now();
         clock.advance(Duration::from_secs(3600));
-        let moved = clock.now() - before;
-        assert!(moved >= chrono::Duration::seconds(3600), "{moved}");
+        let moved = clock.now().duration_since(before);
+        assert!(moved >= jiff::SignedDuration::from_secs(3600), "{moved:?}");
         assert!(jumps.has_changed().unwrap_or(false));
         assert_eq!(*jumps.borrow_and_update(), 3_600_000);
     }
@@ -93,5 +99,30 @@ mod tests {
         assert!(parse_stamp("yesterday").is_none());
         // Quay's own form, with microseconds.
         assert!(parse_stamp("2036-11-29T07:11:43.553046Z").is_some());
+    }
+
+    /// Status keeps the text it always had: whole seconds, `Z`, the fraction cut off rather
+    /// than rounded up (what the earlier `SecondsFormat::Secs` wrote).
+    #[test]
+    fn stamps_are_whole_seconds_in_utc() {
+        let at = |text: &str| stamp_of(parse_stamp(text).expect("RFC 3339"));
+        assert_eq!(at("2026-12-02T04:12:42Z"), "2026-12-02T04:12:42Z");
+        assert_eq!(at("2026-12-02T04:12:42.999999Z"), "2026-12-02T04:12:42Z");
+        assert_eq!(at("2026-12-02T06:12:42.5+02:00"), "2026-12-02T04:12:42Z");
+        assert_eq!(at("2036-11-29T07:11:43.553046Z"), "2036-11-29T07:11:43Z");
+        assert_eq!(stamp_of(Timestamp::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let stamp = Clock::system().stamp();
+        assert_eq!(stamp.len(), "2026-12-02T04:12:42Z".len(), "{stamp}");
+        assert!(stamp.ends_with('Z'), "{stamp}");
+    }
+
+    #[test]
+    fn adding_past_the_end_of_time_saturates() {
+        let max = Timestamp::MAX;
+        assert_eq!(later(max, Duration::from_secs(1)), max);
+        assert_eq!(
+            later(Timestamp::UNIX_EPOCH, Duration::from_secs(60)),
+            parse_stamp("1970-01-01T00:01:00Z").expect("RFC 3339")
+        );
     }
 }

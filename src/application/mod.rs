@@ -30,5 +30,5 @@ pub use error::ApplicationError;
 
 /// Now, as status records times (RFC 3339, whole seconds).
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    crate::clock::stamp_of(jiff::Timestamp::now())
 }

@@ -185,5 +185,5 @@ async fn publish(ctx: &Context, token: &Malformed, reason: &str, note: String) {
 }
 
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    crate::clock::stamp_of(jiff::Timestamp::now())
 }

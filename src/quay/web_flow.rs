@@ -164,11 +164,11 @@ fn read_location(location: &str) -> Result<Grant, QuayError> {
 }
 
 fn expiry_from_now(seconds: u64) -> String {
-    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
-    let expiry = chrono::Utc::now()
-        .checked_add_signed(chrono::Duration::try_seconds(seconds).unwrap_or(chrono::Duration::MAX))
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
-    expiry.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    let expiry = crate::clock::later(
+        jiff::Timestamp::now(),
+        std::time::Duration::from_secs(seconds),
+    );
+    crate::clock::stamp_of(expiry)
 }
 
 #[cfg(test)]

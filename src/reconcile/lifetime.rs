@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use jiff::{SignedDuration, Timestamp};
 
-use crate::clock::{parse_stamp, stamp_of};
+use crate::clock::{later, parse_stamp, stamp_of};
 use crate::crd::{ApiTokenSpec, TokenRecord};
 use crate::duration;
 
@@ -81,13 +81,13 @@ impl Lifetime {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
     /// The earlier of Quay's expiry and the end of spec.expiration.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
     /// When its replacement is minted.
-    pub renew_at: DateTime<Utc>,
+    pub renew_at: Timestamp,
 }
 
-fn chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+fn signed(d: Duration) -> SignedDuration {
+    SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX)
 }
 
 /// The schedule of a recorded token; `None` for one with no mint time (adopted from the
@@ -101,13 +101,13 @@ pub fn schedule(record: &TokenRecord, lifetime: &Lifetime) -> Option<Schedule> {
         .expires_at
         .as_deref()
         .and_then(parse_stamp)
-        .unwrap_or(minted + chrono(QUAY_MAX));
+        .unwrap_or(later(minted, QUAY_MAX));
     let expires_at = match lifetime.expiration {
-        Some(expiration) => quay_end.min(minted + chrono(expiration)),
+        Some(expiration) => quay_end.min(later(minted, expiration)),
         None => quay_end,
     };
-    let life = (expires_at - minted).max(chrono::Duration::zero());
-    let before = lifetime.renew_before.map(chrono).unwrap_or(life / 3);
+    let life = expires_at.duration_since(minted).max(SignedDuration::ZERO);
+    let before = lifetime.renew_before.map(signed).unwrap_or(life / 3);
     let renew_at = (expires_at - before).max(minted);
     Some(Schedule {
         expires_at,
@@ -127,7 +127,7 @@ pub enum Due {
 }
 
 /// Whether the token must be renewed at `now`.
-pub fn due(schedule: Option<&Schedule>, now: DateTime<Utc>) -> Due {
+pub fn due(schedule: Option<&Schedule>, now: Timestamp) -> Due {
     match schedule {
         Some(s) if now >= s.expires_at => Due::Expired,
         Some(s) if now >= s.renew_at => Due::Renew,
@@ -138,7 +138,7 @@ pub fn due(schedule: Option<&Schedule>, now: DateTime<Utc>) -> Due {
 /// When a token replaced at `now` is revoked: `None` for at once (no grace period, or the
 /// token is dead anyway); never after its own expiry.
 pub fn revoke_at(
-    now: DateTime<Utc>,
+    now: Timestamp,
     grace: Duration,
     old: Option<&Schedule>,
     old_is_dead: bool,
@@ -146,14 +146,14 @@ pub fn revoke_at(
     if grace.is_zero() || old_is_dead {
         return None;
     }
-    let end = now + chrono(grace);
+    let end = later(now, grace);
     let end = old.map_or(end, |s| end.min(s.expires_at));
     (end > now).then(|| stamp_of(end))
 }
 
 /// Whether a replaced token's grace period is over at `now` (a record with no revoke time,
 /// or one that does not parse, is revoked at once).
-pub fn grace_over(record: &TokenRecord, now: DateTime<Utc>) -> bool {
+pub fn grace_over(record: &TokenRecord, now: Timestamp) -> bool {
     record
         .revoke_at
         .as_deref()
@@ -164,12 +164,12 @@ pub fn grace_over(record: &TokenRecord, now: DateTime<Utc>) -> bool {
 /// How long until the next thing to do: the renewal, the end of a grace period, or the next
 /// verification, whichever comes first; at least a second.
 pub fn next_wake(
-    now: DateTime<Utc>,
+    now: Timestamp,
     schedule: Option<&Schedule>,
     replaced: &[TokenRecord],
     verify: Duration,
 ) -> Duration {
-    let mut at: Vec<DateTime<Utc>> = replaced
+    let mut at: Vec<Timestamp> = replaced
         .iter()
         .filter_map(|r| r.revoke_at.as_deref().and_then(parse_stamp))
         .collect();
@@ -180,7 +180,7 @@ pub fn next_wake(
     let soonest = at
         .into_iter()
         .filter(|t| *t > now)
-        .map(|t| (t - now).to_std().unwrap_or(Duration::ZERO))
+        .map(|t| Duration::try_from(t.duration_since(now)).unwrap_or(Duration::ZERO))
         .min()
         .unwrap_or(verify);
     soonest.min(verify).max(Duration::from_secs(1))
@@ -191,7 +191,7 @@ mod tests {
     use super::*;
     use crate::clock::parse_stamp;
 
-    fn at(text: &str) -> DateTime<Utc> {
+    fn at(text: &str) -> Timestamp {
         parse_stamp(text).unwrap()
     }
 

@@ -159,6 +159,6 @@ fn rotation_of(token: &ApiToken) -> Option<String> {
 
 /// A schedule's times as the metrics show them: seconds since the epoch.
 fn unix_times(schedule: &Schedule) -> (f64, f64) {
-    let unix = |t: chrono::DateTime<chrono::Utc>| t.timestamp_millis() as f64 / 1000.0;
+    let unix = |t: jiff::Timestamp| t.as_millisecond() as f64 / 1000.0;
     (unix(schedule.expires_at), unix(schedule.renew_at))
 }

@@ -66,10 +66,10 @@ async fn scheduled_renewal(token_api: bool) {
     let minted = status.token.as_ref().unwrap().minted_at.clone().unwrap();
     let gap = |a: &str, b: &str| {
         let (a, b) = (
-            chrono::DateTime::parse_from_rfc3339(a).unwrap(),
-            chrono::DateTime::parse_from_rfc3339(b).unwrap(),
+            a.parse::<jiff::Timestamp>().unwrap(),
+            b.parse::<jiff::Timestamp>().unwrap(),
         );
-        (b - a).num_seconds()
+        b.duration_since(a).as_secs()
     };
     assert!(
         (599..=601).contains(&gap(&minted, &expires)),
@@ -307,11 +307,7 @@ async fn expiry_metrics_follow_the_apitoken() {
     .await;
     let ready = env.wait_ready("measured").await;
     let status = ready.status.as_ref().unwrap();
-    let unix = |text: &str| {
-        chrono::DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .timestamp() as f64
-    };
+    let unix = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_second() as f64;
     let expires = unix(status.expires_at.as_deref().unwrap());
     let renews = unix(status.renew_at.as_deref().unwrap());
     let ns = env.ns.name.clone();

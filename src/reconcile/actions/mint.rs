@@ -133,7 +133,7 @@ fn with_grace(
     mut old: TokenRecord,
     lifetime: &Lifetime,
     reason: MintReason,
-    now: chrono::DateTime<chrono::Utc>,
+    now: jiff::Timestamp,
 ) -> TokenRecord {
     let old_schedule = lifetime::schedule(&old, lifetime);
     old.revoke_at = lifetime::revoke_at(

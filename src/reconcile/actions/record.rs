@@ -1,12 +1,13 @@
 //! What status records of a token: built here only, so every record names its account, app
 //! and inputs the same way. Pure.
 
-use crate::clock::stamp_of;
+use crate::clock::{later, stamp_of};
 use crate::crd::TokenRecord;
 use crate::quay::{ConnectionSettings, MintedToken};
 use crate::reconcile::inputs::Inputs;
 use crate::reconcile::secret;
 use crate::redacted::Redacted;
+use std::time::Duration;
 
 /// A record of a token for these inputs; what is known of the token itself is added by the
 /// caller (`..for_inputs(..)`).
@@ -35,12 +36,10 @@ pub fn minted(
     input_hash: &str,
     minted: &MintedToken,
     scopes: Vec<String>,
-    now: chrono::DateTime<chrono::Utc>,
+    now: jiff::Timestamp,
 ) -> TokenRecord {
     let expires_at = match minted.expires_in {
-        Some(seconds) => Some(stamp_of(
-            now + chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX)),
-        )),
+        Some(seconds) => Some(stamp_of(later(now, Duration::from_secs(seconds)))),
         None => minted.expires_at.clone(),
     };
     TokenRecord {
