@@ -147,7 +147,7 @@ fn documents(path: &Path) -> Vec<Value> {
         text.starts_with('#'),
         "{path:?} should open with a comment saying what it shows"
     );
-    serde_yaml::Deserializer::from_str(&text)
+    serde_yaml_ng::Deserializer::from_str(&text)
         .map(|doc| Value::deserialize(doc).unwrap_or_else(|e| panic!("{path:?}: {e}")))
         .filter(|v| !v.is_null())
         .collect()

@@ -56,8 +56,8 @@ fn crds() -> Vec<Value> {
     assert!(!files.is_empty(), "no CRD in crds/");
     for file in files {
         let text = std::fs::read_to_string(&file).expect("CRD file");
-        for doc in serde_yaml::Deserializer::from_str(&text) {
-            let value: serde_yaml::Value = serde::Deserialize::deserialize(doc).expect("YAML");
+        for doc in serde_yaml_ng::Deserializer::from_str(&text) {
+            let value: serde_yaml_ng::Value = serde::Deserialize::deserialize(doc).expect("YAML");
             if !value.is_null() {
                 docs.push(serde_json::to_value(value).expect("YAML maps to JSON"));
             }

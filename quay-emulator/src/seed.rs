@@ -85,7 +85,7 @@ pub enum SeedError {
     #[error("the seed file {path} is not valid YAML for a seed: {source}")]
     Parse {
         path: String,
-        source: serde_yaml::Error,
+        source: serde_yaml_ng::Error,
     },
     #[error("organization {org} in the seed file has no admins; list at least one user")]
     NoAdmin { org: String },
@@ -103,7 +103,7 @@ impl Seed {
 
     /// Parses seed YAML; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Seed, SeedError> {
-        serde_yaml::from_str(text).map_err(|source| SeedError::Parse {
+        serde_yaml_ng::from_str(text).map_err(|source| SeedError::Parse {
             path: origin.to_string(),
             source,
         })

@@ -194,12 +194,12 @@ impl Application {
 }
 
 /// The CRD as YAML, as `crds/` holds it.
-pub fn crd_yaml() -> Result<String, serde_yaml::Error> {
-    serde_yaml::to_string(&Application::crd()).map(|y| format!("---\n{y}"))
+pub fn crd_yaml() -> Result<String, serde_yaml_ng::Error> {
+    serde_yaml_ng::to_string(&Application::crd()).map(|y| format!("---\n{y}"))
 }
 
 /// `yaml` (the ApiToken CRD) followed by the Application CRD: what the `crd` subcommand prints.
-pub fn append_crd(yaml: String) -> Result<String, serde_yaml::Error> {
+pub fn append_crd(yaml: String) -> Result<String, serde_yaml_ng::Error> {
     Ok(yaml + &crd_yaml()?)
 }
 

@@ -24,8 +24,8 @@ pub const FINALIZER: &str = "quay.herve4m.github.io/finalizer";
 pub const ROTATE_ANNOTATION: &str = "quay.herve4m.github.io/rotate";
 
 /// The CRD as YAML, as `crds/` holds it and the `crd` subcommand prints it.
-pub fn crd_yaml() -> Result<String, serde_yaml::Error> {
-    serde_yaml::to_string(&ApiToken::crd()).map(|y| format!("---\n{y}"))
+pub fn crd_yaml() -> Result<String, serde_yaml_ng::Error> {
+    serde_yaml_ng::to_string(&ApiToken::crd()).map(|y| format!("---\n{y}"))
 }
 
 /// File name of the generated CRD in `crds/`.

@@ -33,7 +33,7 @@ pub enum Error {
     #[error("cannot generate certificates: {0}")]
     Certs(#[from] rcgen::Error),
     #[error("cannot render the kubeconfig: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] serde_yaml_ng::Error),
     #[error("cannot build a client from the kubeconfig: {0}")]
     Kubeconfig(String),
     #[error("{0} exited early; its log is {1}")]
@@ -316,7 +316,7 @@ fn kubeconfig_yaml(url: &str, pki: &certs::Pki) -> Result<String, Error> {
         "contexts": [{"name": "testenv", "context": {"cluster": "testenv", "user": "admin"}}],
         "current-context": "testenv",
     });
-    Ok(serde_yaml::to_string(&doc)?)
+    Ok(serde_yaml_ng::to_string(&doc)?)
 }
 
 /// The cluster the tests of one test binary share.

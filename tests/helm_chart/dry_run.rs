@@ -90,7 +90,7 @@ fn monitoring_crds() -> String {
     );
     [rule, monitor]
         .iter()
-        .map(|doc| serde_yaml::to_string(doc).expect("to YAML"))
+        .map(|doc| serde_yaml_ng::to_string(doc).expect("to YAML"))
         .collect::<Vec<_>>()
         .join("---\n")
 }
@@ -191,8 +191,8 @@ fn prometheus_rule_passes_the_server_side_dry_run() {
         String::from_utf8_lossy(&output.stderr)
     );
     let yaml = String::from_utf8(output.stdout).expect("utf-8 manifests");
-    let rendered = serde_yaml::Deserializer::from_str(&yaml)
-        .map(|doc| serde_yaml::Value::deserialize(doc).expect("valid YAML document"))
+    let rendered = serde_yaml_ng::Deserializer::from_str(&yaml)
+        .map(|doc| serde_yaml_ng::Value::deserialize(doc).expect("valid YAML document"))
         .filter(|doc| !doc.is_null())
         .count();
     let (ok, stdout, stderr) = kubectl(

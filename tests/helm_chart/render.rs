@@ -65,9 +65,9 @@ pub fn render(sets: &[&str]) -> Vec<Value> {
         String::from_utf8_lossy(&output.stderr)
     );
     let text = String::from_utf8(output.stdout).expect("utf-8 manifests");
-    serde_yaml::Deserializer::from_str(&text)
+    serde_yaml_ng::Deserializer::from_str(&text)
         .map(|doc| {
-            let value: serde_yaml::Value =
+            let value: serde_yaml_ng::Value =
                 serde::Deserialize::deserialize(doc).expect("valid YAML document");
             serde_json::to_value(value).expect("YAML maps to JSON")
         })

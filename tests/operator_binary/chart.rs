@@ -77,9 +77,9 @@ pub fn template(release: &str, namespace: &str, sets: &[String], crds: bool) -> 
 
 /// The YAML documents of a rendered chart as JSON values (empty documents dropped).
 pub fn documents(yaml: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(yaml)
+    serde_yaml_ng::Deserializer::from_str(yaml)
         .map(|doc| {
-            let value: serde_yaml::Value = serde::Deserialize::deserialize(doc)
+            let value: serde_yaml_ng::Value = serde::Deserialize::deserialize(doc)
                 .unwrap_or_else(|e| panic!("helm rendered invalid YAML: {e}"));
             serde_json::to_value(value).unwrap_or_else(|e| panic!("YAML to JSON: {e}"))
         })
@@ -121,7 +121,7 @@ pub fn apply_rbac(release: &str, namespace: &str, sets: &[String]) -> Vec<Value>
         .collect();
     let yaml: Vec<String> = rbac
         .iter()
-        .map(|d| serde_yaml::to_string(d).unwrap_or_else(|e| panic!("to YAML: {e}")))
+        .map(|d| serde_yaml_ng::to_string(d).unwrap_or_else(|e| panic!("to YAML: {e}")))
         .collect();
     let (ok, stdout, stderr) = kubectl_stdin(&["apply", "-f", "-"], &yaml.join("---\n"));
     assert!(ok, "applying the chart's RBAC failed: {stderr}\n{stdout}");

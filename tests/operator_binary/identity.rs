@@ -77,7 +77,7 @@ pub async fn service_account_kubeconfig(
         .tempdir()
         .unwrap_or_else(|e| panic!("tempdir: {e}"));
     let config = SaKubeconfig { dir };
-    let yaml = serde_yaml::to_string(&doc).unwrap_or_else(|e| panic!("kubeconfig YAML: {e}"));
+    let yaml = serde_yaml_ng::to_string(&doc).unwrap_or_else(|e| panic!("kubeconfig YAML: {e}"));
     std::fs::write(config.path(), yaml).unwrap_or_else(|e| panic!("write kubeconfig: {e}"));
     config
 }
