@@ -4,7 +4,7 @@
 #   deploy/helm/quay-apitoken-operator   -> deploy/manifests/quay-apitoken-operator.yaml (kubectl-only users)
 #   crds/*.yaml                          -> docs/reference/ (through hack/gen-reference.sh)
 # With --check, changes nothing and exits 1 if the committed chart CRDs or manifests differ from a
-# fresh render (tests/docs.rs checks docs/reference/ the same way).
+# fresh render (tests/docs/reference.rs checks docs/reference/ the same way).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
