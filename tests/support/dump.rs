@@ -43,6 +43,25 @@ where
     }
 }
 
+/// A namespaced kind that the waits can read and print.
+pub trait Namespaced:
+    Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + Debug
+    + DeserializeOwned
+    + Serialize
+{
+}
+
+impl<K> Namespaced for K where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + Debug
+        + DeserializeOwned
+        + Serialize
+{
+}
+
 /// Polls the object `namespace/name` of kind `K` until `check` accepts what it reads (None:
 /// the object does not exist); on timeout the panic shows the object's status and the
 /// namespace's events. A failed read counts as "not seen yet".
@@ -55,11 +74,7 @@ pub async fn wait_for_object<K, T>(
     mut check: impl FnMut(Option<K>) -> Option<T>,
 ) -> T
 where
-    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + Debug
-        + DeserializeOwned
-        + Serialize,
+    K: Namespaced,
 {
     let api: Api<K> = Api::namespaced(client.clone(), namespace);
     let started = Instant::now();
@@ -83,11 +98,7 @@ where
 /// The object's metadata that matters to a wait, its status, and the namespace's events.
 pub async fn describe<K>(client: &Client, namespace: &str, name: &str) -> String
 where
-    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + Debug
-        + DeserializeOwned
-        + Serialize,
+    K: Namespaced,
 {
     format!(
         "{}\n{}",
@@ -99,11 +110,7 @@ where
 /// One line of the object's metadata that matters to a wait, then its status.
 pub async fn object_state<K>(client: &Client, namespace: &str, name: &str) -> String
 where
-    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + Debug
-        + DeserializeOwned
-        + Serialize,
+    K: Namespaced,
 {
     let api: Api<K> = Api::namespaced(client.clone(), namespace);
     let state = match api.get_opt(name).await {
