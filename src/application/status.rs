@@ -56,22 +56,20 @@ pub fn with_verdict(
     status
 }
 
-/// A JSON merge patch that sets `status` whole: absent optional fields become null, so that
-/// stale values are removed rather than left behind.
-pub fn merge_patch(status: &ApplicationStatus) -> serde_json::Value {
-    let mut value = serde_json::to_value(status).unwrap_or_default();
-    if let Some(map) = value.as_object_mut() {
-        for key in [
-            "observedGeneration",
-            "secretName",
-            "application",
-            "pendingCreate",
-            "rejectedCredentials",
-        ] {
-            map.entry(key).or_insert(serde_json::Value::Null);
-        }
-    }
-    serde_json::json!({ "status": value })
+/// A JSON merge patch that makes the status `next`, whole, on an object that shows `shown`
+/// (see [`crate::reconcile::status::whole_patch`]).
+pub fn merge_patch(
+    shown: Option<&ApplicationStatus>,
+    next: &ApplicationStatus,
+) -> serde_json::Value {
+    let top = [
+        "observedGeneration",
+        "secretName",
+        "application",
+        "pendingCreate",
+        "rejectedCredentials",
+    ];
+    crate::reconcile::status::whole_patch(shown, next, &top)
 }
 
 /// Whether the Ready condition of `status` is True.
@@ -151,7 +149,7 @@ mod tests {
         };
         let s = with_verdict(legacy, &ok(), Some(1), "t0");
         assert!(s.conditions.iter().all(|c| c.type_ != "Running"));
-        let patch = merge_patch(&s);
+        let patch = merge_patch(None, &s);
         assert!(
             patch["status"]
                 .get("pendingCreate")

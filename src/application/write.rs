@@ -110,7 +110,7 @@ pub async fn status(
         return Ok(());
     }
     let uid = app.uid().unwrap_or_default();
-    let mut patch = status::merge_patch(&next);
+    let mut patch = status::merge_patch(shown.as_ref(), &next);
     let guard = app
         .resource_version()
         .filter(|_| fresh && !ctx.written.knows(&uid));

@@ -165,7 +165,7 @@ pub async fn status_fresh(
     else {
         return status(ctx, token, shown, next).await;
     };
-    let mut patch = status::merge_patch(&next);
+    let mut patch = status::merge_patch(shown.as_ref(), &next);
     if let Some(map) = patch.as_object_mut() {
         map.insert(
             "metadata".into(),
@@ -213,7 +213,7 @@ pub async fn status(
         .patch_status(
             &token.name_any(),
             &PatchParams::default(),
-            &Patch::Merge(status::merge_patch(&next)),
+            &Patch::Merge(status::merge_patch(shown.as_ref(), &next)),
         )
         .await
         .map_err(ReconcileError::kube("write the ApiToken status"))?;

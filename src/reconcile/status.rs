@@ -61,24 +61,57 @@ pub fn is_ready(token: &ApiToken) -> bool {
     })
 }
 
-/// A JSON merge patch that sets `status` whole: absent optional fields become null, so that
-/// stale values are removed rather than left behind.
-pub fn merge_patch(status: &ApiTokenStatus) -> serde_json::Value {
-    let mut value = serde_json::to_value(status).unwrap_or_default();
+/// A JSON merge patch that makes the status `next`, whole, on an object that shows `shown`.
+pub fn merge_patch(shown: Option<&ApiTokenStatus>, next: &ApiTokenStatus) -> serde_json::Value {
+    let top = [
+        "observedGeneration",
+        "secretName",
+        "token",
+        "pendingMint",
+        "rotation",
+        "replaced",
+        "rejectedCredentials",
+        "expiresAt",
+        "renewAt",
+    ];
+    whole_patch(shown, next, &top)
+}
+
+/// A merge patch merges objects key by key, so a key the new value leaves out would stay: every
+/// key that `shown` has and `next` lacks becomes null, at every depth (a new token record without
+/// the old one's `expiresAt` must not inherit it), and so do the `top` optional fields always,
+/// since `shown` may lag the object.
+pub fn whole_patch<T: serde::Serialize>(
+    shown: Option<&T>,
+    next: &T,
+    top: &[&str],
+) -> serde_json::Value {
+    let mut value = serde_json::to_value(next).unwrap_or_default();
+    if let Some(old) = shown.and_then(|s| serde_json::to_value(s).ok()) {
+        null_what_went(&old, &mut value);
+    }
     if let Some(map) = value.as_object_mut() {
-        for key in [
-            "observedGeneration",
-            "secretName",
-            "token",
-            "pendingMint",
-            "rotation",
-            "replaced",
-            "rejectedCredentials",
-        ] {
-            map.entry(key).or_insert(serde_json::Value::Null);
+        for key in top {
+            map.entry(*key).or_insert(serde_json::Value::Null);
         }
     }
     serde_json::json!({ "status": value })
+}
+
+/// Sets to null, in `new`, every key of `old` that `new` lacks, in nested objects too; arrays
+/// are replaced whole by a merge patch and need nothing.
+fn null_what_went(old: &serde_json::Value, new: &mut serde_json::Value) {
+    let (Some(old), Some(new)) = (old.as_object(), new.as_object_mut()) else {
+        return;
+    };
+    for (key, was) in old {
+        match new.get_mut(key) {
+            Some(now) => null_what_went(was, now),
+            None => {
+                new.insert(key.clone(), serde_json::Value::Null);
+            }
+        }
+    }
 }
 
 /// The same status, ignoring when conditions last changed (to skip writes that change nothing).
@@ -165,8 +198,35 @@ mod tests {
 
     #[test]
     fn merge_patch_nulls_absent_fields() {
-        let p = merge_patch(&ApiTokenStatus::default());
+        let p = merge_patch(None, &ApiTokenStatus::default());
         assert!(p["status"]["pendingMint"].is_null() && p["status"].get("pendingMint").is_some());
         assert!(p["status"].get("token").is_some());
+        assert!(p["status"].get("expiresAt").is_some_and(|v| v.is_null()));
+    }
+
+    /// A new token record that lacks fields of the one it replaces does not inherit them.
+    #[test]
+    fn merge_patch_nulls_what_a_nested_record_lost() {
+        use crate::crd::TokenRecord;
+        let old = ApiTokenStatus {
+            token: Some(TokenRecord {
+                id: Some("old".into()),
+                expires_at: Some("2036-01-01T00:00:00Z".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let next = ApiTokenStatus {
+            token: Some(TokenRecord {
+                assigned_to: Some("dwilde".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let p = merge_patch(Some(&old), &next);
+        let token = &p["status"]["token"];
+        assert!(token.get("id").is_some_and(|v| v.is_null()), "{p}");
+        assert!(token.get("expiresAt").is_some_and(|v| v.is_null()), "{p}");
+        assert_eq!(token["assignedTo"], "dwilde");
     }
 }
