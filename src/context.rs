@@ -43,6 +43,10 @@ pub struct Context {
     pub peers: crate::peers::Peers,
     /// The wall clock of lifetime decisions (moved only by tests).
     pub clock: Arc<crate::clock::Clock>,
+    /// Result Secret versions this process wrote, whose watch events wake nobody.
+    pub own_writes: crate::echoes::OwnWrites,
+    /// Tokens minted by running reconciles that no status records yet.
+    pub in_flight: crate::in_flight::InFlight,
 }
 
 /// How long an account no recorded token uses is kept (its session, its sign-in state).
@@ -72,6 +76,8 @@ impl Context {
             written: crate::memory::StatusMemory::default(),
             peers: crate::peers::Peers::default(),
             clock: Arc::new(crate::clock::Clock::system()),
+            own_writes: crate::echoes::OwnWrites::default(),
+            in_flight: crate::in_flight::InFlight::default(),
         }
     }
 
@@ -95,6 +101,8 @@ pub struct MemorySizes {
     pub liveness: usize,
     /// Registered controller scopes (one per watched namespace; not per ApiToken).
     pub scopes: usize,
+    /// Result Secret writes whose watch events are not seen yet.
+    pub own_writes: usize,
 }
 
 impl Context {
@@ -103,6 +111,7 @@ impl Context {
         self.backoff.reset(uid);
         self.written.forget(uid);
         self.recorder.forget(uid);
+        self.own_writes.forget(uid);
     }
 
     /// Drops every entry about ApiTokens that no cache holds, and the Quay token lists that
@@ -113,6 +122,7 @@ impl Context {
         self.backoff.retain(|uid| uids.contains(uid));
         self.written.retain(|uid| uids.contains(uid));
         self.recorder.prune(|uid| uids.contains(uid));
+        self.own_writes.retain(|uid| uids.contains(uid));
         // Our own writes may be ahead of the caches (a token just minted).
         records.extend(self.written.records());
         self.liveness.retain_used(&records);
@@ -134,6 +144,7 @@ impl Context {
             cleaned,
             liveness: self.liveness.len(),
             scopes: self.peers.len(),
+            own_writes: self.own_writes.len(),
         }
     }
 }

@@ -264,8 +264,18 @@ fn apitokens_using(
         name: meta.name_any(),
     };
     let owner = meta.labels().get(reconcile::secret::OWNER_UID_LABEL);
+    // The version our own write left: the ApiToken that wrote it saw it already.
+    let version = meta.resource_version().unwrap_or_default();
+    let writer = ctx
+        .own_writes
+        .echo_of((&target.namespace, &target.name), &version);
     let mut mine = Vec::new();
     for (found_in, reference) in ctx.peers.users_of(&target, owner.map(String::as_str)) {
+        if writer.as_ref().is_some_and(|w| {
+            reference.namespace.as_deref() == Some(w.namespace.as_str()) && reference.name == w.name
+        }) {
+            continue;
+        }
         if found_in == scope {
             mine.push(reference);
         } else {

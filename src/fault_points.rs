@@ -26,7 +26,8 @@ pub const POINTS: &[&str] = &[
 pub const MINT_AFTER_INTENT: &str = "mint.after-intent";
 /// Quay minted; nothing recorded it yet.
 pub const MINT_AFTER_QUAY: &str = "mint.after-quay";
-/// Status records the new token; the Secret does not hold it yet.
+/// Status records the new token; the Secret does not hold it yet. A first mint never stops
+/// here: it records its token with the verdict, after the Secret.
 pub const MINT_AFTER_RECORD: &str = "mint.after-record";
 /// The Secret holds the new token; the replaced ones are not revoked, status not final.
 pub const MINT_AFTER_SECRET: &str = "mint.after-secret";

@@ -11,24 +11,43 @@ use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 
 /// Writes the result Secret: created when it was found absent (so one that appears meanwhile
-/// is never overwritten), applied when it was proven ours.
+/// is never overwritten), applied when it was proven ours. `existing` is the Secret as read;
+/// `writer` is the ApiToken it is written for, which its watch event then does not wake.
 pub async fn write_secret(
     ctx: &Context,
+    writer: &ApiToken,
     desired: &Secret,
-    existed: bool,
+    existing: Option<&Secret>,
 ) -> Result<(), ReconcileError> {
-    if existed {
-        secret(ctx, desired).await
-    } else {
-        create_secret(ctx, desired).await
+    let versions = match existing {
+        Some(existing) => secret(ctx, desired, existing).await?,
+        None => vec![create_secret(ctx, desired).await?],
+    };
+    let secret = (desired.namespace().unwrap_or_default(), desired.name_any());
+    let (uid, ns, name) = (
+        writer.uid().unwrap_or_default(),
+        writer.namespace().unwrap_or_default(),
+        writer.name_any(),
+    );
+    for version in versions.iter().flatten() {
+        ctx.own_writes
+            .note((&secret.0, &secret.1), version, (&uid, &ns, &name));
     }
+    Ok(())
 }
 
-/// Applies the desired Secret (server-side apply, one field manager, forced): only for a Secret
-/// proven ours (or the earlier operator's for this ApiToken), since forcing takes every field.
-pub async fn secret(ctx: &Context, desired: &Secret) -> Result<(), ReconcileError> {
+/// Applies the desired Secret over `existing` (server-side apply, one field manager, forced):
+/// only for a Secret proven ours (or the earlier operator's for this ApiToken), since forcing
+/// takes every field. Returns the versions its writes left.
+async fn secret(
+    ctx: &Context,
+    desired: &Secret,
+    existing: &Secret,
+) -> Result<Vec<Option<String>>, ReconcileError> {
     let ns = desired.namespace().unwrap_or_default();
-    Api::<Secret>::namespaced(ctx.client.clone(), &ns)
+    let api = Api::<Secret>::namespaced(ctx.client.clone(), &ns);
+    let owned = own_as_applied(&api, existing).await;
+    let applied = api
         .patch(
             &desired.name_any(),
             &PatchParams::apply(MANAGER).force(),
@@ -36,12 +55,16 @@ pub async fn secret(ctx: &Context, desired: &Secret) -> Result<(), ReconcileErro
         )
         .await
         .map_err(ReconcileError::kube("write the result Secret"))?;
-    Ok(())
+    Ok(vec![owned, applied.resource_version()])
 }
 
 /// Creates the desired Secret that the caller found absent; one that appeared since is never
 /// overwritten: that is [`ReconcileError::SecretAppeared`], and the next reconcile judges it.
-pub async fn create_secret(ctx: &Context, desired: &Secret) -> Result<(), ReconcileError> {
+/// Returns the version it left.
+pub async fn create_secret(
+    ctx: &Context,
+    desired: &Secret,
+) -> Result<Option<String>, ReconcileError> {
     let ns = desired.namespace().unwrap_or_default();
     let api = Api::<Secret>::namespaced(ctx.client.clone(), &ns);
     let params = PostParams {
@@ -49,10 +72,7 @@ pub async fn create_secret(ctx: &Context, desired: &Secret) -> Result<(), Reconc
         field_manager: Some(MANAGER.into()),
     };
     match api.create(&params, desired).await {
-        Ok(created) => {
-            own_as_applied(&api, &created).await;
-            Ok(())
-        }
+        Ok(created) => Ok(created.resource_version()),
         Err(kube::Error::Api(s)) if s.code == 409 => Err(ReconcileError::SecretAppeared {
             secret: format!("{ns}/{}", desired.name_any()),
         }),
@@ -67,18 +87,20 @@ pub async fn create_secret(ctx: &Context, desired: &Secret) -> Result<(), Reconc
     }
 }
 
-/// Records the fields a create gave us as our server-side apply. A create files them under an
-/// `Update` entry of ours, which later applies cannot take back: apply removes a dropped key
-/// (a removed caCert, the token keys under forUser) only when no other entry holds it. Best
-/// effort: the Secret is right either way, and the resourceVersion makes the patch lose any race.
-async fn own_as_applied(api: &Api<Secret>, created: &Secret) {
+/// Records the fields a create gave us as our server-side apply, before the first apply over
+/// it. A create files them under an `Update` entry of ours, which applies cannot take back:
+/// apply removes a dropped key (a removed caCert, the token keys under forUser) only when no
+/// other entry holds it. Done here, not at the create, so that a first mint costs one write on
+/// the Secret. Best effort: the resourceVersion makes it lose any race, and a key the apply
+/// could not drop differs from the desired data, so a later reconcile writes (and converts) again.
+async fn own_as_applied(api: &Api<Secret>, existing: &Secret) -> Option<String> {
     let ours = |m: &ManagedFieldsEntry| {
         m.manager.as_deref() == Some(MANAGER) && m.operation.as_deref() == Some("Update")
     };
-    if !created.managed_fields().iter().any(ours) {
-        return;
+    if !existing.managed_fields().iter().any(ours) {
+        return None;
     }
-    let entries: Vec<_> = created
+    let entries: Vec<_> = existing
         .managed_fields()
         .iter()
         .cloned()
@@ -90,18 +112,22 @@ async fn own_as_applied(api: &Api<Secret>, created: &Secret) {
         })
         .collect();
     let patch = serde_json::json!({"metadata": {
-        "resourceVersion": created.resource_version(),
+        "resourceVersion": existing.resource_version(),
         "managedFields": entries,
     }});
-    if let Err(e) = api
+    match api
         .patch(
-            &created.name_any(),
+            &existing.name_any(),
             &PatchParams::default(),
             &Patch::Merge(&patch),
         )
         .await
     {
-        tracing::warn!(error = %e, "cannot record the created result Secret as applied");
+        Ok(owned) => owned.resource_version(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot record the result Secret as applied");
+            None
+        }
     }
 }
 
@@ -275,6 +301,17 @@ mod tests {
         }
     }
 
+    fn writer() -> ApiToken {
+        let spec = serde_json::from_value(serde_json::json!({
+            "connSecretRef": {"name": "conn"}, "clientId": "CID"
+        }))
+        .unwrap();
+        let mut token = ApiToken::new("tok", spec);
+        token.metadata.namespace = Some("ns".into());
+        token.metadata.uid = Some("uid-1".into());
+        token
+    }
+
     fn secrets(ctx: &Context, ns: &str) -> Api<Secret> {
         Api::namespaced(ctx.client.clone(), ns)
     }
@@ -318,21 +355,73 @@ mod tests {
             created.data.as_ref().unwrap()["accessToken"].0,
             b"A".to_vec()
         );
-        let entries: Vec<_> = created
-            .managed_fields()
-            .iter()
-            .filter(|m| m.manager.as_deref() == Some(MANAGER))
-            .map(|m| m.operation.clone().unwrap_or_default())
-            .collect();
-        assert_eq!(entries, vec!["Apply".to_string()], "{created:?}");
+        let operations = |secret: &Secret| -> Vec<String> {
+            secret
+                .managed_fields()
+                .iter()
+                .filter(|m| m.manager.as_deref() == Some(MANAGER))
+                .map(|m| m.operation.clone().unwrap_or_default())
+                .collect()
+        };
+        assert_eq!(
+            operations(&created),
+            vec!["Update".to_string()],
+            "one write"
+        );
 
         // A key dropped from the desired Secret goes, as with a Secret first written by apply.
-        secret(&ctx, &opaque(&ns, "out", &[("accessToken", "B")]))
-            .await
-            .unwrap();
+        write_secret(
+            &ctx,
+            &writer(),
+            &opaque(&ns, "out", &[("accessToken", "B")]),
+            Some(&created),
+        )
+        .await
+        .unwrap();
         let applied = secrets(&ctx, &ns).get("out").await.unwrap();
+        assert_eq!(
+            operations(&applied),
+            vec!["Apply".to_string()],
+            "{applied:?}"
+        );
         let keys: Vec<_> = applied.data.unwrap().into_keys().collect();
         assert_eq!(keys, vec!["accessToken".to_string()]);
+    }
+
+    /// A stale copy loses the ownership patch; the key stays, and the data differs from the
+    /// desired Secret, so a later write with a fresh copy drops it.
+    #[tokio::test]
+    async fn a_stale_copy_leaves_the_dropped_key_for_the_next_write() {
+        let ctx = context().await;
+        let ns = namespace(&ctx, "unit-stale").await;
+        create_secret(
+            &ctx,
+            &opaque(&ns, "out", &[("accessToken", "A"), ("caCert", "PEM")]),
+        )
+        .await
+        .unwrap();
+        let stale = secrets(&ctx, &ns).get("out").await.unwrap();
+        let theirs = serde_json::json!({"metadata": {"annotations": {"touched": "yes"}}});
+        secrets(&ctx, &ns)
+            .patch("out", &PatchParams::default(), &Patch::Merge(&theirs))
+            .await
+            .unwrap();
+        let desired = opaque(&ns, "out", &[("accessToken", "B")]);
+        write_secret(&ctx, &writer(), &desired, Some(&stale))
+            .await
+            .unwrap();
+        let kept = secrets(&ctx, &ns).get("out").await.unwrap();
+        assert!(crate::reconcile::secret::needs_write(Some(&kept), &desired));
+        write_secret(&ctx, &writer(), &desired, Some(&kept))
+            .await
+            .unwrap();
+        let fixed = secrets(&ctx, &ns).get("out").await.unwrap();
+        let keys: Vec<_> = fixed.data.clone().unwrap().into_keys().collect();
+        assert_eq!(keys, vec!["accessToken".to_string()]);
+        assert!(!crate::reconcile::secret::needs_write(
+            Some(&fixed),
+            &desired
+        ));
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 use super::apply;
 use super::secret;
 use crate::context::Context;
-use crate::crd::{ApiToken, scopes_of};
+use crate::crd::{ApiToken, ApiTokenStatus, scopes_of};
 use crate::error::ReconcileError;
 use crate::quay::ConnectionSettings;
 use crate::references::client_id_target;
@@ -98,13 +98,18 @@ async fn client_id(ctx: &Context, token: &ApiToken) -> Result<String, ReconcileE
     }
 }
 
-/// Resolves every input; each failure names the field and key.
-pub async fn resolve(ctx: &Context, token: &ApiToken) -> Result<Inputs, ReconcileError> {
+/// Resolves every input; each failure names the field and key. `status` is what the ApiToken
+/// shows now.
+pub async fn resolve(
+    ctx: &Context,
+    token: &ApiToken,
+    status: &ApiTokenStatus,
+) -> Result<Inputs, ReconcileError> {
     let (conn, settings) = connection(ctx, token).await?;
     let client_id = client_id(ctx, token).await?;
     let target = result_target(token, ctx.settings.cross_namespace)?;
     let existing = read_secret(ctx, &target).await?;
-    if existing.is_none() {
+    if existing.is_none() && needs_probe(token, &target, status) {
         // Before anything is minted: a token for a Secret that cannot be created would be minted
         // and then fail to be written, again on every retry.
         let probe = secret::desired(token, &target, &settings, None);
@@ -118,4 +123,12 @@ pub async fn resolve(ctx: &Context, token: &ApiToken) -> Result<Inputs, Reconcil
         target,
         existing,
     })
+}
+
+/// Whether an absent result Secret is checked by a dry run before a mint. Its own namespace
+/// exists while the ApiToken does, so a first mint there goes straight to the create (one
+/// Kubernetes request less per token); once a token is recorded that no Secret holds, a write
+/// may have failed (a quota, a webhook), and the dry run keeps the retries from minting again.
+fn needs_probe(token: &ApiToken, target: &Target, status: &ApiTokenStatus) -> bool {
+    token.metadata.namespace.as_deref() != Some(target.namespace.as_str()) || status.token.is_some()
 }

@@ -58,6 +58,8 @@ pub async fn reconcile(token: Arc<ApiToken>, ctx: Arc<Context>) -> Result<Action
 /// Apply: make the result Secret hold a live token for the current spec, then report it.
 async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError> {
     let uid = token.uid().ok_or(ReconcileError::Malformed("uid"))?;
+    // A token this reconcile mints counts as tracked until its status is written.
+    let _in_flight = ctx.in_flight.reconcile(&uid);
     let mut shown = ctx.written.current(&uid, token.status.as_ref());
     let mut mark = None;
     match converge(token, ctx, &mut shown, &mut mark).await {
@@ -75,8 +77,8 @@ async fn converge(
     shown: &mut Option<ApiTokenStatus>,
     mark: &mut Option<String>,
 ) -> Result<Outcome, ReconcileError> {
-    let inputs = inputs::resolve(ctx, token).await?; // Kubernetes API
     let status = shown.clone().unwrap_or_default();
+    let inputs = inputs::resolve(ctx, token, &status).await?; // Kubernetes API
     credentials::mark_unless_rejected(token, &inputs.settings, &status, mark)?; // pure
     let lifetime = lifetime::Lifetime::of(&token.spec)?; // pure
     if let Some(pending) = &status.pending_mint {

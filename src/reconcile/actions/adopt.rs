@@ -19,7 +19,7 @@ pub async fn adopt(
     value: Redacted,
 ) -> Result<Outcome, ReconcileError> {
     let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&value));
-    apply::secret(ctx, &desired).await?;
+    apply::write_secret(ctx, token, &desired, inputs.existing.as_ref()).await?; // Kubernetes API
     events::publish(&ctx.recorder, token, true, "Adopted", format!(
         "took over the token in Secret {} without minting; its Quay id is unknown, so it cannot be verified or revoked: set the annotation {ROTATE_ANNOTATION} to replace it with a tracked token",
         inputs.target)).await;

@@ -33,8 +33,9 @@ pub async fn assign(
         .await?; // Quay
     apply::write_secret(
         ctx,
+        token,
         &secret::desired(token, &inputs.target, &inputs.settings, None),
-        inputs.existing.is_some(),
+        inputs.existing.as_ref(),
     )
     .await?; // Kubernetes API
     events::publish(

@@ -20,7 +20,7 @@ pub async fn keep(
 ) -> Result<Outcome, ReconcileError> {
     let desired = secret::desired(token, &inputs.target, &inputs.settings, in_secret);
     if secret::needs_write(inputs.existing.as_ref(), &desired) {
-        apply::write_secret(ctx, &desired, inputs.existing.is_some()).await?; // Kubernetes API
+        apply::write_secret(ctx, token, &desired, inputs.existing.as_ref()).await?; // Kubernetes API
     }
     let record = status.token.clone();
     let message = match &record {

@@ -1,5 +1,6 @@
 //! Minting a token: the intent is recorded before Quay is asked, the token and what it replaces
-//! are recorded before the Secret can hold it, and only then is the replaced token revoked.
+//! are recorded before the Secret can hold it (a first mint: with the verdict, after it), and
+//! only then is the replaced token revoked.
 //! Network: Quay, the Kubernetes API.
 
 use super::narrow::narrow;
@@ -67,9 +68,11 @@ pub async fn mint(
         .await;
     let now = ctx.clock.now();
     let record = record::minted(inputs, input_hash, &minted, scopes, now);
-    // Record the new token and what it replaces in one write, before the Secret can be seen
-    // holding it: from here on a crash leaves both tracked, and the next reconcile revokes
-    // whatever the Secret does not hold.
+    // Tracked in memory before the account's lock goes: the next mint or recovery under it
+    // must not take this token for someone else's or for an orphan.
+    ctx.in_flight
+        .hold(&token.uid().unwrap_or_default(), record.clone());
+    drop(slot);
     let mut replaced: Vec<TokenRecord> = to_retire(token, old)
         .map(|old| with_grace(old, &lifetime, reason, now))
         .into_iter()
@@ -77,14 +80,31 @@ pub async fn mint(
     if reason == MintReason::Unrecorded {
         replaced.extend(unrecorded(token, ctx, inputs, &record).await); // Quay
     }
-    let next = report::minted(token, current(shown), record.clone(), replaced);
-    apply::status(ctx, token, shown, next).await?; // Kubernetes API
-    drop(slot);
-    fault_points::hit(fault_points::MINT_AFTER_RECORD, token)?;
+    let recorded = report::minted(token, current(shown), record.clone(), replaced);
+    // A mint that replaces a token records both in one write before the Secret can be seen
+    // holding the new one: from there a crash leaves both tracked, the next reconcile revokes
+    // whatever the Secret does not hold, and Ready never points at a revoked token. A first
+    // mint records its token with the verdict, after the Secret: its intent names the token
+    // (the token API by name, the web flow by what existed before it), so a crash before the
+    // verdict leaves it found and revoked, and no Ready status ever pointed at it.
+    let record_first = !recorded.replaced.is_empty();
+    if record_first {
+        apply::status(ctx, token, shown, recorded.clone()).await?; // Kubernetes API
+        fault_points::hit(fault_points::MINT_AFTER_RECORD, token)?;
+    }
     let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&minted.token));
     // A failed write leaves the new token recorded: the next reconcile sees the Secret without
     // it, mints again and revokes it, so nothing is left untracked.
-    apply::write_secret(ctx, &desired, inputs.existing.is_some()).await?; // Kubernetes API
+    let written = apply::write_secret(ctx, token, &desired, inputs.existing.as_ref()).await; // Kubernetes API
+    if let Err(error) = written {
+        if !record_first {
+            // Still named by the intent if this write fails too.
+            if let Err(e) = apply::status(ctx, token, shown, recorded).await {
+                tracing::warn!(error = %e, "cannot record the token the Secret did not take");
+            }
+        }
+        return Err(error);
+    }
     fault_points::hit(fault_points::MINT_AFTER_SECRET, token)?;
     announce(token, ctx, inputs, &minted.id, reason, &grant.left_out).await;
     let pending_revocation = current(shown).replaced;

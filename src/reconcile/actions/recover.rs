@@ -68,8 +68,9 @@ async fn orphans_of(
             let Some(known) = &pending.known_ids else {
                 return Ok(None);
             };
-            // The slot holds the account's mint lock: no mint of ours is between its Quay
-            // answer and its record while we look. Its list is fresh, not remembered.
+            // The slot holds the account's mint lock: every mint of ours that Quay answered is
+            // tracked (in status, or in memory while its reconcile runs) while we look. Its
+            // list is fresh, not remembered.
             ctx.quay.forget_listing(settings, &pending.client_id);
             let slot = match ctx.quay.begin_mint(settings, &pending.client_id).await {
                 Ok(slot) => slot,
@@ -79,7 +80,7 @@ async fn orphans_of(
                 }
                 Err(e) => return Err(e.into()),
             };
-            // Asked under the lock: a mint recorded just before we took it is in `tracked`.
+            // Asked under the lock: a mint answered just before we took it is in `tracked`.
             let tracked = tracked_ids(ctx, settings).await;
             let now = slot.known.clone().unwrap_or_default();
             Ok(Some((
