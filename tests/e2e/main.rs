@@ -24,3 +24,4 @@ mod secrecy;
 mod timeouts;
 mod tls;
 mod watching;
+mod writes;
