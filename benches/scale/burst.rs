@@ -8,7 +8,10 @@ use crate::goals::{
     GOAL_REQUESTS_TOKEN_API, GOAL_REQUESTS_WEB_FLOW, GOAL_RSS_MIB, GOAL_TIME_FACTOR,
 };
 use crate::knobs::Knobs;
-use crate::procfs::{cpu_seconds, proc_status_kib};
+use crate::procfs::{cpu_seconds, cpu_seconds_named, proc_status_kib};
+
+/// The control plane's processes, by command name.
+const CONTROL_PLANE: &[&str] = &["etcd", "kube-apiserver"];
 use crate::ready::ReadyWatch;
 use crate::requests::{SETTLE, apiserver_requests, diff, is_operators, is_write};
 use crate::setup::{create_all, flavour_name, latency, start_operator, world_with_accounts};
@@ -37,6 +40,7 @@ pub async fn run(k: &Knobs, token_api: bool, accounts: usize, latency_ms: u64, t
     world.quay.reset_counters();
     let api_before = apiserver_requests();
     let cpu_before = cpu_seconds(operator.pid());
+    let control_plane_before = cpu_seconds_named(CONTROL_PLANE);
 
     let names: Vec<String> = (0..n).map(|i| format!("t{i:04}")).collect();
     let started = Instant::now();
@@ -55,6 +59,7 @@ pub async fn run(k: &Knobs, token_api: bool, accounts: usize, latency_ms: u64, t
         *own = own.saturating_sub(n as u64);
     }
     let cpu = cpu_seconds(operator.pid()) - cpu_before;
+    let control_plane_cpu = cpu_seconds_named(CONTROL_PLANE) - control_plane_before;
     let peak = proc_status_kib(operator.pid(), "VmHWM");
     let minted = operator
         .sample("quay_apitoken_tokens_minted_total")
@@ -142,6 +147,11 @@ pub async fn run(k: &Knobs, token_api: bool, accounts: usize, latency_ms: u64, t
             warm_ready == warm_n && warm_per <= goal_requests + 1e-9,
         ),
     );
+    let reads: BTreeMap<String, u64> = api
+        .iter()
+        .filter(|(key, _)| !is_write(key) && is_operators(key))
+        .map(|(key, count)| (key.clone(), *count))
+        .collect();
     let writes: BTreeMap<String, u64> = api
         .into_iter()
         .filter(|(key, _)| is_write(key) && is_operators(key))
@@ -154,8 +164,17 @@ pub async fn run(k: &Knobs, token_api: bool, accounts: usize, latency_ms: u64, t
     );
     table.add(
         &scenario,
-        "peak RSS (VmHWM), operator CPU",
-        format!("{:.1} MiB, {cpu:.1} CPU s", peak as f64 / 1024.0),
+        "Kubernetes reads per token",
+        format!("{:.2}: {}", per(reads.values().sum()), by_key(&reads, n)),
+        String::new(),
+    );
+    table.add(
+        &scenario,
+        "peak RSS (VmHWM), operator CPU, etcd + API server CPU",
+        format!(
+            "{:.1} MiB, {cpu:.1} CPU s, {control_plane_cpu:.1} CPU s",
+            peak as f64 / 1024.0
+        ),
         verdict(
             format!("RSS ≤ {GOAL_RSS_MIB:.0} MiB"),
             peak as f64 / 1024.0 <= GOAL_RSS_MIB,

@@ -1,4 +1,4 @@
-//! The operator process's memory and CPU, from /proc.
+//! The operator process's memory and CPU, and the control plane's CPU, from /proc.
 
 /// A `kB` field of /proc/<pid>/status.
 pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
@@ -39,4 +39,22 @@ fn clock_ticks() -> u64 {
             .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
             .unwrap_or(100)
     })
+}
+
+/// CPU seconds of every process whose command name is one of `names` (the control plane's
+/// etcd and kube-apiserver), summed; processes that end meanwhile are skipped.
+pub fn cpu_seconds_named(names: &[&str]) -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| names.contains(&comm.trim()))
+        })
+        .filter(|pid| std::path::Path::new(&format!("/proc/{pid}/stat")).exists())
+        .map(cpu_seconds)
+        .sum()
 }
