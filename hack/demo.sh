@@ -127,11 +127,17 @@ wait_for_line() {
   return 1
 }
 
-# A port nothing listens on (the kernel may still hand it out later; the demo is short-lived).
+# A port nothing listens on, below the kernel's ephemeral range: a port from that range can be
+# taken as the source port of any outgoing connection (the tests' own, say) between this check
+# and the operator's bind, which then fails with "Address already in use".
 free_port() {
-  local port _
+  local port _ low=32768
+  if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  fi
+  [ "$low" -gt 11024 ] || low=32768
   for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (low - 11000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
