@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::error::ReconcileError;
 use crate::peers::ScopeId;
 use crate::reconcile;
+use crate::slots::Slots;
 use futures::{Future, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -18,7 +19,7 @@ use kube::{Resource, ResourceExt};
 use std::sync::Arc;
 use std::time::Duration;
 use stored::StoredToken;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 /// How often the ready gauge is refreshed and memory is checked against the caches.
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(10);
@@ -53,10 +54,7 @@ pub async fn run(
     };
     let gone = Arc::new(Notify::new());
     // `--concurrency` bounds the process, however many namespaces it watches.
-    let slots = Slots {
-        limit: concurrency,
-        semaphore: Arc::new(Semaphore::new(usize::from(concurrency.max(1)))),
-    };
+    let slots = Slots::new(concurrency, ctx.metrics.waiting_for_mint_lock());
     let mut stores = Vec::new();
     let mut listed = Vec::new();
     let mut runs = Vec::new();
@@ -114,14 +112,10 @@ async fn housekeeping(
     }
 }
 
-/// One Controller for one scope (a namespace, or all of them).
-/// The process-wide bound on reconciles running at once.
-#[derive(Clone)]
-struct Slots {
-    limit: u16,
-    semaphore: Arc<Semaphore>,
-}
+/// Reconciles a controller starts per slot: the rest wait in its queue, where they cost nothing.
+const QUEUED_PER_SLOT: u16 = 4;
 
+/// One Controller for one scope (a namespace, or all of them).
 fn one(
     ctx: Arc<Context>,
     scope: Option<String>,
@@ -201,16 +195,18 @@ fn one(
         .watches_stream(secret_changes, move |meta: PartialObjectMeta<Secret>| {
             apitokens_using(&mapper_ctx, scope_id, &meta)
         })
-        .with_config(kube::runtime::controller::Config::default().concurrency(slots.limit))
+        // The slots bound the reconciles at work. More may be started, so that those waiting
+        // for an account's mint lock leave their slots to other accounts' mints; a few times
+        // the slots is enough for that without a future held for every queued ApiToken.
+        .with_config(
+            kube::runtime::controller::Config::default()
+                .concurrency(slots.limit().saturating_mul(QUEUED_PER_SLOT)),
+        )
         .graceful_shutdown_on(shutdown)
         .run(
             move |token, ctx| {
-                let semaphore = slots.semaphore.clone();
-                async move {
-                    // Closed only when the process ends; then there is nothing to hold back.
-                    let _slot = semaphore.acquire_owned().await.ok();
-                    reconcile_stored(token, ctx).await
-                }
+                let slots = slots.clone();
+                async move { slots.run(|| reconcile_stored(token, ctx)).await }
             },
             error_policy,
             ctx,

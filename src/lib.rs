@@ -28,5 +28,6 @@ pub mod reconcile;
 pub mod redacted;
 pub mod references;
 pub mod secret_index;
+pub mod slots;
 pub mod stored;
 pub mod telemetry;

@@ -91,6 +91,11 @@ impl Metrics {
         self.reconciles.revoked();
     }
 
+    /// The gauge the concurrency slots keep: reconciles waiting for an account's mint lock.
+    pub fn waiting_for_mint_lock(&self) -> prometheus_client::metrics::gauge::Gauge {
+        self.reconciles.waiting_for_mint_lock()
+    }
+
     /// Records one Quay HTTP request; `status` is `None` when no response arrived.
     pub fn quay_request(&self, endpoint: &str, status: Option<u16>, elapsed: Duration) {
         self.quay.request(endpoint, status, elapsed);

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
@@ -17,9 +18,15 @@ pub(super) struct ReconcileMetrics {
     tokens_minted: Counter,
     tokens_rotated: Counter,
     tokens_revoked: Counter,
+    waiting_for_mint_lock: Gauge,
 }
 
 impl ReconcileMetrics {
+    /// The gauge of reconciles waiting for an account's mint lock (shared with the slots).
+    pub(super) fn waiting_for_mint_lock(&self) -> Gauge {
+        self.waiting_for_mint_lock.clone()
+    }
+
     /// Creates the families and registers them.
     pub(super) fn register(registry: &mut Registry) -> Self {
         let m = Self {
@@ -28,6 +35,7 @@ impl ReconcileMetrics {
             tokens_minted: Counter::default(),
             tokens_rotated: Counter::default(),
             tokens_revoked: Counter::default(),
+            waiting_for_mint_lock: Gauge::default(),
         };
         registry.register(
             "reconciles",
@@ -54,6 +62,11 @@ impl ReconcileMetrics {
             "tokens_revoked",
             "Quay access tokens revoked",
             m.tokens_revoked.clone(),
+        );
+        registry.register(
+            "reconciles_waiting_for_mint_lock",
+            "Reconciles queued behind another web-flow mint of the same Quay account, holding no concurrency slot",
+            m.waiting_for_mint_lock.clone(),
         );
         m
     }

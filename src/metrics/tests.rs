@@ -151,3 +151,19 @@ fn application_series_are_their_own() {
         "an Application reconcile is not counted as an ApiToken's"
     );
 }
+
+#[test]
+fn mint_lock_waiters_are_a_gauge() {
+    let metrics = Metrics::new();
+    assert_has(
+        &metrics.encode(),
+        "quay_apitoken_reconciles_waiting_for_mint_lock 0",
+    );
+    let waiting = metrics.waiting_for_mint_lock();
+    waiting.inc();
+    waiting.inc();
+    assert_has(
+        &metrics.encode(),
+        "quay_apitoken_reconciles_waiting_for_mint_lock 2",
+    );
+}

@@ -126,13 +126,13 @@ impl QuayClient {
             // Named tokens need no lock: each mint is found by its own name.
             Flavour::TokenApi => (None, None),
             Flavour::WebFlow => {
-                let guard = self
-                    .sessions()
-                    .account(settings)
-                    .mint_lock
-                    .clone()
-                    .lock_owned()
-                    .await;
+                let lock = self.sessions().account(settings).mint_lock.clone();
+                // Queued behind another mint of this account: the reconcile's slot goes to
+                // work for other accounts meanwhile.
+                let guard = match lock.clone().try_lock_owned() {
+                    Ok(guard) => guard,
+                    Err(_) => crate::slots::while_waiting(lock.lock_owned()).await,
+                };
                 // Under the lock, the last list of ours is still what Quay holds of the
                 // application, but for tokens others minted since (an ambiguous diff then).
                 let cached = self.memory().app_tokens(settings, client_id);

@@ -11,6 +11,7 @@ mod invariant;
 
 mod application;
 mod bad_input;
+mod busy_account;
 mod deletion;
 mod failures;
 mod fault_steps;
