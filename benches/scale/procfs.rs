@@ -41,12 +41,14 @@ fn clock_ticks() -> u64 {
     })
 }
 
-/// CPU seconds of every process whose command name is one of `names` (the control plane's
-/// etcd and kube-apiserver), summed; processes that end meanwhile are skipped.
+/// CPU seconds of this process's descendants whose command name is one of `names` (the
+/// harness's etcd and kube-apiserver, each under its guard shell), summed; processes that end
+/// meanwhile are skipped, and so is a control plane another run left behind.
 pub fn cpu_seconds_named(names: &[&str]) -> f64 {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0.0;
     };
+    let me = std::process::id();
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
@@ -54,7 +56,27 @@ pub fn cpu_seconds_named(names: &[&str]) -> f64 {
             std::fs::read_to_string(format!("/proc/{pid}/comm"))
                 .is_ok_and(|comm| names.contains(&comm.trim()))
         })
-        .filter(|pid| std::path::Path::new(&format!("/proc/{pid}/stat")).exists())
+        .filter(|pid| descends_from(*pid, me))
         .map(cpu_seconds)
         .sum()
+}
+
+/// Whether `ancestor` is `pid`'s parent, or its parent's, a few levels up.
+fn descends_from(pid: u32, ancestor: u32) -> bool {
+    let mut at = pid;
+    for _ in 0..4 {
+        match parent_of(at) {
+            Some(parent) if parent == ancestor => return true,
+            Some(parent) if parent > 1 => at = parent,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The parent's pid (the field after the state in /proc/<pid>/stat).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    after.split_whitespace().nth(1)?.parse().ok()
 }
