@@ -211,8 +211,13 @@ mod tests {
     use std::time::Duration;
     use tokio::sync::oneshot;
 
-    #[tokio::test]
-    async fn a_waiter_gives_its_slot_to_the_next_reconcile() {
+    /// One slot, and a reconcile that took it and gave it back to wait until `open` is sent.
+    async fn one_waiting() -> (
+        Slots,
+        Gauge,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<Result<(), oneshot::error::RecvError>>,
+    ) {
         let waiting = Gauge::default();
         let slots = Slots::new(1, waiting.clone());
         let (open, opened) = oneshot::channel::<()>();
@@ -220,10 +225,15 @@ mod tests {
             let slots = slots.clone();
             async move { slots.run(|| while_waiting(opened)).await }
         });
-        // The first reconcile took the only slot, then gave it back to wait.
         while waiting.get() == 0 {
             tokio::task::yield_now().await;
         }
+        (slots, waiting, open, waiter)
+    }
+
+    #[tokio::test]
+    async fn a_waiter_gives_its_slot_to_the_next_reconcile() {
+        let (slots, waiting, open, waiter) = one_waiting().await;
         assert_eq!(slots.free(), 1);
         let second = tokio::time::timeout(Duration::from_secs(5), slots.run(|| async { 2 }))
             .await
@@ -315,16 +325,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_dropped_returning_waiter_loses_no_slot() {
-        let waiting = Gauge::default();
-        let slots = Slots::new(1, waiting.clone());
-        let (open, opened) = oneshot::channel::<()>();
-        let waiter = tokio::spawn({
-            let slots = slots.clone();
-            async move { slots.run(|| while_waiting(opened)).await }
-        });
-        while waiting.get() == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (slots, waiting, open, waiter) = one_waiting().await;
         let holder = slots.acquire().await;
         open.send(()).expect("waiter alive");
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -176,9 +176,9 @@ pub async fn run(k: &Knobs, token_api: bool, accounts: usize, latency_ms: u64, t
     let slot_time = |seconds: f64| seconds * 1000.0 / n as f64;
     table.add(
         &scenario,
-        "reconcile time per token: all, in Quay requests; slots busy",
+        "reconcile time per token: all, in Quay requests; reconciles in flight on average (those queued for an account's lock, holding no slot, included) against the slots",
         format!(
-            "{:.0} ms, {:.0} ms; {:.1} of {} on average",
+            "{:.0} ms, {:.0} ms; {:.1} against {}",
             slot_time(reconciling),
             slot_time(quay_waited),
             reconciling / took.as_secs_f64(),
