@@ -16,7 +16,7 @@ pub struct Slots {
 }
 
 struct Inner {
-    limit: usize,
+    limit: u16,
     /// Free slots for reconciles that start.
     fresh: Semaphore,
     /// Slots handed over to reconciles coming back from a wait.
@@ -58,11 +58,11 @@ impl Inner {
 impl Slots {
     /// `limit` slots (at least one); `waiting` counts the reconciles that gave theirs back.
     pub fn new(limit: u16, waiting: Gauge) -> Slots {
-        let limit = usize::from(limit.max(1));
+        let limit = limit.max(1);
         Slots {
             inner: Arc::new(Inner {
                 limit,
-                fresh: Semaphore::new(limit),
+                fresh: Semaphore::new(usize::from(limit)),
                 returning: Semaphore::new(0),
                 unserved: Mutex::new(0),
                 waiting,
@@ -72,11 +72,12 @@ impl Slots {
 
     /// How many reconciles may work at once.
     pub fn limit(&self) -> u16 {
-        u16::try_from(self.inner.limit).unwrap_or(u16::MAX)
+        self.inner.limit
     }
 
-    /// Slots free right now (for tests and metrics).
-    pub fn free(&self) -> usize {
+    /// Slots free right now.
+    #[cfg(test)]
+    fn free(&self) -> usize {
         self.inner.fresh.available_permits()
     }
 
@@ -208,6 +209,7 @@ pub async fn while_waiting<F: Future>(wait: F) -> F::Output {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
     use tokio::sync::oneshot;
 
@@ -292,8 +294,8 @@ mod tests {
     #[tokio::test]
     async fn never_more_at_work_than_the_limit() {
         let slots = Slots::new(2, Gauge::default());
-        let at_work = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let at_work = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
         let lock = Arc::new(tokio::sync::Mutex::new(()));
         let mut tasks = Vec::new();
         for _ in 0..20 {
@@ -302,16 +304,16 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 slots
                     .run(|| async move {
-                        let enter = |at_work: &std::sync::atomic::AtomicUsize| {
-                            let now = at_work.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                            most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                        let enter = || {
+                            let now = at_work.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
                         };
-                        enter(&at_work);
-                        at_work.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                        enter();
+                        at_work.fetch_sub(1, Ordering::SeqCst);
                         let _guard = while_waiting(lock.lock()).await;
-                        enter(&at_work);
+                        enter();
                         tokio::time::sleep(Duration::from_millis(2)).await;
-                        at_work.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                        at_work.fetch_sub(1, Ordering::SeqCst);
                     })
                     .await
             }));
@@ -319,7 +321,7 @@ mod tests {
         for task in tasks {
             task.await.expect("task");
         }
-        assert!(most.load(std::sync::atomic::Ordering::SeqCst) <= 2);
+        assert!(most.load(Ordering::SeqCst) <= 2);
         assert_eq!(slots.free(), 2);
     }
 

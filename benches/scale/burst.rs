@@ -8,10 +8,9 @@ use crate::goals::{
     GOAL_REQUESTS_TOKEN_API, GOAL_REQUESTS_WEB_FLOW, GOAL_RSS_MIB, GOAL_TIME_FACTOR,
 };
 use crate::knobs::Knobs;
-use crate::procfs::{cpu_seconds, cpu_seconds_named, proc_status_kib};
+use crate::process;
+use crate::procfs::{CONTROL_PLANE, cores, cpu_seconds, cpu_seconds_named, proc_status_kib};
 
-/// The control plane's processes, by command name.
-pub const CONTROL_PLANE: &[&str] = &["etcd", "kube-apiserver"];
 use crate::ready::ReadyWatch;
 use crate::requests::{SETTLE, apiserver_requests, diff, is_operators, is_write};
 use crate::setup::{create_all, flavour_name, latency, start_operator, world_with_accounts};
@@ -64,8 +63,7 @@ pub async fn run(k: &Knobs, token_api: bool, accounts: usize, latency_ms: u64, t
     let control_plane_cpu = cpu_seconds_named(CONTROL_PLANE) - control_plane_before;
     // The in-process emulator's, and the bench's own creates and watch.
     let bench_cpu = cpu_seconds(std::process::id()) - bench_before;
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    let busy = (cpu + control_plane_cpu + bench_cpu) / (cores as f64 * window);
+    let busy = (cpu + control_plane_cpu + bench_cpu) / (cores() as f64 * window);
     let peak = proc_status_kib(operator.pid(), "VmHWM");
     let minted = operator
         .sample("quay_apitoken_tokens_minted_total")
@@ -76,13 +74,10 @@ pub async fn run(k: &Knobs, token_api: bool, accounts: usize, latency_ms: u64, t
         .sample("quay_apitoken_reconcile_duration_seconds_sum")
         .await
         .unwrap_or(0.0);
-    let quay_waited: f64 = operator
-        .metrics()
-        .await
-        .lines()
-        .filter(|l| l.starts_with("quay_apitoken_quay_request_duration_seconds_sum"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+    let quay_waited = process::sum(
+        &operator.metrics().await,
+        "quay_apitoken_quay_request_duration_seconds_sum",
+    );
     // Steady state: a wave more, with sessions open and whatever the operator caches warm.
     let warm_n = k.warm.unwrap_or(n / 10).max(1);
     world.quay.reset_counters();

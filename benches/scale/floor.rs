@@ -15,16 +15,15 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Api, Resource, ResourceExt};
-use quay_apitoken_operator::crd::{ApiToken, FINALIZER, PendingMint};
-use quay_apitoken_operator::reconcile::naming;
+use quay_apitoken_operator::crd::{ApiToken, ApiTokenStatus, FINALIZER, PendingMint};
+use quay_apitoken_operator::reconcile::secret::OWNER_UID_LABEL;
+use quay_apitoken_operator::reconcile::{naming, status};
 use serde_json::json;
 
-use crate::burst::CONTROL_PLANE;
 use crate::goals::{GOAL_REQUESTS_TOKEN_API, GOAL_REQUESTS_WEB_FLOW, GOAL_TIME_FACTOR};
 use crate::knobs::Knobs;
-use crate::procfs::cpu_seconds_named;
-use crate::ready::ReadyWatch;
-use crate::setup::{create_all, start_operator, world_with_accounts};
+use crate::procfs::{CONTROL_PLANE, cores, cpu_seconds_named};
+use crate::setup::{fill, world_with_accounts};
 use crate::table::{Table, verdict};
 use crate::world::World;
 
@@ -77,24 +76,13 @@ pub async fn run(k: &Knobs, table: &mut Table) {
     );
     eprintln!("scale: {scenario}…");
     let world = world_with_accounts("scale-floor", true, ACCOUNTS).await;
-    let mut operator = start_operator("floor", &world, k);
-    operator.wait_serving().await;
-    operator.wait_ready().await;
-    let watch = ReadyWatch::start(world.tokens());
     let names: Vec<String> = (0..n).map(|i| format!("t{i:04}")).collect();
-    create_all(&world, &names, ACCOUNTS).await;
-    let ready = watch.wait(n, k.patience, &mut operator).await;
-    drop(watch);
-    drop(operator);
-    assert_eq!(
-        ready, n,
-        "the burst that the floor replays did not get Ready"
-    );
+    drop(fill(&world, k, "floor", &names, ACCOUNTS).await);
     let left = collect(&world).await;
     assert_eq!(left.len(), n, "every Ready ApiToken has its result Secret");
 
     let parallel = ACCOUNTS.min(k.concurrency as usize).max(1);
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let cores = cores();
     // (writes, Quay requests waited for per token in its slot, the burst target it bounds).
     // Those compared with a target first, while etcd holds the fewest copies.
     let replays = [
@@ -226,29 +214,35 @@ async fn first_mint(world: &World, one: &Left, name: &str, sequence: Sequence, q
         .await
         .unwrap_or_else(|e| fail("finalizer", e));
 
+    // The intent, as the operator writes it before asking Quay.
     let record = one.token.status.as_ref().and_then(|s| s.token.as_ref());
-    if sequence == Sequence::Today
-        && let Some(record) = record
-    {
-        let intent = PendingMint {
-            name: naming::token_name(&ns, name, &uid, &naming::mint_mark()),
-            host: record.host.clone(),
-            username: record.username.clone(),
-            client_id: record.client_id.clone(),
-            started_at: record.minted_at.clone().unwrap_or_default(),
-            flavour: record.flavour.clone(),
-            scopes: record.scopes.clone(),
-            known_ids: None,
-        };
-        tokens
-            .patch_status(
-                name,
-                &PatchParams::default(),
-                &Patch::Merge(json!({"status": {"pendingMint": intent}})),
-            )
-            .await
-            .unwrap_or_else(|e| fail("intent", e));
-    }
+    let shown = match (sequence, record) {
+        (Sequence::Today, Some(record)) => {
+            let intent = ApiTokenStatus {
+                pending_mint: Some(PendingMint {
+                    name: naming::token_name(&ns, name, &uid, &naming::mint_mark()),
+                    host: record.host.clone(),
+                    username: record.username.clone(),
+                    client_id: record.client_id.clone(),
+                    started_at: record.minted_at.clone().unwrap_or_default(),
+                    flavour: record.flavour.clone(),
+                    scopes: record.scopes.clone(),
+                    known_ids: None,
+                }),
+                ..ApiTokenStatus::default()
+            };
+            tokens
+                .patch_status(
+                    name,
+                    &PatchParams::default(),
+                    &Patch::Merge(status::merge_patch(None, &intent)),
+                )
+                .await
+                .unwrap_or_else(|e| fail("intent", e));
+            Some(intent)
+        }
+        _ => None,
+    };
 
     // The mint, as long as Quay takes to answer.
     if !quay.is_zero() {
@@ -277,10 +271,13 @@ async fn first_mint(world: &World, one: &Left, name: &str, sequence: Sequence, q
         type_: one.secret.type_.clone(),
         ..Secret::default()
     };
-    if let Some(labels) = secret.metadata.labels.as_mut() {
-        for value in labels.values_mut().filter(|v| v.len() == uid.len()) {
-            value.clone_from(&uid);
-        }
+    if let Some(owner) = secret
+        .metadata
+        .labels
+        .as_mut()
+        .and_then(|labels| labels.get_mut(OWNER_UID_LABEL))
+    {
+        owner.clone_from(&uid);
     }
     world
         .secrets_in(&ns)
@@ -288,21 +285,16 @@ async fn first_mint(world: &World, one: &Left, name: &str, sequence: Sequence, q
         .await
         .unwrap_or_else(|e| fail("Secret create", e));
 
-    // The Ready status, whole, with the intent cleared.
-    let mut status = serde_json::to_value(&one.token.status)
-        .unwrap_or_else(|e| panic!("floor: status of {name}: {e}"));
-    if let Some(map) = status.as_object_mut() {
-        map.insert("pendingMint".into(), serde_json::Value::Null);
-        map.insert(
-            "secretName".into(),
-            serde_json::Value::String(format!("{ns}/{name}")),
-        );
-    }
+    // The Ready status, whole, over the intent.
+    let ready = ApiTokenStatus {
+        secret_name: Some(format!("{ns}/{name}")),
+        ..one.token.status.clone().unwrap_or_default()
+    };
     tokens
         .patch_status(
             name,
             &PatchParams::default(),
-            &Patch::Merge(json!({ "status": status })),
+            &Patch::Merge(status::merge_patch(shown.as_ref(), &ready)),
         )
         .await
         .unwrap_or_else(|e| fail("Ready status", e));

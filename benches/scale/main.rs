@@ -97,7 +97,7 @@ fn main() {
          in-process Quay emulator; {} cores shared with other work",
         process::binary().display(),
         knobs.concurrency,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        procfs::cores(),
     );
     println!();
     table.print();

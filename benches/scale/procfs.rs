@@ -1,5 +1,13 @@
 //! The operator process's memory and CPU, and the control plane's CPU, from /proc.
 
+/// The control plane's processes, by command name.
+pub const CONTROL_PLANE: &[&str] = &["etcd", "kube-apiserver"];
+
+/// Cores this machine has (1 when it cannot tell).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |c| c.get())
+}
+
 /// A `kB` field of /proc/<pid>/status.
 pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))

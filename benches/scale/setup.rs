@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::knobs::Knobs;
 use crate::process::OperatorProcess;
+use crate::ready::ReadyWatch;
 use crate::world::{ADMIN_PASSWORD, CONN_SECRET, ORG, World};
 
 /// Creates in flight at once: "applied at once" without tripping the API server's limit on
@@ -123,4 +124,30 @@ pub async fn create_all(world: &World, names: &[String], accounts: usize) -> Dur
         })
         .await;
     started.elapsed()
+}
+
+/// Starts the binary (`name`) on `world`, applies `names` (ApiToken i on account
+/// i % `accounts`) and returns it once every one is Ready.
+pub async fn fill(
+    world: &World,
+    k: &Knobs,
+    name: &str,
+    names: &[String],
+    accounts: usize,
+) -> OperatorProcess {
+    let mut operator = start_operator(name, world, k);
+    operator.wait_serving().await;
+    operator.wait_ready().await;
+    let watch = ReadyWatch::start(world.tokens());
+    let started = Instant::now();
+    create_all(world, names, accounts).await;
+    let ready = watch.wait(names.len(), k.patience, &mut operator).await;
+    assert_eq!(
+        ready,
+        names.len(),
+        "only {ready}/{} ApiTokens Ready after {:.0?}",
+        names.len(),
+        started.elapsed()
+    );
+    operator
 }

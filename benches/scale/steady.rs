@@ -13,9 +13,8 @@ use crate::goals::GOAL_RSS_MIB;
 use crate::knobs::Knobs;
 use crate::process;
 use crate::procfs::{cpu_seconds, proc_status_kib};
-use crate::ready::ReadyWatch;
 use crate::requests::{SETTLE, apiserver_requests, diff, is_list, is_mint, is_operators, is_write};
-use crate::setup::{PROBE, PROBE_SECRET, create_all, latency, start_operator, world_with_accounts};
+use crate::setup::{PROBE, PROBE_SECRET, fill, latency, start_operator, world_with_accounts};
 use crate::table::{Table, counts, verdict};
 use crate::world::{ORG, is_ready_now};
 
@@ -38,22 +37,9 @@ pub async fn run(k: &Knobs, table: &mut Table) {
             BTreeMap::from([("clientId".to_owned(), world.app.client_id.clone())]),
         )
         .await;
-    let mut operator = start_operator("steady", &world, k);
-    operator.wait_serving().await;
-    operator.wait_ready().await;
-    let watch = ReadyWatch::start(world.tokens());
     let mut names: Vec<String> = (1..n).map(|i| format!("t{i:04}")).collect();
     names.push(PROBE.to_owned());
-    let started = Instant::now();
-    create_all(&world, &names, 1).await;
-    let ready = watch.wait(n, k.patience, &mut operator).await;
-    drop(watch);
-    assert_eq!(
-        ready,
-        n,
-        "only {ready}/{n} ApiTokens Ready after {:.0?}",
-        started.elapsed()
-    );
+    let mut operator = fill(&world, k, "steady", &names, 1).await;
     tokio::time::sleep(SETTLE).await;
     let scenario_restart =
         format!("restart with {n} Ready (token API, 1 account, {RESTART_LATENCY_MS} ms)");
