@@ -21,6 +21,8 @@ exit 0
 pub struct OperatorProcess {
     name: String,
     child: Child,
+    /// The container's name when the operator runs from its image.
+    container: Option<String>,
     watchdog: Option<Child>,
     log: PathBuf,
     base: String,
@@ -43,6 +45,39 @@ pub fn binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_quay-apitoken-operator")))
 }
 
+/// podman as hack/podman.sh runs it on this kind of machine (runc, cgroupfs, file events).
+pub fn podman() -> Command {
+    let mut command = Command::new("podman");
+    command.args([
+        "--runtime",
+        "runc",
+        "--cgroup-manager",
+        "cgroupfs",
+        "--events-backend",
+        "file",
+    ]);
+    command
+}
+
+/// podman's `--ulimit` flags for a container here: podman's defaults are above what runc may set
+/// in this kind of sandbox (open files past the process's hard limit, processes past 32768).
+pub fn ulimits() -> Vec<String> {
+    let hard_files = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(4)?.parse::<u64>().ok()
+        })
+        .unwrap_or(1024)
+        .min(65536);
+    vec![
+        "--ulimit".to_owned(),
+        format!("nofile={hard_files}:{hard_files}"),
+        "--ulimit".to_owned(),
+        "nproc=32768:32768".to_owned(),
+    ]
+}
+
 /// The operator's log filter: `QAO_OPERATOR_LOG` (RUST_LOG syntax) when set, else `info`.
 fn log_level() -> String {
     std::env::var("QAO_OPERATOR_LOG")
@@ -55,6 +90,38 @@ impl OperatorProcess {
     /// Starts `quay-apitoken-operator run <args>` with only `KUBECONFIG` in its environment,
     /// so that no variable of the test's shell (WATCH_NAMESPACES, POD_NAME…) changes its flags.
     pub fn start(name: &str, kubeconfig: &Path, args: &[&str]) -> OperatorProcess {
+        let mut command = Command::new(binary());
+        command.env_clear().env("KUBECONFIG", kubeconfig);
+        OperatorProcess::spawn(name, command, None, args)
+    }
+
+    /// Starts `run <args>` in a container of `image` as a restricted pod would run it: uid
+    /// 65532, a read-only root file system, every capability dropped, no privilege escalation;
+    /// the host's network, so that it reaches the harness's API server and Quay on loopback.
+    pub fn start_image(
+        name: &str,
+        image: &str,
+        kubeconfig: &Path,
+        args: &[&str],
+    ) -> OperatorProcess {
+        let container = format!("qao-{name}-{}-{}", std::process::id(), free_port());
+        let mount = format!("{}:/etc/qao/kubeconfig:ro", kubeconfig.display());
+        let mut command = podman();
+        command
+            .args(["run", "--rm", "--name", &container, "--network", "host"])
+            .args(["--read-only", "--cap-drop", "ALL", "--user", "65532:65532"])
+            .args(["--security-opt", "no-new-privileges"])
+            .args(ulimits())
+            .args(["-v", &mount, "-e", "KUBECONFIG=/etc/qao/kubeconfig", image]);
+        OperatorProcess::spawn(name, command, Some(container), args)
+    }
+
+    fn spawn(
+        name: &str,
+        mut command: Command,
+        container: Option<String>,
+        args: &[&str],
+    ) -> OperatorProcess {
         let dir = tempfile::Builder::new()
             .prefix("qao-operator-")
             .tempdir()
@@ -64,9 +131,7 @@ impl OperatorProcess {
         let err = out.try_clone().unwrap_or_else(|e| panic!("log file: {e}"));
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
-        let child = Command::new(binary())
-            .env_clear()
-            .env("KUBECONFIG", kubeconfig)
+        let child = command
             .arg("run")
             .args(["--metrics-addr", &addr, "--log-level", &log_level()])
             .args(args)
@@ -74,7 +139,7 @@ impl OperatorProcess {
             .stdout(out)
             .stderr(err)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the operator binary: {e}"));
+            .unwrap_or_else(|e| panic!("cannot start the operator: {e}"));
         let watchdog = Command::new("bash")
             .arg("-c")
             .arg(WATCHDOG)
@@ -89,6 +154,7 @@ impl OperatorProcess {
         OperatorProcess {
             name: name.to_owned(),
             child,
+            container,
             watchdog,
             log,
             base: format!("http://{addr}"),
@@ -172,6 +238,14 @@ impl OperatorProcess {
 
     /// Kills the process with SIGKILL (a crash: no Lease release, no cleanup) and reaps it.
     pub fn kill(&mut self) {
+        if let Some(container) = &self.container {
+            // Killing the podman client would leave the container running under conmon.
+            let _ = podman()
+                .args(["rm", "--force", "--time", "0", container])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
