@@ -21,4 +21,6 @@ mod check;
 mod crashes;
 mod election;
 mod footprint;
+mod image;
+mod promql;
 mod rbac;
