@@ -21,4 +21,5 @@ mod check;
 mod crashes;
 mod election;
 mod footprint;
+mod hostile_hosts;
 mod rbac;
