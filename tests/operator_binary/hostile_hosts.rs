@@ -21,12 +21,20 @@ const CLIENT_ID: &str = "HOSTILE0123456789ABC";
 
 /// Writes a connection Secret naming `host`, and an ApiToken using it.
 async fn token_at(world: &World, name: &str, host: &str) {
+    token_with(world, name, host, &[]).await;
+}
+
+/// Like [`token_at`], with more keys in the connection Secret.
+async fn token_with(world: &World, name: &str, host: &str, extra: &[(&str, &str)]) {
     let secret = format!("{name}-conn");
-    let conn = BTreeMap::from([
+    let mut conn = BTreeMap::from([
         ("host".to_owned(), host.to_owned()),
         ("username".to_owned(), ADMIN.to_owned()),
         ("password".to_owned(), ADMIN_PASSWORD.to_owned()),
     ]);
+    for (key, value) in extra {
+        conn.insert((*key).to_owned(), (*value).to_owned());
+    }
     world.put_secret(&world.ns.name, &secret, conn).await;
     let token = ApiTokenFixture::new(name)
         .connection(&secret)
@@ -168,8 +176,10 @@ async fn a_gigabyte_reply_is_refused_within_bounded_memory() {
     .await;
     let mut operator = start_operator(&world, "huge-body");
     operator.wait_serving().await;
-    token_at(&world, "streamed", streamed.url()).await;
-    token_at(&world, "declared", declared.url()).await;
+    // A patient timeout, as the tenant would set it, so that a gigabyte has time to arrive.
+    let patient = [("timeout", "300")];
+    token_with(&world, "streamed", streamed.url(), &patient).await;
+    token_with(&world, "declared", declared.url(), &patient).await;
 
     for name in ["streamed", "declared"] {
         let message = wait_reason(&world, name, "UnexpectedResponse").await;
