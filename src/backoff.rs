@@ -46,15 +46,17 @@ impl Backoff {
     ) -> kube::runtime::controller::Action {
         use kube::runtime::controller::Action;
         if transient {
-            // Quay's Retry-After, plus a second so the retry lands after it, not on its edge.
+            // Quay's Retry-After, plus a second so the retry lands after it, not on its edge;
+            // never past FAR_FUTURE, since the controller adds the delay to an Instant.
             let delay = retry_after
-                .map(|d| d + Duration::from_secs(1))
-                .unwrap_or_else(|| self.next_delay(key));
+                .map(|d| d.saturating_add(Duration::from_secs(1)))
+                .unwrap_or_else(|| self.next_delay(key))
+                .min(crate::clock::FAR_FUTURE);
             tracing::info!(error = %error, retry_in = ?delay, "transient failure");
             Action::requeue(delay)
         } else {
             tracing::info!(error = %error, "permanent failure; waiting for a change");
-            Action::requeue(verify_interval)
+            Action::requeue(verify_interval.min(crate::clock::FAR_FUTURE))
         }
     }
 
@@ -96,7 +98,9 @@ fn delay_for(base: Duration, max: Duration, n: u32) -> Duration {
 
 /// Spreads retries of many objects so they do not hit Quay together: ±20 %.
 fn jittered(delay: Duration, unit: f64) -> Duration {
-    delay.mul_f64(0.8 + 0.4 * unit.clamp(0.0, 1.0))
+    let factor = 0.8 + 0.4 * unit.clamp(0.0, 1.0);
+    // `mul_f64` panics past Duration::MAX, which a huge configured maximum could reach.
+    Duration::try_from_secs_f64(delay.as_secs_f64() * factor).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]
@@ -118,6 +122,7 @@ mod tests {
         let d = Duration::from_secs(10);
         assert_eq!(jittered(d, 0.0), Duration::from_secs(8));
         assert_eq!(jittered(d, 1.0), Duration::from_secs(12));
+        assert_eq!(jittered(Duration::MAX, 1.0), Duration::MAX);
     }
 
     #[test]

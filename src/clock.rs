@@ -3,7 +3,7 @@
 //! seconds. A jump wakes every ApiToken, since their timers were set on the old time.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use tokio::sync::watch;
@@ -45,8 +45,15 @@ impl Clock {
     /// waits on [`Clock::jumps`].
     pub fn advance(&self, by: Duration) {
         let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        let total = self.offset_ms.fetch_add(ms, Ordering::Relaxed) + ms;
-        self.jumps.send_replace(total);
+        let add = |offset: u64| Some(offset.saturating_add(ms));
+        // The closure never refuses, so both arms carry the offset before the update.
+        let before = match self
+            .offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, add)
+        {
+            Ok(before) | Err(before) => before,
+        };
+        self.jumps.send_replace(before.saturating_add(ms));
     }
 
     /// Ticks once per jump: the controller reconciles everything again on each.
@@ -72,6 +79,26 @@ pub fn stamp_of(t: Timestamp) -> String {
 /// from status or from Quay must never panic the operator.
 pub fn later(t: Timestamp, d: Duration) -> Timestamp {
     t.checked_add(d).unwrap_or(Timestamp::MAX)
+}
+
+/// `t` minus `d`, held at the first representable time instead of overflowing (an expiry
+/// that a server wrote near the start of time must not panic a renewal schedule).
+pub fn earlier(t: Timestamp, d: jiff::SignedDuration) -> Timestamp {
+    t.checked_sub(d).unwrap_or(if d.is_negative() {
+        Timestamp::MAX
+    } else {
+        Timestamp::MIN
+    })
+}
+
+/// The longest wait an [`Instant`] deadline is set to: far beyond any real schedule, and far
+/// below what the platform's monotonic clock can hold, so that adding it never overflows.
+pub const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `now` plus `d` for a deadline, with `d` held at [`FAR_FUTURE`]: `Instant + Duration`
+/// panics on overflow, and some waits come from values a server sent.
+pub fn deadline_after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d.min(FAR_FUTURE)).unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -114,6 +141,37 @@ mod tests {
         let stamp = Clock::system().stamp();
         assert_eq!(stamp.len(), "2026-12-02T04:12:42Z".len(), "{stamp}");
         assert!(stamp.ends_with('Z'), "{stamp}");
+    }
+
+    #[test]
+    fn deadlines_never_overflow() {
+        let now = Instant::now();
+        let far = deadline_after(now, Duration::MAX);
+        assert_eq!(far, deadline_after(now, FAR_FUTURE));
+        assert!(far > now);
+        assert_eq!(
+            deadline_after(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn subtracting_before_the_start_of_time_saturates() {
+        let week = jiff::SignedDuration::from_hours(24 * 7);
+        assert_eq!(earlier(Timestamp::MIN, week), Timestamp::MIN);
+        assert_eq!(earlier(Timestamp::MAX, -week), Timestamp::MAX);
+        assert_eq!(
+            earlier(parse_stamp("1970-01-08T00:00:00Z").expect("RFC 3339"), week),
+            Timestamp::UNIX_EPOCH
+        );
+    }
+
+    #[test]
+    fn advancing_by_a_huge_amount_saturates() {
+        let clock = Clock::system();
+        clock.advance(Duration::MAX);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(*clock.jumps().borrow(), u64::MAX);
     }
 
     #[test]

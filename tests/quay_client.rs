@@ -5,6 +5,11 @@
 mod costs;
 #[path = "quay_client/errors.rs"]
 mod errors;
+#[path = "support/hostile.rs"]
+#[allow(dead_code)]
+mod hostile;
+#[path = "quay_client/hostile.rs"]
+mod hostile_client;
 #[path = "quay_client/minting.rs"]
 mod minting;
 #[path = "quay_client/ordinary.rs"]

@@ -118,7 +118,10 @@ impl<S: LeaseStore> LeaderElector<S> {
         self.set_leading(true);
 
         loop {
-            let deadline = last_renewed + self.settings.renew_deadline;
+            let deadline = Instant::from_std(crate::clock::deadline_after(
+                last_renewed.into_std(),
+                self.settings.renew_deadline,
+            ));
             tokio::select! {
                 () = &mut shutdown => break,
                 () = tokio::time::sleep_until(deadline) => return Err(self.lost()),

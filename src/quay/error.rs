@@ -149,6 +149,26 @@ pub enum QuayError {
         endpoint: &'static str,
         what: &'static str,
     },
+    /// The reply body was larger than the operator reads from any Quay answer.
+    #[error(
+        "the answer to {endpoint} is larger than {limit_mib} MiB, more than Quay ever sends; \
+         check that host points at Quay and not at another service"
+    )]
+    ReplyTooLarge {
+        endpoint: &'static str,
+        limit_mib: usize,
+    },
+    /// A host that never answered like Quay refused a request; its reply is not repeated,
+    /// since the host may be any service the operator can reach.
+    #[error(
+        "{host} answered {endpoint} with HTTP {status} and has not answered like Quay (no CSRF \
+         token at /csrf_token), so its reply is not shown; check that host points at Quay"
+    )]
+    NotQuay {
+        host: String,
+        endpoint: &'static str,
+        status: u16,
+    },
     /// The HTTP client could not be built from the TLS settings.
     #[error("cannot set up the HTTP client for Quay ({detail}); check caCert")]
     ClientSetup { detail: String },
@@ -203,7 +223,9 @@ impl QuayError {
             | Self::Unreachable { .. }
             | Self::ServerError { .. }
             | Self::UnexpectedResponse { .. }
-            | Self::MalformedResponse { .. } => true,
+            | Self::MalformedResponse { .. }
+            | Self::ReplyTooLarge { .. }
+            | Self::NotQuay { .. } => true,
         }
     }
 
@@ -228,9 +250,10 @@ impl QuayError {
             Self::Timeout { .. } => "Timeout",
             Self::Unreachable { .. } => "QuayUnreachable",
             Self::ServerError { .. } => "QuayUnavailable",
-            Self::UnexpectedResponse { .. } | Self::MalformedResponse { .. } => {
-                "UnexpectedResponse"
-            }
+            Self::UnexpectedResponse { .. }
+            | Self::MalformedResponse { .. }
+            | Self::ReplyTooLarge { .. }
+            | Self::NotQuay { .. } => "UnexpectedResponse",
             Self::ClientSetup { .. } => "InvalidConnectionSettings",
         }
     }
@@ -266,6 +289,30 @@ impl QuayError {
             };
         }
         Self::for_status(endpoint, status)
+    }
+
+    /// The error for a reply of `host` no specific rule covers: [`QuayError::for_reply`] once
+    /// the host has proven to be Quay; before, only the endpoint and the status, so that the
+    /// operator cannot be used to read what other services of its network answer.
+    pub(crate) fn for_reply_of(
+        host: &str,
+        proven: bool,
+        endpoint: &'static str,
+        status: u16,
+        body: &[u8],
+    ) -> Self {
+        if proven {
+            return Self::for_reply(endpoint, status, body);
+        }
+        if status >= 500 || status == 429 {
+            // A server error carries no reply text and keeps its retry meaning.
+            return Self::for_status(endpoint, status);
+        }
+        Self::NotQuay {
+            host: host.to_owned(),
+            endpoint,
+            status,
+        }
     }
 }
 

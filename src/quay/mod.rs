@@ -10,17 +10,22 @@
 //! - `authorizations`, `lookup`: the account's token list; facts asked once;
 //! - `memory`: what Quay already told; `sessions`: requests on every account's session;
 //! - `session`: one account's sign-in; `transport`: one HTTP request;
-//! - `mint`, `flavour`, `error`, `retry`, `settings`: plain types and rules.
+//! - `mint`, `flavour`, `error`, `retry`, `settings`, `bounds`: plain types and rules
+//!   (`bounds`: the limits on what a host may send).
 
 mod applications;
 mod assign;
 mod authorizations;
+mod bounds;
 mod client;
 mod error;
 mod flavour;
 mod lookup;
 mod memory;
 mod mint;
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
+mod proptests;
 mod retry;
 mod session;
 mod sessions;

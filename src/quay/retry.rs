@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::clock::deadline_after;
+
 /// Attempts of one idempotent request in all, the first included.
 pub(crate) const ATTEMPTS: u32 = 3;
 
@@ -63,7 +65,7 @@ impl HostHealth {
             Some(until) if now < until => Some(self.last_failure.clone().unwrap_or_default()),
             Some(_) => {
                 // Let this one probe; the others keep failing fast until it answers.
-                self.quiet_until = Some(now + self.quiet_for());
+                self.quiet_until = Some(deadline_after(now, self.quiet_for()));
                 None
             }
             None => None,
@@ -80,13 +82,15 @@ impl HostHealth {
         self.failures = self.failures.saturating_add(1);
         self.last_failure = Some(why);
         if self.failures >= DOWN_AFTER {
-            self.quiet_until = Some(now + self.quiet_for());
+            self.quiet_until = Some(deadline_after(now, self.quiet_for()));
         }
     }
 
     fn quiet_for(&self) -> Duration {
         let steps = self.failures.saturating_sub(DOWN_AFTER).min(5);
-        (self.first_quiet * (1u32 << steps)).min(MAX_QUIET)
+        self.first_quiet
+            .saturating_mul(1u32 << steps)
+            .min(MAX_QUIET)
     }
 }
 

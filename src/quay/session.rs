@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::bounds;
 use super::error::QuayError;
 use super::settings::ConnectionSettings;
 use super::transport::{CookieJar, Reply, Transport};
+use crate::clock::deadline_after;
 use crate::redacted::Redacted;
 
 /// How many rejected settings fingerprints an account remembers.
@@ -108,7 +110,8 @@ impl Account {
                         state.rejected.push_back((fingerprint, err.clone()));
                     }
                     QuayError::LoginBackoff { retry_after, .. } => {
-                        state.backoff_until = Some(Instant::now() + *retry_after);
+                        let until = deadline_after(Instant::now(), *retry_after);
+                        state.backoff_until = Some(until);
                     }
                     _ => {}
                 }
@@ -151,7 +154,8 @@ fn password_digest(settings: &ConnectionSettings) -> String {
 }
 
 fn round_up(duration: Duration) -> Duration {
-    Duration::from_secs(duration.as_secs() + u64::from(duration.subsec_nanos() > 0))
+    let whole = duration.as_secs();
+    Duration::from_secs(whole.saturating_add(u64::from(duration.subsec_nanos() > 0)))
 }
 
 #[derive(Deserialize)]
@@ -168,6 +172,8 @@ struct SigninRefusal {
 }
 
 const CSRF: &str = "GET /csrf_token";
+/// The longest CSRF token taken; Quay's are about a hundred characters.
+const CSRF_MAX: usize = 1024;
 const SIGNIN: &str = "POST /api/v1/signin";
 
 /// `GET /csrf_token` then `POST /api/v1/signin`; returns the session cookies and CSRF token.
@@ -202,30 +208,11 @@ async fn sign_in(
             tracing::info!(host = %settings.host_string(), %username, "signed in to Quay");
             Ok((cookies, csrf))
         }
-        403 => match serde_json::from_slice::<SigninRefusal>(&reply.body) {
-            Ok(refusal) if refusal.invalid_credentials => {
-                if refusal.message.to_ascii_lowercase().contains("disabled") {
-                    Err(QuayError::UserDisabled { username })
-                } else {
-                    Err(QuayError::InvalidCredentials { username })
-                }
-            }
-            _ => Err(QuayError::UnexpectedResponse {
-                endpoint: SIGNIN,
-                status: 403,
-            }),
-        },
-        429 => {
-            let seconds = reply
-                .header("Retry-After")
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .unwrap_or(1);
-            // Quay truncates the remaining time, so "0" can still be too early: add 1 s.
-            Err(QuayError::LoginBackoff {
-                username,
-                retry_after: Duration::from_secs(seconds + 1),
-            })
-        }
+        403 => Err(signin_refusal(&reply.body, username)),
+        429 => Err(QuayError::LoginBackoff {
+            username,
+            retry_after: bounds::retry_after(reply.header("Retry-After")),
+        }),
         // Quay without FEATURE_DIRECT_LOGIN (e.g. OIDC-only) has no such route: 404; a
         // proxy or web route in front may answer 405 instead.
         status @ (404 | 405) => Err(QuayError::PasswordSignInDisabled {
@@ -233,6 +220,67 @@ async fn sign_in(
             status,
         }),
         _ => Err(reply.error(SIGNIN)),
+    }
+}
+
+/// What a 403 on sign-in means: Quay's `invalidCredentials` answer says whether the user is
+/// disabled; anything else is unexpected.
+pub(super) fn signin_refusal(body: &[u8], username: String) -> QuayError {
+    match serde_json::from_slice::<SigninRefusal>(body) {
+        Ok(refusal) if refusal.invalid_credentials => {
+            if refusal.message.to_ascii_lowercase().contains("disabled") {
+                QuayError::UserDisabled { username }
+            } else {
+                QuayError::InvalidCredentials { username }
+            }
+        }
+        _ => QuayError::UnexpectedResponse {
+            endpoint: SIGNIN,
+            status: 403,
+        },
+    }
+}
+
+/// The CSRF token of a `GET /csrf_token` answer. A 200 whose JSON carries a non-empty
+/// `csrf_token` is an answer only Quay gives (an ordinary web server has no such route, and
+/// no JSON API of a cluster names that key at that path), so it is what proves a host.
+pub(super) fn read_csrf(reply: &Reply) -> Result<Redacted, QuayError> {
+    if reply.status != 200 {
+        return Err(reply.error(CSRF));
+    }
+    let body: CsrfBody = reply.json(CSRF)?;
+    // It goes back in a header: a value a header cannot carry would fail as a client error.
+    let token = &body.csrf_token;
+    if token.is_empty() || token.len() > CSRF_MAX || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(QuayError::MalformedResponse {
+            endpoint: CSRF,
+            what: "the CSRF token is empty, too long or not printable ASCII",
+        });
+    }
+    Ok(Redacted::new(body.csrf_token))
+}
+
+/// Asks a host not yet proven to be Quay for a CSRF token, as a client without a session
+/// (token calls) does once, so that Quay's explanations of its refusals can be reported. A
+/// host that answers otherwise stays unproven; only a host that cannot be reached fails.
+pub(crate) async fn prove_host(
+    transport: &Transport,
+    settings: &ConnectionSettings,
+) -> Result<(), QuayError> {
+    if transport.is_proven(&settings.host_string()) {
+        return Ok(());
+    }
+    let http = transport.client(settings)?;
+    let request = http.get(settings.url(&["csrf_token"]));
+    match transport.send(settings, CSRF, request).await {
+        Ok(reply) => {
+            if read_csrf(&reply).is_ok() {
+                transport.proven(settings);
+            }
+            Ok(())
+        }
+        Err(err @ (QuayError::Timeout { .. } | QuayError::Unreachable { .. })) => Err(err),
+        Err(_) => Ok(()),
     }
 }
 
@@ -247,10 +295,8 @@ async fn fetch_csrf(
         request = request.header(reqwest::header::COOKIE, cookie.expose());
     }
     let reply = transport.send(settings, CSRF, request).await?;
-    if reply.status != 200 {
-        return Err(reply.error(CSRF));
-    }
+    let csrf = read_csrf(&reply)?;
+    transport.proven(settings);
     cookies.update(&reply.headers);
-    let body: CsrfBody = reply.json(CSRF)?;
-    Ok(Redacted::new(body.csrf_token))
+    Ok(csrf)
 }

@@ -62,7 +62,9 @@ pub(crate) async fn mint(
                 id: created.uuid,
                 token: Redacted::new(created.token),
                 flavour: Flavour::TokenApi,
-                expires_at: created.expires_at,
+                expires_at: created
+                    .expires_at
+                    .and_then(|at| super::bounds::expiry(&at, jiff::Timestamp::now())),
                 expires_in: None,
             })
         }
@@ -225,7 +227,7 @@ pub(crate) async fn revoke(
 }
 
 /// Maps a 400 from token creation (`{"message": "..."}`) to its cause.
-fn refusal(body: &[u8], client_id: &str, scopes: String) -> QuayError {
+pub(super) fn refusal(body: &[u8], client_id: &str, scopes: String) -> QuayError {
     #[derive(Deserialize)]
     struct Message {
         #[serde(default)]

@@ -1,12 +1,13 @@
 //! Sending one HTTP request to Quay: shared clients per TLS setup, timing, error mapping.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::error::Error as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, SET_COOKIE};
 
+use super::bounds;
 use super::error::QuayError;
 use super::retry::HostHealth;
 use super::settings::ConnectionSettings;
@@ -21,11 +22,16 @@ pub trait RequestObserver: Send + Sync {
     fn observe(&self, endpoint: &'static str, status: Option<u16>, elapsed: Duration);
 }
 
-/// A Quay answer read in full: the body is small except for discovery (~150 KB).
+/// A Quay answer read in full: the body is small except for discovery (~150 KB), and never
+/// more than [`bounds::BODY_MAX`].
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Vec<u8>,
+    /// The host that answered (the connection Secret's `host`).
+    pub(crate) host: String,
+    /// Whether that host had proven to be Quay when it answered (see [`Transport::proven`]).
+    pub(crate) proven: bool,
 }
 
 impl Reply {
@@ -40,9 +46,10 @@ impl Reply {
         })
     }
 
-    /// The error for an answer no specific rule covers, with Quay's explanation when it gave one.
+    /// The error for an answer no specific rule covers, with Quay's explanation when it gave
+    /// one, and without any text of the reply when the host never proved to be Quay.
     pub(crate) fn error(&self, endpoint: &'static str) -> QuayError {
-        QuayError::for_reply(endpoint, self.status, &self.body)
+        QuayError::for_reply_of(&self.host, self.proven, endpoint, self.status, &self.body)
     }
 
     /// A header as text, if present and readable.
@@ -58,6 +65,8 @@ pub(crate) struct Transport {
     /// host → whether it answers lately: a host that stopped answering fails fast, so that
     /// workers are not held in its timeouts while other hosts wait.
     hosts: Mutex<HashMap<String, HostHealth>>,
+    /// Hosts that answered like Quay: only their replies' text may reach status and events.
+    quay_hosts: Mutex<HashSet<String>>,
     first_quiet: Duration,
 }
 
@@ -67,8 +76,30 @@ impl Transport {
             observer,
             clients: Mutex::new(HashMap::new()),
             hosts: Mutex::new(HashMap::new()),
+            quay_hosts: Mutex::new(HashSet::new()),
             first_quiet,
         }
+    }
+
+    /// Remembers that the settings' host answered as only Quay does (its CSRF token, see
+    /// `session::read_csrf`), so that its refusals may be explained with its own words.
+    pub(crate) fn proven(&self, settings: &ConnectionSettings) {
+        let host = settings.host_string();
+        let mut hosts = self
+            .quay_hosts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !hosts.contains(&host) {
+            hosts.insert(host);
+        }
+    }
+
+    /// Whether `host` has answered like Quay (see [`Transport::proven`]).
+    pub(crate) fn is_proven(&self, host: &str) -> bool {
+        self.quay_hosts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(host)
     }
 
     /// The client for these TLS settings, built on first use.
@@ -101,7 +132,8 @@ impl Transport {
         Ok(client)
     }
 
-    /// Sends one request, reads the whole answer, and reports it to the observer.
+    /// Sends one request, reads the whole answer (up to [`bounds::BODY_MAX`]), and reports it
+    /// to the observer.
     pub(crate) async fn send(
         &self,
         settings: &ConnectionSettings,
@@ -119,25 +151,39 @@ impl Transport {
             let response = request.timeout(settings.timeout()).send().await?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = response.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>(Reply {
-                status,
-                headers,
-                body,
-            })
+            let body = read_capped(response, bounds::BODY_MAX).await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
         }
         .await;
-        let status = result.as_ref().ok().map(|reply| reply.status);
+        let status = result.as_ref().ok().map(|(status, _, _)| *status);
         if let Some(observer) = &self.observer {
             observer.observe(endpoint, status, started.elapsed());
         }
         match &result {
-            Ok(reply) => tracing::debug!(endpoint, status = reply.status, "quay request"),
+            Ok((status, _, body)) => {
+                let too_large = body.is_none();
+                tracing::debug!(endpoint, status, too_large, "quay request");
+            }
             Err(_) => tracing::debug!(endpoint, "quay request failed"),
         }
-        let result = result.map_err(|err| classify(err, endpoint, settings));
+        let result = match result {
+            Ok((status, headers, Some(body))) => Ok(Reply {
+                status,
+                headers,
+                body,
+                proven: self.is_proven(&host),
+                host: host.clone(),
+            }),
+            Ok((_, _, None)) => Err(QuayError::ReplyTooLarge {
+                endpoint,
+                limit_mib: bounds::BODY_MAX / (1024 * 1024),
+            }),
+            Err(err) => Err(classify(err, endpoint, settings)),
+        };
         match &result {
-            Ok(_) => self.health(&host, HostHealth::answered),
+            Ok(_) | Err(QuayError::ReplyTooLarge { .. }) => {
+                self.health(&host, HostHealth::answered)
+            }
             Err(QuayError::Unreachable { detail, .. }) => {
                 let why = detail.clone();
                 self.health(&host, |health| health.unanswered(Instant::now(), why));
@@ -158,6 +204,28 @@ impl Transport {
             .entry(host.to_owned())
             .or_insert_with(|| HostHealth::new(first_quiet)))
     }
+}
+
+/// The body of an answer, read chunk by chunk; `None` as soon as it is known to be longer
+/// than `cap` (from `Content-Length`, or once that much has arrived), without reading on: the
+/// connection is dropped, so a host that streams gigabytes costs at most `cap` of memory.
+pub(super) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let declared = response.content_length().unwrap_or(0);
+    if !usize::try_from(declared).is_ok_and(|declared| declared <= cap) {
+        return Ok(None);
+    }
+    // The declared length is a hint within the cap, never trusted beyond it.
+    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(cap));
+    while let Some(chunk) = response.chunk().await? {
+        if chunk.len() > cap.saturating_sub(body.len()) {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// Maps a transport failure to the error a user can act on.

@@ -128,7 +128,7 @@ pub(crate) async fn mint(
 
 /// What `/oauth/authorizeapp` redirected to.
 #[derive(Debug, PartialEq)]
-enum Grant {
+pub(super) enum Grant {
     Token {
         token: Redacted,
         expires_in: Option<u64>,
@@ -137,7 +137,7 @@ enum Grant {
 }
 
 /// Reads the token from the `Location` fragment, or the OAuth error from its query.
-fn read_location(location: &str) -> Result<Grant, QuayError> {
+pub(super) fn read_location(location: &str) -> Result<Grant, QuayError> {
     let malformed = |what| QuayError::MalformedResponse {
         endpoint: AUTHORIZE,
         what,
@@ -149,7 +149,9 @@ fn read_location(location: &str) -> Result<Grant, QuayError> {
         for (key, value) in url::form_urlencoded::parse(fragment.as_bytes()) {
             match key.as_ref() {
                 "access_token" if !value.is_empty() => token = Some(Redacted::new(value)),
-                "expires_in" => expires_in = value.parse().ok(),
+                "expires_in" => {
+                    expires_in = value.parse().ok().map(super::bounds::lifetime_secs);
+                }
                 _ => {}
             }
         }

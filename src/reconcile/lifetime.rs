@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::clock::{later, parse_stamp, stamp_of};
+use crate::clock::{earlier, later, parse_stamp, stamp_of};
 use crate::crd::{ApiTokenSpec, TokenRecord};
 use crate::duration;
 
@@ -108,7 +108,7 @@ pub fn schedule(record: &TokenRecord, lifetime: &Lifetime) -> Option<Schedule> {
     };
     let life = expires_at.duration_since(minted).max(SignedDuration::ZERO);
     let before = lifetime.renew_before.map(signed).unwrap_or(life / 3);
-    let renew_at = (expires_at - before).max(minted);
+    let renew_at = earlier(expires_at, before).max(minted);
     Some(Schedule {
         expires_at,
         renew_at,

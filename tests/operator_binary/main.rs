@@ -21,6 +21,7 @@ mod check;
 mod crashes;
 mod election;
 mod footprint;
+mod hostile_hosts;
 mod image;
 mod promql;
 mod rbac;

@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 
 pub mod dump;
 pub mod fixtures;
+pub mod hostile;
 pub mod invariant;
 
 // Each test binary mounts this module and uses a different part of it.

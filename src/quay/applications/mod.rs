@@ -21,6 +21,7 @@ pub use view::{AppFields, AppView};
 use super::client::QuayClient;
 use super::error::QuayError;
 use super::retry;
+use super::session;
 use super::transport::{Reply, RequestObserver, Transport};
 use connection::Auth;
 use view::RawView;
@@ -167,6 +168,9 @@ impl Applications {
             }
             Auth::Bearer(token) => token,
         };
+        // Without a session nothing asked the host for a CSRF token yet: ask once, so that
+        // Quay's refusals are explained and another service's replies are not.
+        session::prove_host(&self.bearer, &conn.settings).await?;
         let http = self.bearer.client(&conn.settings)?;
         let attempts = if retry::is_idempotent(endpoint) {
             retry::ATTEMPTS
@@ -240,6 +244,7 @@ impl Applications {
     /// Whether Quay has the organization, asked anonymously: its public view is anyone's, and
     /// an unknown name answers 404.
     async fn org_exists(&self, conn: &AppConnection, org: &str) -> Result<bool, AppApiError> {
+        session::prove_host(&self.bearer, &conn.settings).await?;
         let http = self.bearer.client(&conn.settings)?;
         let url = conn.settings.url(&["api", "v1", "organization", org]);
         let reply = self.bearer.send(&conn.settings, ORG, http.get(url)).await?;
