@@ -10,7 +10,8 @@
 //! - `authorizations`, `lookup`: the account's token list; facts asked once;
 //! - `memory`: what Quay already told; `sessions`: requests on every account's session;
 //! - `session`: one account's sign-in; `transport`: one HTTP request;
-//! - `mint`, `flavour`, `error`, `retry`, `settings`: plain types and rules.
+//! - `mint`, `flavour`, `error`, `retry`, `settings`: plain types and rules; `pace`: what the
+//!   caller does around waits and before requests.
 
 mod applications;
 mod assign;
@@ -21,6 +22,7 @@ mod flavour;
 mod lookup;
 mod memory;
 mod mint;
+mod pace;
 mod retry;
 mod session;
 mod sessions;
@@ -36,5 +38,6 @@ pub use client::{MintSlot, QuayClient};
 pub use error::{HeldMint, QuayError};
 pub use flavour::{Flavour, UnknownFlavour};
 pub use mint::{MintRequest, MintedToken};
-pub use settings::{ConnectionSettings, DEFAULT_TIMEOUT_SECS, SettingsError};
+pub use pace::{Pace, Unpaced};
+pub use settings::{ConnectionSettings, DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS, SettingsError};
 pub use transport::{RequestObserver, USER_AGENT};

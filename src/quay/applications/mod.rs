@@ -167,6 +167,7 @@ impl Applications {
             }
             Auth::Bearer(token) => token,
         };
+        self.quay.sessions().before_request(&conn.settings).await;
         let http = self.bearer.client(&conn.settings)?;
         let attempts = if retry::is_idempotent(endpoint) {
             retry::ATTEMPTS

@@ -8,6 +8,22 @@ use quay_apitoken_operator::metrics::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How the in-process operator is tuned: its `--concurrency` and reconcile deadline.
+pub struct Tuning {
+    pub concurrency: u16,
+    /// `None`: the operator's default.
+    pub deadline: Option<Duration>,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            concurrency: 4,
+            deadline: None,
+        }
+    }
+}
+
 /// The controller running in this process, scoped to the fixture's namespaces.
 pub struct Operator {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -27,8 +43,23 @@ impl Operator {
         settings: Settings,
         clock: Arc<Clock>,
     ) -> Operator {
+        Operator::start_tuned(client, namespaces, settings, clock, Tuning::default()).await
+    }
+
+    /// Like [`Operator::start_on`], with `--concurrency` and the reconcile deadline of `tuning`.
+    pub async fn start_tuned(
+        client: Client,
+        namespaces: Vec<String>,
+        settings: Settings,
+        clock: Arc<Clock>,
+        tuning: Tuning,
+    ) -> Operator {
         let metrics = Arc::new(Metrics::new());
-        let ctx = Arc::new(Context::new(client, metrics.clone(), settings).with_clock(clock));
+        let ctx = Context::new(client, metrics.clone(), settings).with_clock(clock);
+        let ctx = Arc::new(match tuning.deadline {
+            Some(deadline) => ctx.with_reconcile_deadline(deadline),
+            None => ctx,
+        });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shutdown = futures::FutureExt::shared(async move {
             let _ = stopped.await;
@@ -36,7 +67,7 @@ impl Operator {
         let handle = tokio::spawn(quay_apitoken_operator::controller::run(
             ctx,
             Some(namespaces),
-            4,
+            tuning.concurrency,
             shutdown,
             || {},
         ));
