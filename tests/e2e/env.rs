@@ -13,7 +13,7 @@ mod status;
 mod waits;
 
 pub use crate::support::{ADMIN, ADMIN_PASSWORD, ApiTokenFixture, ORG};
-pub use operator::{Operator, Tuning};
+pub use operator::Operator;
 pub use status::*;
 
 use crate::support::{TestNs, wait_for};

@@ -54,17 +54,14 @@ async fn a_dead_host_costs_only_the_apitokens_that_name_it() {
     env.stop_operator().await;
     let mut namespaces = vec![env.ns.name.clone()];
     namespaces.extend(env.extra.iter().cloned());
-    let tuning = Tuning {
-        concurrency: SLOTS,
-        deadline: Some(DEADLINE),
-    };
     env.operator = Some(
         Operator::start_tuned(
             env.ns.client.clone(),
             namespaces,
             env.settings.clone(),
             env.clock.clone(),
-            tuning,
+            SLOTS,
+            Some(DEADLINE),
         )
         .await,
     );

@@ -8,22 +8,6 @@ use quay_apitoken_operator::metrics::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How the in-process operator is tuned: its `--concurrency` and reconcile deadline.
-pub struct Tuning {
-    pub concurrency: u16,
-    /// `None`: the operator's default.
-    pub deadline: Option<Duration>,
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Tuning {
-            concurrency: 4,
-            deadline: None,
-        }
-    }
-}
-
 /// The controller running in this process, scoped to the fixture's namespaces.
 pub struct Operator {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -43,20 +27,22 @@ impl Operator {
         settings: Settings,
         clock: Arc<Clock>,
     ) -> Operator {
-        Operator::start_tuned(client, namespaces, settings, clock, Tuning::default()).await
+        Operator::start_tuned(client, namespaces, settings, clock, 4, None).await
     }
 
-    /// Like [`Operator::start_on`], with `--concurrency` and the reconcile deadline of `tuning`.
+    /// Like [`Operator::start_on`], with this `--concurrency` and reconcile deadline (`None`:
+    /// the operator's default).
     pub async fn start_tuned(
         client: Client,
         namespaces: Vec<String>,
         settings: Settings,
         clock: Arc<Clock>,
-        tuning: Tuning,
+        concurrency: u16,
+        deadline: Option<Duration>,
     ) -> Operator {
         let metrics = Arc::new(Metrics::new());
         let ctx = Context::new(client, metrics.clone(), settings).with_clock(clock);
-        let ctx = Arc::new(match tuning.deadline {
+        let ctx = Arc::new(match deadline {
             Some(deadline) => ctx.with_reconcile_deadline(deadline),
             None => ctx,
         });
@@ -67,7 +53,7 @@ impl Operator {
         let handle = tokio::spawn(quay_apitoken_operator::controller::run(
             ctx,
             Some(namespaces),
-            tuning.concurrency,
+            concurrency,
             shutdown,
             || {},
         ));
