@@ -20,6 +20,12 @@ pub struct Settings {
     pub verify_interval: Duration,
 }
 
+/// The default of [`Context::reconcile_deadline`]: twice the longest request a connection
+/// Secret may ask for, so a request that takes its whole `timeout` still leaves time for the
+/// rest; a reconcile of a Quay that answers takes seconds.
+pub const DEFAULT_RECONCILE_DEADLINE: Duration =
+    Duration::from_secs(2 * crate::quay::MAX_TIMEOUT_SECS);
+
 /// Shared state of the controller.
 pub struct Context {
     /// Kubernetes client.
@@ -47,6 +53,8 @@ pub struct Context {
     pub own_writes: crate::echoes::OwnWrites,
     /// Tokens minted by running reconciles that no status records yet.
     pub in_flight: crate::in_flight::InFlight,
+    /// How long one reconcile may work in its concurrency slot before it is stopped.
+    pub reconcile_deadline: Duration,
 }
 
 /// How long an account no recorded token uses is kept (its session, its sign-in state).
@@ -67,7 +75,7 @@ impl Context {
         Context {
             recorder: EventRecorder::new(client.clone(), reporter),
             client,
-            quay: QuayClient::new(Some(observer)),
+            quay: QuayClient::paced(Some(observer), Arc::new(crate::slots::SlotPace)),
             // Half the interval, so one list serves a whole round of periodic checks.
             liveness: Liveness::new(settings.verify_interval / 2),
             metrics,
@@ -78,7 +86,14 @@ impl Context {
             clock: Arc::new(crate::clock::Clock::system()),
             own_writes: crate::echoes::OwnWrites::default(),
             in_flight: crate::in_flight::InFlight::default(),
+            reconcile_deadline: DEFAULT_RECONCILE_DEADLINE,
         }
+    }
+
+    /// The same context with another reconcile deadline (`--reconcile-deadline`).
+    pub fn with_reconcile_deadline(mut self, deadline: Duration) -> Context {
+        self.reconcile_deadline = deadline;
+        self
     }
 
     /// The same context on another clock: tests share one with the Quay emulator's.

@@ -36,11 +36,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
     on_synced: impl FnOnce() + Send + 'static,
 ) {
-    // The Application controller runs beside, on the same namespaces and leadership.
+    // `--concurrency` bounds the process, however many namespaces it watches, for both kinds.
+    let slots = Slots::new(
+        concurrency,
+        ctx.metrics.waiting_for_mint_lock(),
+        ctx.metrics.waiting_for_host_share(),
+    );
+    // The Application controller runs beside, on the same namespaces, leadership and slots.
     let applications = crate::application::run(
         ctx.clone(),
         namespaces.clone(),
-        concurrency,
+        slots.clone(),
         shutdown.clone(),
     );
     let scopes: Vec<Option<String>> = match namespaces {
@@ -53,8 +59,6 @@ pub async fn run(
         _ => vec![None],
     };
     let gone = Arc::new(Notify::new());
-    // `--concurrency` bounds the process, however many namespaces it watches.
-    let slots = Slots::new(concurrency, ctx.metrics.waiting_for_mint_lock());
     let mut stores = Vec::new();
     let mut listed = Vec::new();
     let mut runs = Vec::new();
@@ -113,7 +117,7 @@ async fn housekeeping(
 }
 
 /// Reconciles a controller starts per slot: the rest wait in its queue, where they cost nothing.
-const QUEUED_PER_SLOT: u16 = 2;
+pub(crate) const QUEUED_PER_SLOT: u16 = 2;
 
 /// One Controller for one scope (a namespace, or all of them).
 fn one(

@@ -61,6 +61,9 @@ pub enum ReconcileError {
     /// The cached copy a mint was decided on was out of date.
     #[error("the cached copy of the ApiToken was out of date; reconciling again with a fresh one")]
     StaleRead,
+    /// The reconcile worked past its deadline in its slot and was stopped.
+    #[error(transparent)]
+    Overran(#[from] crate::slots::Overran),
     /// A test stopped the reconcile at a fault point (only with the `fault-points` feature).
     #[error("stopped at fault point {0}, as a crash would stop it")]
     FaultInjected(&'static str),
@@ -80,7 +83,9 @@ impl ReconcileError {
             ReconcileError::Kube { source, .. } => {
                 !matches!(source, kube::Error::Api(s) if s.code == 403 || s.code == 422)
             }
-            ReconcileError::FaultInjected(_) | ReconcileError::StaleRead => true,
+            ReconcileError::FaultInjected(_)
+            | ReconcileError::StaleRead
+            | ReconcileError::Overran(_) => true,
             _ => false,
         }
     }
@@ -114,6 +119,7 @@ impl ReconcileError {
             ReconcileError::Malformed(_) => "Malformed",
             ReconcileError::FaultInjected(_) => "FaultInjected",
             ReconcileError::StaleRead => "StaleRead",
+            ReconcileError::Overran(_) => "DeadlineExceeded",
         }
     }
 

@@ -76,7 +76,10 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         },
         verify_interval: args.verify_interval(),
     };
-    let ctx = Arc::new(Context::new(client.clone(), metrics.clone(), settings));
+    let ctx = Arc::new(
+        Context::new(client.clone(), metrics.clone(), settings)
+            .with_reconcile_deadline(args.reconcile_deadline()),
+    );
     let namespaces = args.watch_namespaces().map(<[String]>::to_vec);
 
     if args.leader_elect {

@@ -7,6 +7,7 @@ use super::reconcile::{error_policy, reconcile};
 use super::{inputs, status};
 use crate::context::Context;
 use crate::reconcile::secret::OWNER_UID_LABEL;
+use crate::slots::Slots;
 use futures::{Future, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -22,11 +23,11 @@ use std::time::Duration;
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Runs the Application controller over all namespaces (`None`) or the given ones, until
-/// `shutdown`.
+/// `shutdown`, in the process's `slots` (shared with the ApiToken controller).
 pub async fn run(
     ctx: Arc<Context>,
     namespaces: Option<Vec<String>>,
-    concurrency: u16,
+    slots: Slots,
     shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
 ) {
     let ctx = Arc::new(AppContext::new(ctx));
@@ -41,7 +42,7 @@ pub async fn run(
     let mut listed = Vec::new();
     let mut runs = Vec::new();
     for scope in scopes {
-        let (first_list, run) = one(ctx.clone(), scope, concurrency, shutdown.clone());
+        let (first_list, run) = one(ctx.clone(), scope, slots.clone(), shutdown.clone());
         listed.push(first_list);
         runs.push(run);
     }
@@ -82,7 +83,7 @@ async fn housekeeping(ctx: Arc<AppContext>, listed: Vec<tokio::sync::watch::Rece
 fn one(
     ctx: Arc<AppContext>,
     scope: Option<String>,
-    concurrency: u16,
+    slots: Slots,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> (tokio::sync::watch::Receiver<bool>, impl Future<Output = ()>) {
     let client = ctx.base.client.clone();
@@ -132,9 +133,23 @@ fn one(
         .watches_stream(secret_changes, move |meta: PartialObjectMeta<Secret>| {
             applications_using(&mapper_ctx, &mapper_store, &meta)
         })
-        .with_config(Config::default().concurrency(concurrency))
+        // The slots bound the reconciles at work, as for ApiTokens (see `crate::controller`).
+        .with_config(
+            Config::default().concurrency(
+                slots
+                    .limit()
+                    .saturating_mul(crate::controller::QUEUED_PER_SLOT),
+            ),
+        )
         .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
+        .run(
+            move |app, ctx| {
+                let slots = slots.clone();
+                async move { slots.run(|| reconcile(app, ctx)).await }
+            },
+            error_policy,
+            ctx,
+        )
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "application reconcile failed");

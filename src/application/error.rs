@@ -93,6 +93,9 @@ pub enum ApplicationError {
         "the cached copy of the Application was out of date; reconciling again with a fresh one"
     )]
     StaleRead,
+    /// The reconcile worked past its deadline in its slot and was stopped.
+    #[error(transparent)]
+    Overran(#[from] crate::slots::Overran),
     /// The object lacks fields every stored object has.
     #[error("the Application has no {0}; it was not read from the API server")]
     Malformed(&'static str),
@@ -106,6 +109,7 @@ impl ApplicationError {
             Self::SecretAppeared { .. }
             | Self::ResultNamespaceMissing { .. }
             | Self::StaleRead
+            | Self::Overran(_)
             | Self::Vanished { .. } => true,
             Self::Kube { source, .. } => {
                 !matches!(source, kube::Error::Api(s) if s.code == 403 || s.code == 422)
@@ -130,6 +134,7 @@ impl ApplicationError {
             Self::ResultNamespaceMissing { .. } => "ResultNamespaceMissing",
             Self::Kube { .. } => "KubernetesApiError",
             Self::StaleRead => "StaleRead",
+            Self::Overran(_) => "DeadlineExceeded",
             Self::Malformed(_) => "Malformed",
         }
     }

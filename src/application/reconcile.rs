@@ -60,7 +60,12 @@ async fn through_finalizer(
     finalizer::finalizer(&api, FINALIZER, app, |event| async {
         match event {
             Event::Apply(app) => apply(&app, ctx).await,
-            Event::Cleanup(app) => cleanup::cleanup(&app, ctx).await,
+            Event::Cleanup(app) => {
+                let work = cleanup::cleanup(&app, ctx);
+                crate::slots::bounded(ctx.base.reconcile_deadline, work)
+                    .await
+                    .unwrap_or_else(|overran| Err(overran.into()))
+            }
         }
     })
     .await
@@ -88,7 +93,12 @@ async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, Applicatio
     let uid = app.uid().ok_or(ApplicationError::Malformed("uid"))?;
     let mut shown = ctx.written.current(&uid, app.status.as_ref());
     let mut credentials = None;
-    let result = converge(app, ctx, &mut shown, &mut credentials).await;
+    // Stopped at its deadline, the work is dropped where a crash could stop it (a create
+    // records its intent first).
+    let work = converge(app, ctx, &mut shown, &mut credentials);
+    let result = crate::slots::bounded(ctx.base.reconcile_deadline, work)
+        .await
+        .unwrap_or_else(|overran| Err(overran.into()));
     let mut next = shown.clone().unwrap_or_default();
     let generation = app.metadata.generation;
     match result {

@@ -339,6 +339,11 @@ mod tests {
             from_flags(&flags("ftp://quay"), &mut "pw".as_bytes(), false).expect_err("bad host");
         assert!(error.to_string().starts_with("--host: "), "{error}");
         assert_eq!(error.status_reason(), Some("InvalidConnectionSecret"));
+        let mut too_long = flags("quay.example.com");
+        too_long.timeout = Some(100_000);
+        let error = from_flags(&too_long, &mut "pw".as_bytes(), false).expect_err("timeout");
+        assert!(error.to_string().starts_with("--timeout: "), "{error}");
+        assert!(error.to_string().contains("at most 300"), "{error}");
         let mut with_ca = flags("quay.example.com");
         with_ca.ca_cert_file = Some(PathBuf::from("/nonexistent/ca.pem"));
         let error = from_flags(&with_ca, &mut "pw".as_bytes(), false).expect_err("no file");

@@ -61,7 +61,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH", requires = "host")]
     pub ca_cert_file: Option<PathBuf>,
 
-    /// Seconds per Quay request, as the Secret's `timeout` key (default 10).
+    /// Seconds per Quay request, as the Secret's `timeout` key (default 10, at most 300).
     #[arg(long, value_name = "SECONDS", requires = "host", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: Option<u64>,
 

@@ -92,6 +92,11 @@ pub struct RunArgs {
     /// Identity of this replica in leader election; defaults to POD_NAME, then HOSTNAME.
     #[arg(long, env = "POD_NAME", value_parser = parse_identity)]
     pub identity: Option<String>,
+
+    /// Longest time one reconcile may work in a concurrency slot before it is stopped and
+    /// retried later; time spent waiting without a slot does not count.
+    #[arg(long, env = "QAO_RECONCILE_DEADLINE_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    pub reconcile_deadline_seconds: u64,
 }
 
 impl RunArgs {
@@ -113,6 +118,11 @@ impl RunArgs {
     /// Interval between Lease acquire or renew attempts.
     pub fn retry_period(&self) -> Duration {
         Duration::from_secs(self.retry_period_seconds)
+    }
+
+    /// How long one reconcile may work in its slot.
+    pub fn reconcile_deadline(&self) -> Duration {
+        Duration::from_secs(self.reconcile_deadline_seconds)
     }
 
     /// Interval between token liveness checks against Quay.

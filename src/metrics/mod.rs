@@ -96,6 +96,11 @@ impl Metrics {
         self.reconciles.waiting_for_mint_lock()
     }
 
+    /// The gauge the concurrency slots keep: reconciles waiting for their Quay host's share.
+    pub fn waiting_for_host_share(&self) -> prometheus_client::metrics::gauge::Gauge {
+        self.reconciles.waiting_for_host_share()
+    }
+
     /// Records one Quay HTTP request; `status` is `None` when no response arrived.
     pub fn quay_request(&self, endpoint: &str, status: Option<u16>, elapsed: Duration) {
         self.quay.request(endpoint, status, elapsed);

@@ -19,12 +19,18 @@ pub(super) struct ReconcileMetrics {
     tokens_rotated: Counter,
     tokens_revoked: Counter,
     waiting_for_mint_lock: Gauge,
+    waiting_for_host_share: Gauge,
 }
 
 impl ReconcileMetrics {
     /// The gauge of reconciles waiting for an account's mint lock (shared with the slots).
     pub(super) fn waiting_for_mint_lock(&self) -> Gauge {
         self.waiting_for_mint_lock.clone()
+    }
+
+    /// The gauge of reconciles waiting for their Quay host's share (shared with the slots).
+    pub(super) fn waiting_for_host_share(&self) -> Gauge {
+        self.waiting_for_host_share.clone()
     }
 
     /// Creates the families and registers them.
@@ -36,6 +42,7 @@ impl ReconcileMetrics {
             tokens_rotated: Counter::default(),
             tokens_revoked: Counter::default(),
             waiting_for_mint_lock: Gauge::default(),
+            waiting_for_host_share: Gauge::default(),
         };
         registry.register(
             "reconciles",
@@ -67,6 +74,13 @@ impl ReconcileMetrics {
             "reconciles_waiting_for_mint_lock",
             "Reconciles queued behind another web-flow mint of the same Quay account, holding no concurrency slot",
             m.waiting_for_mint_lock.clone(),
+        );
+        // No host label: host names are tenants' input, and a series per host would grow
+        // with every host anyone names.
+        registry.register(
+            "reconciles_waiting_for_host_share",
+            "Reconciles queued, holding no concurrency slot, because the other reconciles of their Quay host hold that host's share of the slots",
+            m.waiting_for_host_share.clone(),
         );
         m
     }

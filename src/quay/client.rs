@@ -9,6 +9,7 @@ use super::flavour::Flavour;
 use super::lookup::Lookup;
 use super::memory::Memory;
 use super::mint::{MintRequest, MintedToken};
+use super::pace::{Pace, Unpaced};
 use super::sessions::Sessions;
 use super::settings::ConnectionSettings;
 use super::transport::{RequestObserver, Transport};
@@ -57,9 +58,22 @@ impl QuayClient {
         observer: Option<Arc<dyn RequestObserver>>,
         first_quiet: Duration,
     ) -> Self {
+        Self::built(observer, first_quiet, Arc::new(Unpaced))
+    }
+
+    /// A client whose waits and requests `pace` paces (the operator's concurrency slots).
+    pub fn paced(observer: Option<Arc<dyn RequestObserver>>, pace: Arc<dyn Pace>) -> Self {
+        Self::built(observer, retry::FIRST_QUIET, pace)
+    }
+
+    fn built(
+        observer: Option<Arc<dyn RequestObserver>>,
+        first_quiet: Duration,
+        pace: Arc<dyn Pace>,
+    ) -> Self {
         Self {
             inner: Arc::new(Lookup {
-                sessions: Sessions::new(Transport::new(observer, first_quiet)),
+                sessions: Sessions::new(Transport::new(observer, first_quiet), pace),
                 memory: Memory::default(),
             }),
         }
@@ -127,11 +141,22 @@ impl QuayClient {
             Flavour::TokenApi => (None, None),
             Flavour::WebFlow => {
                 let lock = self.sessions().account(settings).mint_lock.clone();
-                // Queued behind another mint of this account: the reconcile's slot goes to
-                // work for other accounts meanwhile.
+                // Queued behind another mint of this account: the caller may lend what it
+                // holds (the reconcile's slot) to other accounts meanwhile.
                 let guard = match lock.clone().try_lock_owned() {
                     Ok(guard) => guard,
-                    Err(_) => crate::slots::while_waiting(lock.lock_owned()).await,
+                    Err(_) => {
+                        let mut taken = None;
+                        let queue = async {
+                            taken = Some(lock.clone().lock_owned().await);
+                        };
+                        self.sessions().pace().while_waiting(Box::pin(queue)).await;
+                        match taken {
+                            Some(guard) => guard,
+                            // A pace that did not await the queue: wait here instead.
+                            None => lock.lock_owned().await,
+                        }
+                    }
                 };
                 // Under the lock, the last list of ours is still what Quay holds of the
                 // application, but for tokens others minted since (an ambiguous diff then).

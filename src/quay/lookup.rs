@@ -175,6 +175,7 @@ impl Lookup {
         struct Discovery {
             paths: HashMap<String, serde_json::Value>,
         }
+        self.sessions.before_request(settings).await;
         let transport = self.sessions.transport();
         let http = transport.client(settings)?;
         let request = http.get(settings.url(&["api", "v1", "discovery"]));

@@ -11,7 +11,8 @@
 //! - `memory`: what Quay already told; `sessions`: requests on every account's session;
 //! - `session`: one account's sign-in; `transport`: one HTTP request;
 //! - `mint`, `flavour`, `error`, `retry`, `settings`, `bounds`: plain types and rules
-//!   (`bounds`: the limits on what a host may send).
+//!   (`bounds`: the limits on what a host may send); `pace`: what the caller does around
+//!   waits and before requests.
 
 mod applications;
 mod assign;
@@ -23,6 +24,7 @@ mod flavour;
 mod lookup;
 mod memory;
 mod mint;
+mod pace;
 #[cfg(test)]
 #[allow(clippy::expect_used, clippy::unwrap_used)]
 mod proptests;
@@ -41,5 +43,6 @@ pub use client::{MintSlot, QuayClient};
 pub use error::{HeldMint, QuayError};
 pub use flavour::{Flavour, UnknownFlavour};
 pub use mint::{MintRequest, MintedToken};
-pub use settings::{ConnectionSettings, DEFAULT_TIMEOUT_SECS, SettingsError};
+pub use pace::{Pace, Unpaced};
+pub use settings::{ConnectionSettings, DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS, SettingsError};
 pub use transport::{RequestObserver, USER_AGENT};

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::error::QuayError;
+use super::pace::Pace;
 use super::retry;
 use super::session::{Account, Credentials, session_is_dead};
 use super::settings::ConnectionSettings;
@@ -28,15 +29,29 @@ pub(crate) struct Sessions {
     transport: Transport,
     /// (host, username) → account; sessions are shared by every caller of that account.
     accounts: Mutex<HashMap<AccountKey, KnownAccount>>,
+    /// The caller's pacing of waits and requests.
+    pace: Arc<dyn Pace>,
 }
 
 impl Sessions {
-    /// No account signed in yet; every request goes through `transport`.
-    pub(crate) fn new(transport: Transport) -> Self {
+    /// No account signed in yet; every request goes through `transport`, paced by `pace`.
+    pub(crate) fn new(transport: Transport, pace: Arc<dyn Pace>) -> Self {
         Self {
             transport,
             accounts: Mutex::new(HashMap::new()),
+            pace,
         }
+    }
+
+    /// The caller's pacing.
+    pub(crate) fn pace(&self) -> &dyn Pace {
+        self.pace.as_ref()
+    }
+
+    /// Returns once the caller lets a request go to the host of `settings`.
+    pub(crate) async fn before_request(&self, settings: &ConnectionSettings) {
+        let host = settings.host_string();
+        self.pace.before_request(&host).await;
     }
 
     /// The transport, for requests that need no session.
@@ -62,6 +77,7 @@ impl Sessions {
         } else {
             1
         };
+        self.before_request(settings).await;
         let mut attempt = 1;
         loop {
             let result = self.session_request_once(settings, endpoint, &build).await;

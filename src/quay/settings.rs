@@ -14,6 +14,10 @@ use crate::redacted::Redacted;
 /// Seconds per Quay request when the Secret has no `timeout` key (contract §2).
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 
+/// The longest `timeout` a connection Secret may ask for (contract §2): one request may hold
+/// its reconcile's slot this long, and a longer wait tells nothing a shorter one would not.
+pub const MAX_TIMEOUT_SECS: u64 = 300;
+
 /// What is wrong with a connection Secret; each variant names the key to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
@@ -38,9 +42,10 @@ pub enum SettingsError {
     /// `validateCerts` is not a boolean.
     #[error("the `validateCerts` key of the connection Secret must be true/false, yes/no or 1/0")]
     InvalidValidateCerts,
-    /// `timeout` is not a positive whole number of seconds.
+    /// `timeout` is not a positive whole number of seconds, at most [`MAX_TIMEOUT_SECS`].
     #[error(
-        "the `timeout` key of the connection Secret must be a positive whole number of seconds"
+        "the `timeout` key of the connection Secret must be a positive whole number of seconds, \
+         at most {MAX_TIMEOUT_SECS}"
     )]
     InvalidTimeout,
     /// `caCert` is not a PEM bundle of valid certificates.
@@ -263,7 +268,7 @@ fn parse_bool(text: &str) -> Option<bool> {
 
 fn parse_timeout(text: &str) -> Result<Duration, SettingsError> {
     match text.parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+        Ok(secs) if (1..=MAX_TIMEOUT_SECS).contains(&secs) => Ok(Duration::from_secs(secs)),
         _ => Err(SettingsError::InvalidTimeout),
     }
 }

@@ -107,12 +107,22 @@ fn validate_certs_spellings() {
     );
 }
 
-/// Timeouts are positive whole seconds.
+/// Timeouts are positive whole seconds, at most 300.
 #[test]
 fn timeout_parsing() {
     let settings = ConnectionSettings::from_secret_data(&with("timeout", b"30")).expect("30");
     assert_eq!(settings.timeout(), Duration::from_secs(30));
-    for input in ["0", "-1", "1.5", "ten"] {
+    let settings = ConnectionSettings::from_secret_data(&with("timeout", b"300")).expect("300");
+    assert_eq!(settings.timeout(), Duration::from_secs(300));
+    for input in [
+        "0",
+        "-1",
+        "1.5",
+        "ten",
+        "301",
+        "100000",
+        "18446744073709551616",
+    ] {
         assert_eq!(
             error_of(with("timeout", input.as_bytes())),
             SettingsError::InvalidTimeout
@@ -142,6 +152,13 @@ fn missing_empty_and_binary_values_name_the_key() {
         assert!(err.to_string().contains("UTF-8"));
     }
     assert_eq!(error_of(with("timeout", b"")).key(), "timeout");
+    let too_long = error_of(with("timeout", b"100000"));
+    assert_eq!(too_long.key(), "timeout");
+    let message = too_long.to_string();
+    assert!(
+        message.contains("`timeout`") && message.contains("at most 300"),
+        "{message}"
+    );
     assert_eq!(error_of(with("caCert", b" \n")).key(), "caCert");
 }
 

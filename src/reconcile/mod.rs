@@ -45,7 +45,12 @@ pub async fn reconcile(token: Arc<ApiToken>, ctx: Arc<Context>) -> Result<Action
     let result = finalizer(&api, FINALIZER, token, |event| async {
         match event {
             Event::Apply(token) => apply(&token, &ctx).await,
-            Event::Cleanup(token) => cleanup::cleanup(&token, &ctx).await,
+            Event::Cleanup(token) => {
+                let work = cleanup::cleanup(&token, &ctx);
+                crate::slots::bounded(ctx.reconcile_deadline, work)
+                    .await
+                    .unwrap_or_else(|overran| Err(overran.into()))
+            }
         }
     })
     .await
@@ -62,7 +67,13 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
     let _in_flight = ctx.in_flight.reconcile(&uid);
     let mut shown = ctx.written.current(&uid, token.status.as_ref());
     let mut mark = None;
-    match converge(token, ctx, &mut shown, &mut mark).await {
+    // Stopped at its deadline, the work is dropped where a crash could stop it: the intent in
+    // status names any mint Quay may have made, and the next reconcile recovers it.
+    let work = converge(token, ctx, &mut shown, &mut mark);
+    let converged = crate::slots::bounded(ctx.reconcile_deadline, work)
+        .await
+        .unwrap_or_else(|overran| Err(overran.into()));
+    match converged {
         // A crash writes nothing more: neither does a reconcile stopped at a fault point.
         // A stale read writes nothing either: the fresh copy is on its way.
         Err(e @ (ReconcileError::FaultInjected(_) | ReconcileError::StaleRead)) => Err(e),

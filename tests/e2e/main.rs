@@ -14,6 +14,7 @@ mod bad_input;
 mod busy_account;
 mod deletion;
 mod failures;
+mod fair_share;
 mod fault_steps;
 mod lifecycle;
 mod lifetime;

@@ -169,3 +169,23 @@ fn identity_falls_back_to_hostname_then_random() {
         "two replicas without a name must not share an identity"
     );
 }
+
+/// The reconcile deadline defaults to ten minutes and is refused below ten seconds.
+#[test]
+fn the_reconcile_deadline_has_a_default_and_a_floor() {
+    let parsed = parse_in_clean_env(&[], &[]);
+    assert!(
+        parsed.contains("reconcile_deadline_seconds: 600"),
+        "{parsed}"
+    );
+    let parsed = parse_in_clean_env(&[], &[("QAO_RECONCILE_DEADLINE_SECONDS", "30")]);
+    assert!(
+        parsed.contains("reconcile_deadline_seconds: 30"),
+        "{parsed}"
+    );
+    let refused = parse_error(&["bin", "--reconcile-deadline-seconds", "5"]);
+    assert!(
+        refused.contains("--reconcile-deadline-seconds"),
+        "{refused}"
+    );
+}

@@ -168,6 +168,7 @@ impl Applications {
             }
             Auth::Bearer(token) => token,
         };
+        self.quay.sessions().before_request(&conn.settings).await;
         // Without a session nothing asked the host for a CSRF token yet: ask once, so that
         // Quay's refusals are explained and another service's replies are not.
         session::prove_host(&self.bearer, &conn.settings).await?;

@@ -27,8 +27,25 @@ impl Operator {
         settings: Settings,
         clock: Arc<Clock>,
     ) -> Operator {
+        Operator::start_tuned(client, namespaces, settings, clock, 4, None).await
+    }
+
+    /// Like [`Operator::start_on`], with this `--concurrency` and reconcile deadline (`None`:
+    /// the operator's default).
+    pub async fn start_tuned(
+        client: Client,
+        namespaces: Vec<String>,
+        settings: Settings,
+        clock: Arc<Clock>,
+        concurrency: u16,
+        deadline: Option<Duration>,
+    ) -> Operator {
         let metrics = Arc::new(Metrics::new());
-        let ctx = Arc::new(Context::new(client, metrics.clone(), settings).with_clock(clock));
+        let ctx = Context::new(client, metrics.clone(), settings).with_clock(clock);
+        let ctx = Arc::new(match deadline {
+            Some(deadline) => ctx.with_reconcile_deadline(deadline),
+            None => ctx,
+        });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shutdown = futures::FutureExt::shared(async move {
             let _ = stopped.await;
@@ -36,7 +53,7 @@ impl Operator {
         let handle = tokio::spawn(quay_apitoken_operator::controller::run(
             ctx,
             Some(namespaces),
-            4,
+            concurrency,
             shutdown,
             || {},
         ));
