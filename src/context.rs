@@ -47,6 +47,8 @@ pub struct Context {
     pub own_writes: crate::echoes::OwnWrites,
     /// Tokens minted by running reconciles that no status records yet.
     pub in_flight: crate::in_flight::InFlight,
+    /// The ReferenceGrants in sight, which `--cross-namespace-refs=grant` judges by.
+    pub grants: Arc<crate::reference_grants::ReferenceGrants>,
 }
 
 /// How long an account no recorded token uses is kept (its session, its sign-in state).
@@ -78,6 +80,15 @@ impl Context {
             clock: Arc::new(crate::clock::Clock::system()),
             own_writes: crate::echoes::OwnWrites::default(),
             in_flight: crate::in_flight::InFlight::default(),
+            grants: Arc::default(),
+        }
+    }
+
+    /// The cross-namespace policy with the ReferenceGrants it judges by.
+    pub fn consent(&self) -> crate::references::Consent<'_> {
+        crate::references::Consent {
+            policy: self.settings.cross_namespace,
+            grants: &self.grants,
         }
     }
 
