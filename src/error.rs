@@ -31,7 +31,7 @@ pub enum ReconcileError {
     CrossNamespaceDenied {
         field: &'static str,
         namespace: String,
-        why: crate::references::Refusal,
+        why: Box<crate::references::Refusal>,
     },
     /// The result Secret exists and belongs to someone else.
     #[error("retSecretRef: {secret}: {detail}; choose another retSecretRef.name")]

@@ -23,13 +23,27 @@ pub const GRANT_VERSION: &str = "v1beta1";
 
 /// A Gateway API ReferenceGrant: the objects of its namespace (`to`) that objects of other
 /// namespaces (`from`) may refer to. Only the fields the operator reads.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct ReferenceGrant {
+    /// `gateway.networking.k8s.io/v1beta1`, also when the input left it out.
+    #[serde(rename = "apiVersion", default = "grant_api_version")]
+    pub api_version: String,
+    /// `ReferenceGrant`, also when the input left it out.
+    #[serde(default = "grant_kind")]
+    pub kind: String,
     /// Standard object metadata.
     pub metadata: ObjectMeta,
     /// Who may refer to what.
     #[serde(default)]
     pub spec: ReferenceGrantSpec,
+}
+
+fn grant_api_version() -> String {
+    format!("{GRANT_GROUP}/{GRANT_VERSION}")
+}
+
+fn grant_kind() -> String {
+    "ReferenceGrant".into()
 }
 
 /// The `spec` of a ReferenceGrant.

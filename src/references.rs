@@ -50,7 +50,7 @@ pub struct Refused {
     /// The namespace it names.
     pub namespace: String,
     /// Why: what the policy or the missing grant says.
-    pub why: Refusal,
+    pub why: Box<Refusal>,
 }
 
 /// Why a reference into another namespace is refused; each says what would allow it. None
@@ -114,7 +114,7 @@ pub fn resolve_namespace(
         Some(ns) if *ns != own && policy == CrossNamespacePolicy::Deny => Err(Refused {
             field,
             namespace: ns.clone(),
-            why: Refusal::Denied,
+            why: Box::new(Refusal::Denied),
         }),
         Some(ns) => Ok(ns.clone()),
         None => Ok(own),
@@ -170,7 +170,7 @@ impl Consent<'_> {
         Err(Refused {
             field,
             namespace: target.namespace.clone(),
-            why,
+            why: Box::new(why),
         })
     }
 
@@ -324,7 +324,7 @@ mod tests {
         let refused = consent
             .check(API_TOKEN, "a", "connSecretRef", &at("b", "s"))
             .unwrap_err();
-        assert_eq!(refused.why, Refusal::NotWatched("b".into()));
+        assert_eq!(*refused.why, Refusal::NotWatched("b".into()));
         let error = ReconcileError::from(refused);
         assert_eq!(error.reason(), "CrossNamespaceDenied");
         assert!(!error.is_transient());
@@ -336,7 +336,7 @@ mod tests {
         let missing = ReconcileError::CrossNamespaceDenied {
             field: "clientIdFrom",
             namespace: "b".into(),
-            why: Refusal::ApiMissing,
+            why: Box::new(Refusal::ApiMissing),
         }
         .to_string();
         assert!(
@@ -372,7 +372,7 @@ mod tests {
             Err(Refused {
                 field: "retSecretRef",
                 namespace: "other".into(),
-                why: Refusal::Denied,
+                why: Box::new(Refusal::Denied),
             })
         );
     }

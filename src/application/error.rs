@@ -23,7 +23,7 @@ pub enum ApplicationError {
     CrossNamespaceDenied {
         field: &'static str,
         namespace: String,
-        why: crate::references::Refusal,
+        why: Box<crate::references::Refusal>,
     },
     /// A spec field holds a value Quay cannot take (objects stored before the schema said so).
     #[error("{field}: {problem}")]

@@ -99,9 +99,8 @@ mod tests {
     #[test]
     fn the_owner_label_decides_who_keeps_the_secret() {
         let (holder, newcomer) = (token("h", LATE), token("n", EARLY));
-        assert!(first_claim(&holder, &[newcomer.clone()], Some("h")).is_none());
-        let others = [holder.clone()];
-        let claim = first_claim(&newcomer, &others, Some("h"));
+        assert!(first_claim(&holder, std::slice::from_ref(&newcomer), Some("h")).is_none());
+        let claim = first_claim(&newcomer, std::slice::from_ref(&holder), Some("h"));
         assert_eq!(claim.and_then(|c| c.uid()), Some("h".into()));
     }
 
@@ -109,12 +108,12 @@ mod tests {
     #[test]
     fn without_a_holder_the_oldest_claims_it() {
         let (old, new) = (token("o", EARLY), token("y", LATE));
-        assert!(first_claim(&old, &[new.clone()], None).is_none());
+        assert!(first_claim(&old, std::slice::from_ref(&new), None).is_none());
         assert_eq!(
-            first_claim(&new, &[old.clone()], None).and_then(|c| c.uid()),
+            first_claim(&new, std::slice::from_ref(&old), None).and_then(|c| c.uid()),
             Some("o".into())
         );
-        assert!(first_claim(&old, &[new.clone()], Some("stranger")).is_none());
+        assert!(first_claim(&old, std::slice::from_ref(&new), Some("stranger")).is_none());
         assert!(first_claim(&old, &[], None).is_none());
     }
 }
