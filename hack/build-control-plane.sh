@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the binaries of a real Kubernetes control plane for the tests and the demo:
 # kube-apiserver, kube-controller-manager and kubectl from the k8s.io/kubernetes Go module,
-# etcd from go.etcd.io/etcd/server/v3, and helm from helm.sh/helm/v3.
+# etcd from go.etcd.io/etcd/server/v3, and helm from helm.sh/helm/v3; beside them, the Gateway
+# API ReferenceGrant CRD from the sigs.k8s.io/gateway-api module (the tests install it).
 # They land in a cache folder outside the checkout, keyed by version, so a fresh clone reuses them.
 # Prints the bin folder on its last line. Does nothing when the binaries are already there.
 set -euo pipefail
@@ -9,9 +10,35 @@ set -euo pipefail
 K8S_VERSION="${K8S_VERSION:-v1.37.2}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 HELM_VERSION="${HELM_VERSION:-v3.19.5}"
+# v1.7 needs a newer Go than CI's; ReferenceGrant v1beta1 is the same in both.
+GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-v1.6.3}"
 CACHE_ROOT="${QAO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quay-apitoken-operator}"
 BIN_DIR="$CACHE_ROOT/control-plane/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-helm-$HELM_VERSION/bin"
 WORK="$CACHE_ROOT/control-plane/build"
+# Fixed names, so the tests find them from the bin folder alone; the stamp says which version.
+GRANT_CRD="$BIN_DIR/referencegrants.crd.yaml"
+GRANT_STAMP="$BIN_DIR/referencegrants.version"
+
+# Only a module download and a copy: no Go build.
+fetch_reference_grant_crd() {
+  if [ -f "$GRANT_CRD" ] && [ "$(cat "$GRANT_STAMP" 2>/dev/null)" = "$GATEWAY_API_VERSION" ]; then
+    return 0
+  fi
+  command -v go >/dev/null || { echo "go is required to fetch the ReferenceGrant CRD" >&2; exit 1; }
+  echo "build-control-plane: fetching the ReferenceGrant CRD of sigs.k8s.io/gateway-api $GATEWAY_API_VERSION" >&2
+  mkdir -p "$BIN_DIR" "$WORK"
+  local modjson dir src
+  # Outside any module, so that no go.mod around the cache changes what is resolved.
+  modjson=$(cd "$WORK" && GOFLAGS=-mod=mod GO111MODULE=on go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
+  dir=$(printf '%s' "$modjson" | sed -n 's/.*"Dir": "\(.*\)",*/\1/p')
+  src="$dir/config/crd/standard/gateway.networking.k8s.io_referencegrants.yaml"
+  [ -f "$src" ] || src="$dir/config/crd/experimental/gateway.networking.k8s.io_referencegrants.yaml"
+  [ -f "$src" ] || { echo "no ReferenceGrant CRD in sigs.k8s.io/gateway-api $GATEWAY_API_VERSION" >&2; exit 1; }
+  install -m 0644 "$src" "$GRANT_CRD.tmp"
+  mv "$GRANT_CRD.tmp" "$GRANT_CRD"
+  echo "$GATEWAY_API_VERSION" >"$GRANT_STAMP"
+}
+fetch_reference_grant_crd
 
 need=()
 for b in etcd kube-apiserver kube-controller-manager kubectl helm; do

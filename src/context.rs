@@ -55,6 +55,8 @@ pub struct Context {
     pub in_flight: crate::in_flight::InFlight,
     /// How long one reconcile may work in its concurrency slot before it is stopped.
     pub reconcile_deadline: Duration,
+    /// The ReferenceGrants in sight, which `--cross-namespace-refs=grant` judges by.
+    pub grants: Arc<crate::reference_grants::ReferenceGrants>,
 }
 
 /// How long an account no recorded token uses is kept (its session, its sign-in state).
@@ -87,6 +89,15 @@ impl Context {
             own_writes: crate::echoes::OwnWrites::default(),
             in_flight: crate::in_flight::InFlight::default(),
             reconcile_deadline: DEFAULT_RECONCILE_DEADLINE,
+            grants: Arc::default(),
+        }
+    }
+
+    /// The cross-namespace policy with the ReferenceGrants it judges by.
+    pub fn consent(&self) -> crate::references::Consent<'_> {
+        crate::references::Consent {
+            policy: self.settings.cross_namespace,
+            grants: &self.grants,
         }
     }
 

@@ -42,6 +42,7 @@ pub async fn run(
         ctx.metrics.waiting_for_mint_lock(),
         ctx.metrics.waiting_for_host_share(),
     );
+    let grant_watches = watch_grants(&ctx, namespaces.as_deref()).await;
     // The Application controller runs beside, on the same namespaces, leadership and slots.
     let applications = crate::application::run(
         ctx.clone(),
@@ -88,10 +89,61 @@ pub async fn run(
         on_synced();
     });
     let housekeeping = tokio::spawn(housekeeping(ctx.clone(), stores, listed, gone));
+    let regrant = tokio::spawn(apitokens_on_grant_changes(ctx.clone()));
     futures::future::join(futures::future::join_all(runs), applications).await;
-    // Both hold the caches and the context: they must not outlive the controllers.
+    // They hold the caches and the context: they must not outlive the controllers.
     housekeeping.abort();
     synced.abort();
+    regrant.abort();
+    grant_watches
+        .iter()
+        .for_each(tokio::task::JoinHandle::abort);
+}
+
+/// How long the controllers wait for the first list of ReferenceGrants: a reconcile before it
+/// would refuse a granted reference, and flip a Ready ApiToken at every start.
+const GRANTS_FIRST_LIST: Duration = Duration::from_secs(30);
+
+/// Under `--cross-namespace-refs=grant`, watches the ReferenceGrants of the watched namespaces
+/// and waits for their first list (bounded); nothing under the other policies, which need none.
+async fn watch_grants(
+    ctx: &Arc<Context>,
+    namespaces: Option<&[String]>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    if ctx.settings.cross_namespace != crate::references::CrossNamespacePolicy::Grant {
+        return Vec::new();
+    }
+    let scopes: Vec<Option<String>> = match namespaces {
+        Some(list) if !list.is_empty() => {
+            let mut list = list.to_vec();
+            list.sort();
+            list.dedup();
+            list.into_iter().map(Some).collect()
+        }
+        _ => vec![None],
+    };
+    let watches = scopes
+        .into_iter()
+        .map(|scope| tokio::spawn(ctx.grants.clone().watch(ctx.client.clone(), scope)))
+        .collect();
+    ctx.grants.wait_loaded(GRANTS_FIRST_LIST).await;
+    watches
+}
+
+/// Reconciles the ApiTokens whose references a change of ReferenceGrants may allow or refuse:
+/// those naming a Secret of that namespace (all cross-namespace ones when the API itself came
+/// or went).
+async fn apitokens_on_grant_changes(ctx: Arc<Context>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut changes = ctx.grants.subscribe();
+    loop {
+        let change = match changes.recv().await {
+            Ok(change) => change,
+            Err(RecvError::Lagged(_)) => crate::reference_grants::Change::All,
+            Err(RecvError::Closed) => return,
+        };
+        ctx.peers.nudge_referring(&change);
+    }
 }
 
 /// Refreshes the ready gauge, and drops memory about ApiTokens that have gone: soon after a

@@ -25,13 +25,13 @@ pub enum ReconcileError {
     /// The client ID key is empty or not text.
     #[error("clientIdFrom: {reference}: key {key} is empty or not UTF-8 text")]
     ClientIdKeyInvalid { reference: String, key: String },
-    /// A reference points to another namespace while the operator runs with `--cross-namespace-refs=deny`.
-    #[error(
-        "{field}: namespace {namespace} is not this ApiToken's namespace, and this operator refuses cross-namespace references"
-    )]
+    /// A reference points to another namespace that the cross-namespace policy does not let
+    /// this ApiToken use (deny, or no ReferenceGrant there under grant).
+    #[error("{field}: namespace {namespace} is not this ApiToken's namespace, and {why}")]
     CrossNamespaceDenied {
         field: &'static str,
         namespace: String,
+        why: Box<crate::references::Refusal>,
     },
     /// The result Secret exists and belongs to someone else.
     #[error("retSecretRef: {secret}: {detail}; choose another retSecretRef.name")]
@@ -86,6 +86,7 @@ impl ReconcileError {
             ReconcileError::FaultInjected(_)
             | ReconcileError::StaleRead
             | ReconcileError::Overran(_) => true,
+            ReconcileError::CrossNamespaceDenied { why, .. } => why.is_transient(),
             _ => false,
         }
     }

@@ -26,6 +26,7 @@ pub mod peers;
 pub mod quay;
 pub mod reconcile;
 pub mod redacted;
+pub mod reference_grants;
 pub mod references;
 pub mod secret_index;
 pub mod slots;

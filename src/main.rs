@@ -71,6 +71,7 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
 
     let settings = Settings {
         cross_namespace: match args.cross_namespace_refs {
+            CrossNamespaceRefs::Grant => CrossNamespacePolicy::Grant,
             CrossNamespaceRefs::Allow => CrossNamespacePolicy::Allow,
             CrossNamespaceRefs::Deny => CrossNamespacePolicy::Deny,
         },

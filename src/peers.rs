@@ -2,6 +2,7 @@
 //! who uses a Secret of another watched namespace, and a way to make them reconcile.
 
 use crate::crd::{ApiToken, TokenRecord};
+use crate::reference_grants::Change;
 use crate::references::{CrossNamespacePolicy, Target, result_target, secret_uses};
 use crate::secret_index::SecretIndex;
 use crate::stored::StoredToken;
@@ -102,8 +103,13 @@ impl Peers {
             .collect()
     }
 
-    /// Live ApiTokens other than `me` whose result Secret is the same as `me`'s.
-    pub fn sharing_result_secret(&self, me: &ApiToken) -> Vec<Arc<ApiToken>> {
+    /// Live ApiTokens other than `me` whose result Secret is the same as `me`'s, among those
+    /// for which `counts` holds (the sharing check passes those the policy lets write it).
+    pub fn sharing_result_secret(
+        &self,
+        me: &ApiToken,
+        counts: impl Fn(&ApiToken) -> bool,
+    ) -> Vec<Arc<ApiToken>> {
         // The policy does not matter for where a Secret is named, only for whether it is used.
         let Ok(mine) = result_target(me, CrossNamespacePolicy::Allow) else {
             return Vec::new();
@@ -115,6 +121,7 @@ impl Peers {
             .into_iter()
             .filter_map(|found| self.get(&found))
             .filter(|other| other.metadata.deletion_timestamp.is_none())
+            .filter(|other| counts(other))
             .collect()
     }
 
@@ -170,6 +177,21 @@ impl Peers {
     /// The ApiTokens that use the Secret `target` (or own it, by `owner` uid), by scope.
     pub fn users_of(&self, target: &Target, owner: Option<&str>) -> Vec<Found> {
         self.lock_index().users(target, owner)
+    }
+
+    /// Asks the controllers to reconcile the ApiTokens that name a Secret in another namespace
+    /// which `change` concerns.
+    pub fn nudge_referring(&self, change: &Change) {
+        let found = self.lock_index().users_where(|(_, reference), target| {
+            reference.namespace.as_deref() != Some(target.namespace.as_str())
+                && match change {
+                    Change::Namespace(ns) => target.namespace == *ns,
+                    Change::All => true,
+                }
+        });
+        for (scope, reference) in found {
+            self.nudge_in(scope, reference);
+        }
     }
 
     /// Asks `scope`'s controller to reconcile `reference` soon.

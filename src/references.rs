@@ -1,8 +1,10 @@
-//! Which Secrets an ApiToken names and where they are, after the cross-namespace policy.
-//! Plain values, no I/O: the controller's indexes, the peers check and the reconcile share them.
+//! Which Secrets an ApiToken names and where they are, and whether the cross-namespace policy
+//! lets an ApiToken or an Application use one. No I/O: the controller's indexes, the peers
+//! check and the reconciles of both kinds share them.
 
 use crate::crd::ApiToken;
 use crate::error::ReconcileError;
+use crate::reference_grants::{Answer, ReferenceGrants, Referrer};
 use kube::ResourceExt;
 
 /// Where a Secret lives.
@@ -23,9 +25,11 @@ impl std::fmt::Display for Target {
 /// Whether references may point into other namespaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrossNamespacePolicy {
-    /// As the seed documents: any namespace.
+    /// Another namespace only when a ReferenceGrant there allows it (the default).
+    Grant,
+    /// Any namespace, as the earlier operator did (for migration).
     Allow,
-    /// Only the ApiToken's own namespace (multi-tenant clusters).
+    /// Only the object's own namespace.
     Deny,
 }
 
@@ -45,10 +49,61 @@ pub struct Refused {
     pub field: &'static str,
     /// The namespace it names.
     pub namespace: String,
+    /// Why: what the policy or the missing grant says.
+    pub why: Box<Refusal>,
 }
 
-/// The namespace a reference of an object in `own` points to, after the policy: the object's
-/// own when the reference names none.
+/// Why a reference into another namespace is refused; each says what would allow it. None
+/// depends on the Secret it names existing, so a refusal tells nothing about that namespace.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The operator runs with `--cross-namespace-refs=deny`.
+    #[error("this operator refuses cross-namespace references (--cross-namespace-refs=deny)")]
+    Denied,
+    /// No ReferenceGrant of that namespace lets objects of this kind and namespace use it.
+    #[error(
+        "namespace {namespace} holds no ReferenceGrant (gateway.networking.k8s.io/v1beta1) from {kind} in namespace {from} to the Secret {name}; its owners may create one (see docs/migration.md)"
+    )]
+    NotGranted {
+        /// The namespace of the Secret.
+        namespace: String,
+        /// The referring kind.
+        kind: &'static str,
+        /// The referring object's namespace.
+        from: String,
+        /// The Secret's name.
+        name: String,
+    },
+    /// The cluster does not serve ReferenceGrants.
+    #[error(
+        "the ReferenceGrant API (gateway.networking.k8s.io/v1beta1) is not installed in this cluster; install the Gateway API ReferenceGrant CRD, or run the operator with --cross-namespace-refs=allow"
+    )]
+    ApiMissing,
+    /// The operator may not list ReferenceGrants.
+    #[error(
+        "the operator may not list ReferenceGrants; give it get, list and watch on referencegrants.gateway.networking.k8s.io, or run it with --cross-namespace-refs=allow"
+    )]
+    Forbidden,
+    /// The operator does not watch that namespace, so it sees no grant there.
+    #[error(
+        "this operator does not watch namespace {0} (--namespaces), so no ReferenceGrant there can allow it"
+    )]
+    NotWatched(String),
+    /// The ReferenceGrants are being listed (the operator just started).
+    #[error("the ReferenceGrants are not listed yet; this is retried")]
+    NotLoaded,
+}
+
+impl Refusal {
+    /// Whether the refusal may pass by itself soon (the grants were not listed yet).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Refusal::NotLoaded)
+    }
+}
+
+/// The namespace a reference of an object in `own` points to: the object's own when the
+/// reference names none. Only `deny` refuses here, as it needs nothing but the namespace;
+/// [`Consent::check`] judges the Secret itself under every policy.
 pub fn resolve_namespace(
     own: String,
     field: &'static str,
@@ -59,10 +114,104 @@ pub fn resolve_namespace(
         Some(ns) if *ns != own && policy == CrossNamespacePolicy::Deny => Err(Refused {
             field,
             namespace: ns.clone(),
+            why: Box::new(Refusal::Denied),
         }),
         Some(ns) => Ok(ns.clone()),
         None => Ok(own),
     }
+}
+
+/// The policy with what `grant` needs to judge a reference: the ReferenceGrants in sight.
+#[derive(Clone, Copy)]
+pub struct Consent<'a> {
+    /// The cross-namespace policy.
+    pub policy: CrossNamespacePolicy,
+    /// The watched ReferenceGrants.
+    pub grants: &'a ReferenceGrants,
+}
+
+impl Consent<'_> {
+    /// Whether an object of `kind` in namespace `own` may read or write the Secret `target`
+    /// through its field `field`. Its own namespace is always allowed; the answer never
+    /// depends on whether the Secret exists.
+    pub fn check(
+        &self,
+        kind: &'static str,
+        own: &str,
+        field: &'static str,
+        target: &Target,
+    ) -> Result<(), Refused> {
+        if target.namespace == own {
+            return Ok(());
+        }
+        let why = match self.policy {
+            CrossNamespacePolicy::Allow => return Ok(()),
+            CrossNamespacePolicy::Deny => Refusal::Denied,
+            CrossNamespacePolicy::Grant => {
+                let from = Referrer {
+                    kind,
+                    namespace: own,
+                };
+                match self.grants.answer(from, target) {
+                    Answer::Granted => return Ok(()),
+                    Answer::NotGranted => Refusal::NotGranted {
+                        namespace: target.namespace.clone(),
+                        kind,
+                        from: own.to_owned(),
+                        name: target.name.clone(),
+                    },
+                    Answer::NotInstalled => Refusal::ApiMissing,
+                    Answer::Forbidden => Refusal::Forbidden,
+                    Answer::NotWatched => Refusal::NotWatched(target.namespace.clone()),
+                    Answer::NotLoaded => Refusal::NotLoaded,
+                }
+            }
+        };
+        Err(Refused {
+            field,
+            namespace: target.namespace.clone(),
+            why: Box::new(why),
+        })
+    }
+
+    /// [`Consent::check`] for an ApiToken, as its reconcile reports it; `target` back when
+    /// allowed.
+    pub fn token(
+        &self,
+        token: &ApiToken,
+        field: &'static str,
+        target: Target,
+    ) -> Result<Target, ReconcileError> {
+        let own = token
+            .namespace()
+            .ok_or(ReconcileError::Malformed("namespace"))?;
+        self.check(API_TOKEN, &own, field, &target)
+            .map_err(ReconcileError::from)?;
+        Ok(target)
+    }
+}
+
+/// The kind name of ApiTokens, as ReferenceGrants name it.
+pub const API_TOKEN: &str = "ApiToken";
+/// The kind name of Applications, as ReferenceGrants name it.
+pub const APPLICATION: &str = "Application";
+
+impl From<Refused> for ReconcileError {
+    fn from(r: Refused) -> Self {
+        ReconcileError::CrossNamespaceDenied {
+            field: r.field,
+            namespace: r.namespace,
+            why: r.why,
+        }
+    }
+}
+
+/// Whether `token`'s result reference is one the policy lets it write: only those take part in
+/// the shared-Secret check, so a refused reference never affects another ApiToken.
+pub fn result_allowed(token: &ApiToken, consent: Consent<'_>) -> bool {
+    result_target(token, consent.policy)
+        .and_then(|t| consent.token(token, "retSecretRef", t))
+        .is_ok()
 }
 
 /// The namespace an ApiToken's reference points to, after the cross-namespace policy.
@@ -75,10 +224,7 @@ pub fn namespace_of(
     let own = token
         .namespace()
         .ok_or(ReconcileError::Malformed("namespace"))?;
-    resolve_namespace(own, field, given, policy).map_err(|r| ReconcileError::CrossNamespaceDenied {
-        field: r.field,
-        namespace: r.namespace,
-    })
+    resolve_namespace(own, field, given, policy).map_err(ReconcileError::from)
 }
 
 /// Where the connection Secret is.
@@ -158,6 +304,50 @@ fn role_of(target: &Target, result: Option<&Target>) -> Role {
 mod tests {
     use super::*;
 
+    fn at(namespace: &str, name: &str) -> Target {
+        Target {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    /// Under grant, a namespace nobody watches, or a cluster without the ReferenceGrant API,
+    /// refuses with a sentence that says what to do; the own namespace needs no grant.
+    #[test]
+    fn grant_refuses_what_no_grant_allows_and_says_what_is_missing() {
+        let grants = ReferenceGrants::default();
+        let consent = Consent {
+            policy: CrossNamespacePolicy::Grant,
+            grants: &grants,
+        };
+        assert_eq!(consent.check(API_TOKEN, "a", "f", &at("a", "s")), Ok(()));
+        let refused = consent
+            .check(API_TOKEN, "a", "connSecretRef", &at("b", "s"))
+            .unwrap_err();
+        assert_eq!(*refused.why, Refusal::NotWatched("b".into()));
+        let error = ReconcileError::from(refused);
+        assert_eq!(error.reason(), "CrossNamespaceDenied");
+        assert!(!error.is_transient());
+        let allow = Consent {
+            policy: CrossNamespacePolicy::Allow,
+            ..consent
+        };
+        assert_eq!(allow.check(API_TOKEN, "a", "f", &at("b", "s")), Ok(()));
+        let missing = ReconcileError::CrossNamespaceDenied {
+            field: "clientIdFrom",
+            namespace: "b".into(),
+            why: Box::new(Refusal::ApiMissing),
+        }
+        .to_string();
+        assert!(
+            missing.starts_with("clientIdFrom: namespace b is not this ApiToken's namespace")
+                && missing.contains("install the Gateway API ReferenceGrant CRD")
+                && missing.contains("--cross-namespace-refs=allow"),
+            "{missing}"
+        );
+        assert!(Refusal::NotLoaded.is_transient());
+    }
+
     fn ns(s: &str) -> Option<String> {
         Some(s.to_owned())
     }
@@ -181,7 +371,8 @@ mod tests {
             resolve_namespace(own(), "retSecretRef", ns("other").as_ref(), deny),
             Err(Refused {
                 field: "retSecretRef",
-                namespace: "other".into()
+                namespace: "other".into(),
+                why: Box::new(Refusal::Denied),
             })
         );
     }

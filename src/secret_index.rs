@@ -105,6 +105,16 @@ impl<K: Clone> SecretIndex<K> {
             .collect()
     }
 
+    /// The ApiTokens that use a Secret for which `pick` holds (with what finds them again):
+    /// a scan of every entry, for rare events such as a changed ReferenceGrant.
+    pub fn users_where(&self, pick: impl Fn(&K, &Target) -> bool) -> Vec<K> {
+        self.by_uid
+            .values()
+            .filter(|e| e.uses.iter().any(|(t, _)| pick(&e.key, t)))
+            .map(|e| e.key.clone())
+            .collect()
+    }
+
     /// How many ApiTokens the index holds.
     pub fn len(&self) -> usize {
         self.by_uid.len()
@@ -158,6 +168,19 @@ mod tests {
         index.remove("a");
         assert!(index.is_empty());
         assert!(index.users(&t("n", "new"), None).is_empty());
+    }
+
+    #[test]
+    fn users_where_picks_by_any_secret_once_each() {
+        let mut index = SecretIndex::default();
+        index.put(
+            "a",
+            "A",
+            vec![(t("b", "conn"), Role::Input), (t("b", "out"), Role::Result)],
+        );
+        index.put("c", "C", vec![(t("c", "conn"), Role::Input)]);
+        assert_eq!(index.users_where(|_, t| t.namespace == "b"), vec!["A"]);
+        assert!(index.users_where(|_, t| t.namespace == "z").is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use kube::Api;
 use kube::api::{Patch, PatchParams, ValidationDirective};
 use quay_apitoken_operator::application::Application;
 use quay_apitoken_operator::crd::ApiToken;
+use quay_apitoken_operator::reference_grants::ReferenceGrant;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -175,6 +176,7 @@ async fn every_example_is_accepted_by_the_api_server() {
         "application-sample.yaml",
         "application-with-apitoken.yaml",
         "application-token-connection.yaml",
+        "referencegrant.yaml",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -205,12 +207,18 @@ async fn every_example_is_accepted_by_the_api_server() {
                 stand_ins.insert(name, created);
                 continue;
             }
+            let grant_froms: Vec<String> = (0..doc["spec"]["from"].as_array().map_or(0, Vec::len))
+                .map(|i| format!("/spec/from/{i}/namespace"))
+                .collect();
             for path in [
                 "/metadata/namespace",
                 "/spec/connSecretRef/namespace",
                 "/spec/clientIdFrom/namespace",
                 "/spec/retSecretRef/namespace",
-            ] {
+            ]
+            .into_iter()
+            .chain(grant_froms.iter().map(String::as_str))
+            {
                 if let Some(v) = doc.pointer_mut(path)
                     && let Some(original) = v.as_str()
                 {
@@ -243,6 +251,10 @@ async fn every_example_is_accepted_by_the_api_server() {
                         .await
                         .map(|_| ())
                 }
+                "ReferenceGrant" => Api::<ReferenceGrant>::namespaced(ns.client.clone(), &target)
+                    .patch(&name, &params, &Patch::Apply(&doc))
+                    .await
+                    .map(|_| ()),
                 "Secret" => Api::<Secret>::namespaced(ns.client.clone(), &target)
                     .patch(&name, &params, &Patch::Apply(&doc))
                     .await

@@ -169,10 +169,13 @@ async fn left_in_quay(app: &Application, ctx: &AppContext, what: &str, why: &str
 /// Deletes the result Secret if it is ours; a broken spec or policy never blocks deletion, nor
 /// does a Secret the operator may not read or delete (a Warning event names it instead).
 async fn delete_result_secret(app: &Application, ctx: &AppContext) -> Result<(), ApplicationError> {
-    let policy = ctx.base.settings.cross_namespace;
+    // Found wherever it points; where the policy refuses it now, only a Secret carrying this
+    // Application's owner label goes (one written while it was allowed).
+    let policy = crate::references::CrossNamespacePolicy::Allow;
     let Ok(target) = inputs::result_target(app, policy) else {
         return Ok(());
     };
+    let allowed = inputs::allowed(&ctx.base, app, "retSecretRef", &target);
     let conn = inputs::conn_target(app, policy).ok();
     let existing = match Api::<k8s_openapi::api::core::v1::Secret>::namespaced(
         ctx.base.client.clone(),
@@ -194,6 +197,7 @@ async fn delete_result_secret(app: &Application, ctx: &AppContext) -> Result<(),
         &target,
         conn.as_ref().unwrap_or(&never),
     ) {
+        secret::Ownership::Legacy if !allowed => Ok(()),
         secret::Ownership::Ours | secret::Ownership::Legacy => {
             match write::delete_secret(&ctx.base, &target).await {
                 Ok(()) => Ok(()),

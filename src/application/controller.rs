@@ -47,8 +47,35 @@ pub async fn run(
         runs.push(run);
     }
     let housekeeping = tokio::spawn(housekeeping(ctx.clone(), listed));
+    let regrant = tokio::spawn(on_grant_changes(ctx.clone()));
     futures::future::join_all(runs).await;
     housekeeping.abort();
+    regrant.abort();
+}
+
+/// Reconciles the Applications that name a Secret of a namespace whose ReferenceGrants
+/// changed (every cross-namespace one when the API itself came or went).
+async fn on_grant_changes(ctx: Arc<AppContext>) {
+    use crate::reference_grants::Change;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut changes = ctx.base.grants.subscribe();
+    loop {
+        let change = match changes.recv().await {
+            Ok(change) => change,
+            Err(RecvError::Lagged(_)) => Change::All,
+            Err(RecvError::Closed) => return,
+        };
+        ctx.nudge(|app| {
+            let own = app.namespace().unwrap_or_default();
+            inputs::targets(app).iter().any(|t| {
+                t.namespace != own
+                    && match &change {
+                        Change::Namespace(ns) => t.namespace == *ns,
+                        Change::All => true,
+                    }
+            })
+        });
+    }
 }
 
 /// Refreshes the ready gauge and drops memory about Applications that have gone.

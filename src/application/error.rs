@@ -17,14 +17,13 @@ pub enum ApplicationError {
         reference: String,
         source: ConnectionError,
     },
-    /// A reference points to another namespace while the operator refuses that.
-    #[error(
-        "{field}: namespace {namespace} is not this Application's namespace, and this operator \
-         refuses cross-namespace references"
-    )]
+    /// A reference points to another namespace that the cross-namespace policy does not let
+    /// this Application use (deny, or no ReferenceGrant there under grant).
+    #[error("{field}: namespace {namespace} is not this Application's namespace, and {why}")]
     CrossNamespaceDenied {
         field: &'static str,
         namespace: String,
+        why: Box<crate::references::Refusal>,
     },
     /// A spec field holds a value Quay cannot take (objects stored before the schema said so).
     #[error("{field}: {problem}")]
@@ -111,6 +110,7 @@ impl ApplicationError {
             | Self::StaleRead
             | Self::Overran(_)
             | Self::Vanished { .. } => true,
+            Self::CrossNamespaceDenied { why, .. } => why.is_transient(),
             Self::Kube { source, .. } => {
                 !matches!(source, kube::Error::Api(s) if s.code == 403 || s.code == 422)
             }

@@ -7,7 +7,7 @@ use super::write;
 use crate::context::Context;
 use crate::quay::AppConnection;
 use crate::reconcile::secret::Target;
-use crate::references::{CrossNamespacePolicy, resolve_namespace};
+use crate::references::{APPLICATION, CrossNamespacePolicy, Refused, resolve_namespace};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 use std::collections::BTreeMap;
@@ -59,12 +59,36 @@ fn namespace_of(
     let own = app
         .namespace()
         .ok_or(ApplicationError::Malformed("namespace"))?;
-    resolve_namespace(own, field, given, policy).map_err(|r| {
-        ApplicationError::CrossNamespaceDenied {
-            field: r.field,
-            namespace: r.namespace,
-        }
-    })
+    resolve_namespace(own, field, given, policy).map_err(refused)
+}
+
+fn refused(r: Refused) -> ApplicationError {
+    ApplicationError::CrossNamespaceDenied {
+        field: r.field,
+        namespace: r.namespace,
+        why: r.why,
+    }
+}
+
+/// Whether the cross-namespace policy lets `app` use `target` through `field`.
+pub fn allowed(ctx: &Context, app: &Application, field: &'static str, target: &Target) -> bool {
+    consented(ctx, app, field, target.clone()).is_ok()
+}
+
+/// `target` back when the cross-namespace policy lets `app` use it through `field`.
+fn consented(
+    ctx: &Context,
+    app: &Application,
+    field: &'static str,
+    target: Target,
+) -> Result<Target, ApplicationError> {
+    let own = app
+        .namespace()
+        .ok_or(ApplicationError::Malformed("namespace"))?;
+    ctx.consent()
+        .check(APPLICATION, &own, field, &target)
+        .map_err(refused)?;
+    Ok(target)
 }
 
 /// Where the connection Secret is (no I/O).
@@ -119,6 +143,7 @@ pub async fn connection(
     app: &Application,
 ) -> Result<(Target, AppConnection), ApplicationError> {
     let at = conn_target(app, ctx.settings.cross_namespace)?;
+    let at = consented(ctx, app, "connSecretRef", at)?;
     let reference = at.to_string();
     let secret =
         read_secret(ctx, &at)
@@ -142,6 +167,7 @@ pub async fn resolve(ctx: &Context, app: &Application) -> Result<Inputs, Applica
     check_spec(app)?;
     let (conn_target, conn) = connection(ctx, app).await?;
     let target = result_target(app, ctx.settings.cross_namespace)?;
+    let target = consented(ctx, app, "retSecretRef", target)?;
     let existing = read_secret(ctx, &target).await?;
     if existing.is_none() {
         // Before anything is created in Quay: an application whose Secret cannot be written

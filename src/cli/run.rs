@@ -13,12 +13,15 @@ use crate::telemetry::LogFormat;
 /// Default name of the leader-election Lease.
 pub const DEFAULT_LEASE_NAME: &str = "quay-apitoken-operator";
 
-/// Whether an ApiToken may reference Secrets in namespaces other than its own.
+/// Whether ApiTokens and Applications may reference Secrets in namespaces other than their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CrossNamespaceRefs {
-    /// References to any namespace are followed (the documented default).
+    /// A reference into another namespace is followed only when a Gateway API ReferenceGrant
+    /// there allows it (from ApiToken or Application of the referring namespace, to Secret).
+    Grant,
+    /// References to any namespace are followed, as the earlier operator did (for migration).
     Allow,
-    /// References outside the ApiToken's namespace are refused (multi-tenant clusters).
+    /// References outside the object's own namespace are refused.
     Deny,
 }
 
@@ -81,8 +84,9 @@ pub struct RunArgs {
     #[arg(long, env = "RUST_LOG", default_value = "info", value_parser = parse_log_filter)]
     pub log_level: String,
 
-    /// Whether ApiTokens may reference Secrets in other namespaces.
-    #[arg(long, env = "QAO_CROSS_NAMESPACE_REFS", value_enum, default_value_t = CrossNamespaceRefs::Allow)]
+    /// Whether references may point to Secrets in other namespaces: `grant` only where a
+    /// ReferenceGrant in that namespace allows it, `allow` always, `deny` never.
+    #[arg(long, env = "QAO_CROSS_NAMESPACE_REFS", value_enum, default_value_t = CrossNamespaceRefs::Grant)]
     pub cross_namespace_refs: CrossNamespaceRefs,
 
     /// Interval between checks that each minted token is still live in Quay.

@@ -20,7 +20,7 @@ pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, Reconcil
     ctx.written.cleaned(&token.uid().unwrap_or_default());
     // An ApiToken that shared our result Secret can have it now.
     ctx.peers
-        .sharing_result_secret(token)
+        .sharing_result_secret(token, |_| true)
         .iter()
         .for_each(|o| ctx.peers.nudge(o));
     Ok(Action::await_change())
@@ -169,11 +169,19 @@ async fn revoke(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
 
 /// Deletes the result Secret if it is ours; a broken spec or policy never blocks deletion, nor
 /// does a Secret the operator may not read or delete (it is named in a Warning event instead).
+/// Where the policy refuses the reference now (a ReferenceGrant withdrawn, the policy changed),
+/// only a Secret that carries this ApiToken's owner label goes: one this operator wrote for it
+/// while it was allowed, never one it merely names.
 async fn delete_result_secret(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
-    let Ok(target) = inputs::result_target(token, ctx.settings.cross_namespace) else {
+    let everywhere = crate::references::CrossNamespacePolicy::Allow;
+    let Ok(target) = inputs::result_target(token, everywhere) else {
         return Ok(());
     };
-    let conn = inputs::conn_target(token, ctx.settings.cross_namespace).ok();
+    let allowed = ctx
+        .consent()
+        .token(token, "retSecretRef", target.clone())
+        .is_ok();
+    let conn = inputs::conn_target(token, everywhere).ok();
     let existing = match Api::<Secret>::namespaced(ctx.client.clone(), &target.namespace)
         .get_opt(&target.name)
         .await
@@ -191,6 +199,7 @@ async fn delete_result_secret(token: &ApiToken, ctx: &Context) -> Result<(), Rec
         &target,
         conn.as_ref().unwrap_or(&never),
     ) {
+        secret::Ownership::Legacy if !allowed => Ok(()),
         secret::Ownership::Ours | secret::Ownership::Legacy => {
             match apply::delete_secret(ctx, &target.namespace, &target.name).await {
                 Err(ReconcileError::Kube { source, .. }) => {

@@ -50,7 +50,11 @@ pub async fn connection(
     ctx: &Context,
     token: &ApiToken,
 ) -> Result<(Target, ConnectionSettings), ReconcileError> {
-    let conn = conn_target(token, ctx.settings.cross_namespace)?;
+    let conn = ctx.consent().token(
+        token,
+        "connSecretRef",
+        conn_target(token, ctx.settings.cross_namespace)?,
+    )?;
     let reference = conn.to_string();
     let secret =
         read_secret(ctx, &conn)
@@ -75,6 +79,7 @@ async fn client_id(ctx: &Context, token: &ApiToken) -> Result<String, ReconcileE
         .ok_or(ReconcileError::Malformed("clientId or clientIdFrom"))?;
     let at = client_id_target(token, ctx.settings.cross_namespace)
         .ok_or(ReconcileError::Malformed("clientId or clientIdFrom"))??;
+    let at = ctx.consent().token(token, "clientIdFrom", at)?;
     let reference = at.to_string();
     let secret =
         read_secret(ctx, &at)
@@ -107,7 +112,11 @@ pub async fn resolve(
 ) -> Result<Inputs, ReconcileError> {
     let (conn, settings) = connection(ctx, token).await?;
     let client_id = client_id(ctx, token).await?;
-    let target = result_target(token, ctx.settings.cross_namespace)?;
+    let target = ctx.consent().token(
+        token,
+        "retSecretRef",
+        result_target(token, ctx.settings.cross_namespace)?,
+    )?;
     let existing = read_secret(ctx, &target).await?;
     if existing.is_none() && needs_probe(token, &target, status) {
         // Before anything is minted: a token for a Secret that cannot be created would be minted

@@ -96,7 +96,7 @@ async fn converge(
         actions::recover::recover(token, ctx, &inputs.settings, pending).await?; // Quay
     }
     let seen = observe::observe(token, ctx, &inputs, &status, &lifetime).await; // Quay, cached
-    sharing::refuse_shared(ctx, token, &inputs, &status)?; // the controller's caches
+    sharing::refuse_shared(ctx, token, &inputs)?; // the controller's caches
     let plan = plan::decide(&seen.facts()); // pure
     tracing::debug!(?plan, "decided");
     actions::act(plan, token, ctx, &inputs, seen, shown).await // Quay, then Kubernetes API

@@ -1,41 +1,119 @@
-//! Two ApiTokens naming one result Secret: each reports the conflict, and neither writes it.
-//! No I/O: the peers come from the controller's caches.
+//! Two ApiTokens naming one result Secret: the one that holds it keeps it, and the newcomer
+//! alone reports the conflict. Only references the cross-namespace policy allows count, so a
+//! refused reference never affects another ApiToken. No I/O: the peers come from the caches.
 
 use super::inputs::Inputs;
+use super::secret::OWNER_UID_LABEL;
 use crate::context::Context;
-use crate::crd::{ApiToken, ApiTokenStatus};
+use crate::crd::ApiToken;
 use crate::error::ReconcileError;
+use crate::references::result_allowed;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
+use std::sync::Arc;
 
-/// Refuses when another ApiToken names the same result Secret, telling the others once.
+/// Refuses when another ApiToken that may write the same result Secret holds it, or has the
+/// better claim while nobody holds it.
 pub fn refuse_shared(
     ctx: &Context,
     token: &ApiToken,
     inputs: &Inputs,
-    status: &ApiTokenStatus,
 ) -> Result<(), ReconcileError> {
-    let sharing = ctx.peers.sharing_result_secret(token);
-    if sharing.is_empty() {
+    let consent = ctx.consent();
+    let sharing = ctx
+        .peers
+        .sharing_result_secret(token, |other| result_allowed(other, consent));
+    let holder = inputs
+        .existing
+        .as_ref()
+        .and_then(|s| s.labels().get(OWNER_UID_LABEL).cloned());
+    let Some(other) = first_claim(token, &sharing, holder.as_deref()) else {
         return Ok(());
-    }
-    let names: Vec<String> = sharing
-        .iter()
-        .map(|o| format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any()))
-        .collect();
-    // Tell the others once, so that each side reports it; they tell us back only while our
-    // status does not say so yet, which ends the exchange.
-    if status
-        .conditions
-        .iter()
-        .all(|c| c.reason != "SecretConflict")
-    {
-        sharing.iter().for_each(|o| ctx.peers.nudge(o));
-    }
+    };
+    let how = if other.uid() == holder {
+        "holds it"
+    } else {
+        "named it first"
+    };
     Err(ReconcileError::SecretConflict {
         secret: inputs.target.to_string(),
         detail: format!(
-            "ApiToken {} names the same result Secret; give each ApiToken its own",
-            names.join(", ")
+            "ApiToken {}/{} names the same result Secret and {how}; give each ApiToken its own",
+            other.namespace().unwrap_or_default(),
+            other.name_any()
         ),
     })
+}
+
+/// The ApiToken among `sharing` that the Secret belongs to rather than `me`, if any: the one
+/// whose uid the Secret's owner label carries; when it carries none of theirs (absent, or
+/// someone else's, which the ownership check reports), the oldest, so that exactly one goes on.
+fn first_claim<'a>(
+    me: &ApiToken,
+    sharing: &'a [Arc<ApiToken>],
+    holder: Option<&str>,
+) -> Option<&'a Arc<ApiToken>> {
+    let mine = me.uid();
+    if holder.is_some() && holder == mine.as_deref() {
+        return None;
+    }
+    if let Some(held) = sharing
+        .iter()
+        .find(|o| holder.is_some() && o.uid().as_deref() == holder)
+    {
+        return Some(held);
+    }
+    let age = |t: &ApiToken| {
+        (
+            t.metadata.creation_timestamp.clone().map(|Time(t)| t),
+            t.uid().unwrap_or_default(),
+        )
+    };
+    let me_age = age(me);
+    sharing
+        .iter()
+        .filter(|o| age(o) < me_age)
+        .min_by_key(|o| age(o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn token(uid: &str, created: &str) -> Arc<ApiToken> {
+        Arc::new(
+            serde_json::from_value(json!({
+                "apiVersion": "quay.herve4m.github.io/v1alpha1", "kind": "ApiToken",
+                "metadata": {"name": uid, "namespace": "n", "uid": uid, "creationTimestamp": created},
+                "spec": {"connSecretRef": {"name": "c"}, "clientId": "X", "retSecretRef": {"name": "s"}},
+            }))
+            .unwrap(),
+        )
+    }
+
+    const EARLY: &str = "2026-01-01T00:00:00Z";
+    const LATE: &str = "2026-06-01T00:00:00Z";
+
+    /// The holder goes on even when it is the newer one; the other is told who holds it.
+    #[test]
+    fn the_owner_label_decides_who_keeps_the_secret() {
+        let (holder, newcomer) = (token("h", LATE), token("n", EARLY));
+        assert!(first_claim(&holder, std::slice::from_ref(&newcomer), Some("h")).is_none());
+        let claim = first_claim(&newcomer, std::slice::from_ref(&holder), Some("h"));
+        assert_eq!(claim.and_then(|c| c.uid()), Some("h".into()));
+    }
+
+    /// Nobody holds it yet: the oldest goes on, the others wait for it.
+    #[test]
+    fn without_a_holder_the_oldest_claims_it() {
+        let (old, new) = (token("o", EARLY), token("y", LATE));
+        assert!(first_claim(&old, std::slice::from_ref(&new), None).is_none());
+        assert_eq!(
+            first_claim(&new, std::slice::from_ref(&old), None).and_then(|c| c.uid()),
+            Some("o".into())
+        );
+        assert!(first_claim(&old, std::slice::from_ref(&new), Some("stranger")).is_none());
+        assert!(first_claim(&old, &[], None).is_none());
+    }
 }

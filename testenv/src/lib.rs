@@ -78,6 +78,24 @@ pub fn bin_dir() -> Result<PathBuf, Error> {
     Ok(PathBuf::from(dir))
 }
 
+/// Where `hack/build-control-plane.sh` puts the Gateway API ReferenceGrant CRD (the real one,
+/// from the sigs.k8s.io/gateway-api module at the version the script pins).
+pub fn reference_grant_crd() -> Result<PathBuf, Error> {
+    let path = bin_dir()?.join("referencegrants.crd.yaml");
+    if path.is_file() {
+        return Ok(path);
+    }
+    // A bin folder built before the script fetched it: the script adds it (no Go build).
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../hack/build-control-plane.sh");
+    let out = Command::new("bash").arg(&script).output()?;
+    if !out.status.success() || !path.is_file() {
+        let tail = String::from_utf8_lossy(&out.stderr);
+        let tail: String = tail.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+        return Err(Error::Build(format!("no {}: {tail}", path.display())));
+    }
+    Ok(path)
+}
+
 fn free_port() -> Result<u16, Error> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

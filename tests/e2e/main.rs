@@ -12,6 +12,7 @@ mod invariant;
 mod application;
 mod bad_input;
 mod busy_account;
+mod consent;
 mod deletion;
 mod failures;
 mod fair_share;

@@ -85,9 +85,28 @@ fn operator_rules() -> BTreeSet<(String, String, Vec<String>, Vec<String>)> {
         ),
         rule("events.k8s.io", "events", &["create", "patch"]),
         rule("", "events", &["create", "patch"]),
+        // The default --cross-namespace-refs=grant reads the namespaces' consent, nothing more.
+        rule(
+            "gateway.networking.k8s.io",
+            "referencegrants",
+            &["get", "list", "watch"],
+        ),
     ]
     .into_iter()
     .collect()
+}
+
+/// Under allow or deny the operator reads no ReferenceGrant, and the chart grants it none.
+#[test]
+fn reference_grants_are_readable_only_under_the_grant_policy() {
+    for policy in ["allow", "deny"] {
+        let docs = render(&[&format!("crossNamespaceRefs={policy}")]);
+        let mut expected = operator_rules();
+        expected.retain(|(_, resource, _, _)| resource != "referencegrants");
+        assert_eq!(rules(one(&docs, "ClusterRole")), expected, "{policy}");
+        assert!(args(&docs).contains(&format!("--cross-namespace-refs={policy}")));
+    }
+    assert!(args(&render(&[])).contains(&"--cross-namespace-refs=grant".to_owned()));
 }
 
 /// Cluster-wide mode: one ClusterRole with exactly the verbs the controller needs.

@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::Api;
 use kube::api::PostParams;
 use quay_apitoken_operator::crd::ApiToken;
+use quay_apitoken_operator::reference_grants::ReferenceGrant;
 
 use crate::chart::{apply_rbac, fullname, release_name};
 use crate::identity::service_account_kubeconfig;
@@ -199,6 +200,25 @@ async fn namespaced_chart_rbac_denies_what_it_does_not_grant() {
     let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
     assert_eq!(
         refused("get another Lease", leases.get("someone-else").await),
+        403
+    );
+    // It reads the namespace's consent, and can never give itself one.
+    let grants: Api<ReferenceGrant> = Api::namespaced(client.clone(), &ns);
+    grants
+        .list(&Default::default())
+        .await
+        .expect("list ReferenceGrants");
+    let grant: ReferenceGrant = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "self-granted", "namespace": ns},
+        "spec": {"from": [{"group": "quay.herve4m.github.io", "kind": "ApiToken", "namespace": outside}],
+                 "to": [{"group": "", "kind": "Secret"}]},
+    }))
+    .unwrap();
+    assert_eq!(
+        refused(
+            "create a ReferenceGrant",
+            grants.create(&PostParams::default(), &grant).await
+        ),
         403
     );
     let namespaces: Api<Namespace> = Api::all(client);

@@ -44,11 +44,24 @@ pub fn kubeconfig() -> &'static Path {
     cluster().kubeconfig_path()
 }
 
-/// Installs the generated CRDs (ApiToken, Application; server-side apply) and waits until
-/// they are Established.
+/// The real Gateway API ReferenceGrant CRD, as `hack/build-control-plane.sh` fetched it: the
+/// `--cross-namespace-refs=grant` policy reads ReferenceGrants.
+pub fn reference_grant_crd() -> CustomResourceDefinition {
+    let path = quay_testenv::reference_grant_crd()
+        .unwrap_or_else(|e| panic!("the ReferenceGrant CRD: {e}"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Installs the generated CRDs (ApiToken, Application) and the ReferenceGrant CRD (server-side
+/// apply) and waits until they are Established.
 pub async fn install_crd(client: &Client) {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in [ApiToken::crd(), Application::crd()] {
+    let mut grant = reference_grant_crd();
+    // Server-side apply takes no status, and the file's is empty.
+    grant.status = None;
+    for crd in [ApiToken::crd(), Application::crd(), grant] {
         let name = crd.metadata.name.clone().unwrap_or_default();
         crds.patch(
             &name,

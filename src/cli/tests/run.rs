@@ -12,11 +12,28 @@ fn defaults_apply_without_flags_or_environment() {
         "Run(RunArgs { namespaces: [], metrics_addr: 0.0.0.0:8080, leader_elect: false",
         "lease_name: \"quay-apitoken-operator\", lease_namespace: \"default\"",
         "lease_duration_seconds: 15, renew_deadline_seconds: 10, retry_period_seconds: 2",
-        "concurrency: 4, log_format: Text, log_level: \"info\", cross_namespace_refs: Allow",
+        "concurrency: 4, log_format: Text, log_level: \"info\", cross_namespace_refs: Grant",
         "verify_interval_seconds: 300, identity: None",
     ] {
         assert!(parsed.contains(expected), "{expected:?} not in {parsed}");
     }
+}
+
+/// The earlier operator's behaviour stays one flag away, for migration; an unknown mode is refused.
+#[test]
+fn cross_namespace_refs_takes_grant_allow_or_deny() {
+    for (given, parsed) in [("grant", "Grant"), ("allow", "Allow"), ("deny", "Deny")] {
+        let out = parse_in_clean_env(&["--cross-namespace-refs", given], &[]);
+        assert!(
+            out.contains(&format!("cross_namespace_refs: {parsed}")),
+            "{given}: {out}"
+        );
+    }
+    let refused = parse_error(&["bin", "--cross-namespace-refs", "maybe"]);
+    assert!(
+        refused.contains("grant") && refused.contains("allow"),
+        "{refused}"
+    );
 }
 
 /// The chart configures the pod through environment variables, including the standard ones.

@@ -82,4 +82,10 @@ limited to the release namespace.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- if eq .Values.crossNamespaceRefs "grant" }}
+# The consent of other namespaces (--cross-namespace-refs=grant): read only.
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["referencegrants"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- end }}
