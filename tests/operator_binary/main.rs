@@ -11,8 +11,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod audit;
 mod chart;
 mod identity;
+mod pod;
 mod process;
 mod world;
 
@@ -21,4 +23,5 @@ mod check;
 mod crashes;
 mod election;
 mod footprint;
+mod pod_rights;
 mod rbac;

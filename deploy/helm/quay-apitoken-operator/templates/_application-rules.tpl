@@ -6,10 +6,10 @@ per-namespace Roles, like them.
 {{- define "quay-apitoken-operator.applicationRules" -}}
 - apiGroups: ["quay.herve4m.github.io"]
   resources: ["applications"]
-  verbs: ["get", "list", "watch", "patch", "update"]
+  verbs: ["list", "watch", "patch"]
 - apiGroups: ["quay.herve4m.github.io"]
   resources: ["applications/status"]
-  verbs: ["get", "patch", "update"]
+  verbs: ["patch"]
 - apiGroups: ["quay.herve4m.github.io"]
   resources: ["applications/finalizers"]
   verbs: ["update"]
