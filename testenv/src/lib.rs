@@ -155,8 +155,8 @@ impl ControlPlane {
             "--allow-privileged=true".into(),
             "--enable-priority-and-fairness=false".into(),
             "--disable-admission-plugins=ServiceAccount".into(),
-            // As on OpenShift: setting blockOwnerDeletion needs `update` on the owner's
-            // finalizers, so a test with a chart's rights proves that rule is needed.
+            // As on OpenShift: a ServiceAccount that sets ownerReferences (blockOwnerDeletion
+            // above all) must hold the rights this checks, so a chart's rules are proven here.
             "--enable-admission-plugins=OwnerReferencesPermissionEnforcement".into(),
             format!("--audit-policy-file={audit_policy}"),
             format!("--audit-log-path={}", root.join(AUDIT_LOG).display()),

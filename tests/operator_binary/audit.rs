@@ -169,13 +169,12 @@ pub struct Verdict {
     pub refused: Vec<Request>,
     /// Requests no grant of the chart covers (allowed by something else).
     pub uncovered: Vec<Request>,
-    /// Rights granted that no request used, but for those `exempt` lists.
+    /// Rights granted that no request used.
     pub unused: Vec<(String, String, String, Vec<String>)>,
 }
 
-/// Compares the requests with the grants; `exempt` names rights that no request can show
-/// (checked by admission, not by a request of their own), as (group, resource, verb).
-pub fn verdict(requests: &[Request], grants: &[Grant], exempt: &[(&str, &str, &str)]) -> Verdict {
+/// Compares the requests with the grants.
+pub fn verdict(requests: &[Request], grants: &[Grant]) -> Verdict {
     let refused = requests.iter().filter(|r| r.code == 403).cloned().collect();
     let uncovered = requests
         .iter()
@@ -184,11 +183,6 @@ pub fn verdict(requests: &[Request], grants: &[Grant], exempt: &[(&str, &str, &s
         .collect();
     let mut unused: Vec<_> = grants
         .iter()
-        .filter(|g| {
-            !exempt.iter().any(|(group, resource, verb)| {
-                g.group == *group && g.resource == *resource && g.verb == *verb
-            })
-        })
         .map(Grant::right)
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -241,7 +235,6 @@ fn a_grant_covers_its_verb_in_its_scope_and_names_only() {
                 ..grant
             },
         ],
-        &[],
     );
     assert_eq!(found.refused.len(), 1);
     assert!(found.uncovered.is_empty());

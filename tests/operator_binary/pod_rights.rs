@@ -33,17 +33,6 @@ use crate::world::{CONN_SECRET, PATIENCE, is_ready_now, token_id};
 /// One of these tests at a time: each runs a control plane and an operator of its own.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The one right no request shows: OwnerReferencesPermissionEnforcement (on in the harness,
-/// as in OpenShift) checks it when a result Secret names its owner with blockOwnerDeletion.
-const ADMISSION_ONLY: &[(&str, &str, &str)] = &[
-    ("quay.herve4m.github.io", "apitokens/finalizers", "update"),
-    (
-        "quay.herve4m.github.io",
-        "applications/finalizers",
-        "update",
-    ),
-];
-
 /// Where the objects come from.
 enum Install {
     /// `helm template` of the chart with these `--set` values; the tenants are appended as
@@ -247,7 +236,7 @@ async fn run_with_pod_rights(install: Install) {
     );
     let requests = requests_of(&plane.plane.audit_log_path(), &user);
     let grants = grants_to(&docs, &pod.namespace, &pod.service_account);
-    let found = verdict(&requests, &grants, ADMISSION_ONLY);
+    let found = verdict(&requests, &grants);
     let used: std::collections::BTreeSet<String> = requests
         .iter()
         .map(|r| format!("{} {}/{} ({})", r.verb, r.group, r.resource, r.code))
@@ -289,18 +278,6 @@ async fn apitoken_lifecycle(plane: &Plane, quay: &Emulator, ns: &str, client_id:
         .unwrap_or_else(|| panic!("no result Secret"));
     let live = |value: &str| quay.tokens().iter().any(|t| t.token == value);
     assert!(live(&first_value), "the minted token is live");
-    // What the admission-only right is for: the Secret blocks its owner's deletion.
-    let secret = Api::<Secret>::namespaced(plane.client.clone(), ns)
-        .get("tok")
-        .await
-        .unwrap_or_else(|e| panic!("result Secret: {e}"));
-    let owners = secret.metadata.owner_references.unwrap_or_default();
-    assert!(
-        owners
-            .iter()
-            .any(|o| o.kind == "ApiToken" && o.block_owner_deletion == Some(true)),
-        "{owners:?}"
-    );
 
     // Rotate on request.
     let annotate = json!({"metadata": {"annotations": {ROTATE_ANNOTATION: "pod-rights-1"}}});

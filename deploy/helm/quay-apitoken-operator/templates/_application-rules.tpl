@@ -1,6 +1,5 @@
 {{/*
-What the Application controller needs besides the ApiToken rules: its own resource, status and
-finalizers (Secrets and Events are in those rules already). Shared by the ClusterRole and the
+What the Application controller needs besides the ApiToken rules: its own resource and status (Secrets and Events are in those rules already). Shared by the ClusterRole and the
 per-namespace Roles, like them.
 */}}
 {{- define "quay-apitoken-operator.applicationRules" -}}
@@ -10,7 +9,4 @@ per-namespace Roles, like them.
 - apiGroups: ["quay.herve4m.github.io"]
   resources: ["applications/status"]
   verbs: ["patch"]
-- apiGroups: ["quay.herve4m.github.io"]
-  resources: ["applications/finalizers"]
-  verbs: ["update"]
 {{- end }}

@@ -84,8 +84,8 @@ ClusterRole (all namespaces) and the per-namespace Roles (watchNamespaces). Leas
 they live in their own Role, limited to the release namespace.
 - apitokens: watched (list, watch); finalizer added and removed by JSON patch.
 - apitokens/status: merge patches.
-- apitokens/finalizers: no request uses it; the OwnerReferencesPermissionEnforcement admission
-  (on in OpenShift) checks it when a result Secret names its ApiToken with blockOwnerDeletion.
+- no apitokens/finalizers: result Secrets name their ApiToken without blockOwnerDeletion, so
+  the OwnerReferencesPermissionEnforcement admission (on in OpenShift) does not ask for it.
 - secrets: metadata watched (list, watch), data read on demand (get), written by create and
   server-side apply (patch), deleted with their ApiToken.
 - events.k8s.io events: created, and patched when one repeats (its series count).
@@ -97,9 +97,6 @@ they live in their own Role, limited to the release namespace.
 - apiGroups: ["quay.herve4m.github.io"]
   resources: ["apitokens/status"]
   verbs: ["patch"]
-- apiGroups: ["quay.herve4m.github.io"]
-  resources: ["apitokens/finalizers"]
-  verbs: ["update"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
