@@ -14,7 +14,11 @@ use crate::render::{FULLNAME, NAMESPACE, RELEASE, objects, one, render};
 fn optional_monitoring_and_disruption_budget() {
     let docs = render(&[]);
     assert!(objects(&docs, "ServiceMonitor").is_empty());
-    assert_eq!(objects(&docs, "PodDisruptionBudget").len(), 1, "on by default");
+    assert_eq!(
+        objects(&docs, "PodDisruptionBudget").len(),
+        1,
+        "on by default"
+    );
     let service = one(&docs, "Service");
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "http-metrics");
 
