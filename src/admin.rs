@@ -1,10 +1,16 @@
 //! The admin HTTP server: `/metrics` for Prometheus, `/healthz` for liveness and `/readyz` for
 //! readiness. It shares the process's shutdown signal so it stops with the controller.
+//!
+//! `/healthz` fails only when reconciles have been at work for [`STALL_LIMIT`] and none
+//! finished meanwhile (`metrics::Progress`): a restart is what fixes a reconciler that hangs.
+//! A standby, a quiet leader, or a leader that cannot reach the API server or Quay stays live:
+//! restarting those would fix nothing and only churn the pods.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -14,6 +20,12 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::metrics::{Metrics, OPENMETRICS_CONTENT_TYPE};
+
+/// How long reconciles may be at work with none finishing before `/healthz` fails. Every
+/// request of a reconcile has a deadline (Quay: the connection's `timeout`, 10 s by default;
+/// Kubernetes: the client's 295 s read timeout), so a healthy replica finishes something well
+/// within this, even with a thousand ApiTokens queued behind one account's mint lock.
+pub const STALL_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// A shared flag that `/readyz` reports; cloning shares the same flag.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +94,7 @@ pub struct AdminServer {
 struct AppState {
     metrics: Arc<Metrics>,
     ready: Readiness,
+    stall_limit: Duration,
 }
 
 impl AdminServer {
@@ -110,19 +123,38 @@ impl AdminServer {
     ) -> Result<(), AdminError> {
         let addr = self.addr;
         tracing::info!(%addr, "admin server listening");
-        axum::serve(self.listener, router(metrics, ready))
+        axum::serve(self.listener, router(metrics, ready, STALL_LIMIT))
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|source| AdminError::Serve { addr, source })
     }
 }
 
-fn router(metrics: Arc<Metrics>, ready: Readiness) -> Router {
+fn router(metrics: Arc<Metrics>, ready: Readiness, stall_limit: Duration) -> Router {
     Router::new()
         .route("/metrics", get(metrics_handler))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz_handler))
         .route("/readyz", get(readyz_handler))
-        .with_state(AppState { metrics, ready })
+        .with_state(AppState {
+            metrics,
+            ready,
+            stall_limit,
+        })
+}
+
+async fn healthz_handler(State(state): State<AppState>) -> impl IntoResponse {
+    match state.metrics.stalled(state.stall_limit) {
+        None => (StatusCode::OK, "ok".to_owned()),
+        Some(stall) => {
+            let message = format!(
+                "stalled: {} reconcile(s) at work and none finished for {} s",
+                stall.at_work,
+                stall.for_.as_secs()
+            );
+            tracing::warn!("{message}; the liveness probe fails so the pod is restarted");
+            (StatusCode::SERVICE_UNAVAILABLE, message)
+        }
+    }
 }
 
 async fn metrics_handler(State(state): State<AppState>) -> impl IntoResponse {
@@ -168,6 +200,23 @@ mod tests {
             let _ = stopped.await;
         }));
         Running { base, stop, task }
+    }
+
+    /// Serves the router with another stall limit than [`STALL_LIMIT`]; stops when dropped.
+    async fn serve_with_limit(
+        metrics: Arc<Metrics>,
+        stall_limit: Duration,
+    ) -> (String, tokio::task::JoinHandle<()>) {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind loopback");
+        let base = format!("http://{}", listener.local_addr().expect("bound address"));
+        let app = router(metrics, Readiness::new(), stall_limit);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (base, task)
     }
 
     /// Prometheus scrapes the registry's text with the OpenMetrics content type.
@@ -219,6 +268,47 @@ mod tests {
         ready.set_not_ready();
         assert_eq!(get("/readyz").await.expect("readyz").status(), 503);
         assert_eq!(get("/nothing").await.expect("404").status(), 404);
+    }
+
+    /// Liveness follows progress: live while idle and while reconciles finish, 503 once one
+    /// has been at work past the limit with none finishing, live again when one finishes.
+    #[tokio::test]
+    async fn healthz_fails_when_reconciles_stop_finishing() {
+        let metrics = Arc::new(Metrics::new());
+        let limit = Duration::from_secs(1);
+        let (base, task) = serve_with_limit(metrics.clone(), limit).await;
+        let healthz = || async {
+            let response = reqwest::get(format!("{base}/healthz"))
+                .await
+                .expect("GET /healthz");
+            let status = response.status().as_u16();
+            (status, response.text().await.expect("body"))
+        };
+        let started = std::time::Instant::now();
+        let stuck = metrics.reconcile_started();
+        let (status, _) = healthz().await;
+        assert!(
+            status == 200 || started.elapsed() > limit,
+            "live before the limit"
+        );
+        let stalled = loop {
+            let (status, body) = healthz().await;
+            if status == 503 {
+                break body;
+            }
+            assert!(started.elapsed() < limit * 20, "never reported the stall");
+            tokio::time::sleep(limit / 10).await;
+        };
+        assert!(
+            started.elapsed() >= limit,
+            "503 only after the limit: {stalled}"
+        );
+        assert!(stalled.contains("1 reconcile(s) at work"), "{stalled}");
+        drop(metrics.reconcile_started()); // another reconcile finishes: progress
+        assert_eq!(healthz().await.0, 200);
+        drop(stuck);
+        assert_eq!(healthz().await, (200, "ok".to_owned()));
+        task.abort();
     }
 
     /// The shared shutdown signal must actually stop the server, and promptly.

@@ -28,6 +28,7 @@ pub async fn reconcile(
     ctx: Arc<AppContext>,
 ) -> Result<Action, ApplicationError> {
     let started = Instant::now();
+    let _at_work = ctx.base.metrics.reconcile_started();
     let result = match &stored.0 {
         Ok(app) => through_finalizer(Arc::new(app.clone()), &ctx).await,
         Err(invalid) => malformed::reconcile(invalid, &ctx).await,

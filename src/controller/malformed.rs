@@ -23,6 +23,7 @@ pub const REASON: &str = "MalformedObject";
 ))]
 pub async fn reconcile(token: &Malformed, ctx: &Context) -> Result<Action, ReconcileError> {
     let started = Instant::now();
+    let _at_work = ctx.metrics.reconcile_started();
     let result = if token.metadata.deletion_timestamp.is_some() {
         release(token, ctx).await
     } else {

@@ -13,6 +13,7 @@ mod application;
 mod encode;
 mod families;
 mod lifetime;
+mod progress;
 mod quay;
 mod reconciles;
 mod replica;
@@ -26,6 +27,8 @@ use prometheus_client::registry::Registry;
 use application::ApplicationMetrics;
 pub use encode::OPENMETRICS_CONTENT_TYPE;
 use lifetime::LifetimeMetrics;
+use progress::Progress;
+pub use progress::{AtWork, Stall};
 use quay::QuayMetrics;
 use reconciles::ReconcileMetrics;
 use replica::ReplicaMetrics;
@@ -43,6 +46,8 @@ pub struct Metrics {
     lifetime: LifetimeMetrics,
     /// The Application resource's series (families of their own, beside the ApiToken ones).
     applications: ApplicationMetrics,
+    /// Reconciles at work and the last one finished, for `/healthz` (not exported).
+    progress: Progress,
 }
 
 impl Default for Metrics {
@@ -68,7 +73,18 @@ impl Metrics {
             replica,
             lifetime,
             applications,
+            progress: Progress::default(),
         }
+    }
+
+    /// Counts a reconcile (either kind) at work until the guard is dropped; see `/healthz`.
+    pub fn reconcile_started(&self) -> AtWork<'_> {
+        self.progress.started(std::time::Instant::now())
+    }
+
+    /// Reconciles at work with none finished for longer than `limit`, if so.
+    pub fn stalled(&self, limit: Duration) -> Option<Stall> {
+        self.progress.stalled(std::time::Instant::now(), limit)
     }
 
     /// Records one finished reconcile; `result` is `"ok"` or the error's category.

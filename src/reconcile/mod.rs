@@ -34,6 +34,7 @@ use std::time::Instant;
 #[tracing::instrument(skip_all, fields(namespace = %token.namespace().unwrap_or_default(), apitoken = %token.name_any()))]
 pub async fn reconcile(token: Arc<ApiToken>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let started = Instant::now();
+    let _at_work = ctx.metrics.reconcile_started();
     let ns = token
         .namespace()
         .ok_or(ReconcileError::Malformed("namespace"))?;

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 /// Environment variable naming an existing cluster's kubeconfig to use instead of starting one.
 pub const EXISTING_KUBECONFIG_ENV: &str = "QAO_TEST_KUBECONFIG";
+/// The audit log's file name in the control plane's folder.
+const AUDIT_LOG: &str = "audit.log";
 /// Environment variable naming a folder that already holds the control-plane binaries.
 pub const BIN_DIR_ENV: &str = "QAO_CONTROL_PLANE_BIN";
 
@@ -41,6 +43,18 @@ pub enum Error {
     #[error("the API server was not ready after {0:?}; logs are in {1}")]
     NotReady(Duration, PathBuf),
 }
+
+/// The audit policy of every control plane: one line per request of a ServiceAccount (the
+/// operator run with a chart's rights), at Metadata level, so a test can list what the
+/// operator asked for and what was refused. Other users (the tests' admin) are not logged.
+const AUDIT_POLICY: &str = "apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [\"RequestReceived\"]
+rules:
+  - level: Metadata
+    userGroups: [\"system:serviceaccounts\"]
+  - level: None
+";
 
 /// Which optional parts to start.
 #[derive(Clone, Debug, Default)]
@@ -117,6 +131,7 @@ impl ControlPlane {
         let serving_key = write("apiserver.key", &pki.serving_key)?;
         let sa_key = write("sa.key", &pki.sa_key)?;
         let sa_pub = write("sa.pub", &pki.sa_pub)?;
+        let audit_policy = write("audit-policy.yaml", AUDIT_POLICY)?;
 
         let etcd_port = free_port()?;
         let peer_port = free_port()?;
@@ -158,6 +173,11 @@ impl ControlPlane {
             "--allow-privileged=true".into(),
             "--enable-priority-and-fairness=false".into(),
             "--disable-admission-plugins=ServiceAccount".into(),
+            // As on OpenShift: a ServiceAccount that sets ownerReferences (blockOwnerDeletion
+            // above all) must hold the rights this checks, so a chart's rules are proven here.
+            "--enable-admission-plugins=OwnerReferencesPermissionEnforcement".into(),
+            format!("--audit-policy-file={audit_policy}"),
+            format!("--audit-log-path={}", root.join(AUDIT_LOG).display()),
             "--v=1".into(),
         ];
         let apiserver_bin = bin.join("kube-apiserver");
@@ -256,6 +276,11 @@ impl ControlPlane {
     /// Path of an admin kubeconfig for this control plane.
     pub fn kubeconfig_path(&self) -> &Path {
         &self.kubeconfig_path
+    }
+
+    /// The API server's audit log (JSON lines): every request of a ServiceAccount.
+    pub fn audit_log_path(&self) -> PathBuf {
+        self.dir.path().join(AUDIT_LOG)
     }
 
     /// The folder holding the certificates, data and logs.

@@ -11,4 +11,5 @@ mod deployment;
 mod dry_run;
 mod install;
 mod monitoring;
+mod production;
 mod rbac;

@@ -8,12 +8,17 @@ use serde_json::{Value, json};
 
 use crate::render::{FULLNAME, NAMESPACE, RELEASE, objects, one, render};
 
-/// ServiceMonitor and PodDisruptionBudget are opt-in, and point at the operator's pods.
+/// The ServiceMonitor is opt-in (the PodDisruptionBudget on by default), both pointing at the
+/// operator's pods.
 #[test]
 fn optional_monitoring_and_disruption_budget() {
     let docs = render(&[]);
     assert!(objects(&docs, "ServiceMonitor").is_empty());
-    assert!(objects(&docs, "PodDisruptionBudget").is_empty());
+    assert_eq!(
+        objects(&docs, "PodDisruptionBudget").len(),
+        1,
+        "on by default"
+    );
     let service = one(&docs, "Service");
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "http-metrics");
 

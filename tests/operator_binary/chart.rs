@@ -89,9 +89,14 @@ pub fn documents(yaml: &str) -> Vec<Value> {
 
 /// Runs the harness's kubectl (admin kubeconfig) with `input` on stdin: (success, stdout, stderr).
 pub fn kubectl_stdin(args: &[&str], input: &str) -> (bool, String, String) {
+    kubectl_on(crate::support::kubeconfig(), args, input)
+}
+
+/// Runs kubectl with `kubeconfig` and `input` on stdin: (success, stdout, stderr).
+pub fn kubectl_on(kubeconfig: &Path, args: &[&str], input: &str) -> (bool, String, String) {
     let mut child = Command::new(tool("kubectl"))
         .arg("--kubeconfig")
-        .arg(crate::support::kubeconfig())
+        .arg(kubeconfig)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -170,11 +175,7 @@ async fn chart_passes_server_side_dry_run_in_both_modes() {
         .unwrap_or_else(|e| panic!("{e}"));
 
     let release = release_name("clu");
-    let docs = dry_run(
-        &release,
-        &ns.name,
-        &["podDisruptionBudget.enabled=true".to_owned()],
-    );
+    let docs = dry_run(&release, &ns.name, &[]);
     for kind in ["Deployment", "Service", "PodDisruptionBudget"] {
         assert_eq!(names_of(&docs, kind).len(), 1, "one {kind} in cluster mode");
     }
@@ -203,4 +204,20 @@ async fn chart_passes_server_side_dry_run_in_both_modes() {
         .filter_map(|d| d["metadata"]["namespace"].as_str())
         .collect();
     assert_eq!(role_namespaces, vec![ns.name.as_str(), watched.as_str()]);
+
+    // The optional production pieces: the NetworkPolicy, OpenShift's platform-assigned uid and
+    // an image pinned by digest are accepted too.
+    let release = release_name("opt");
+    let docs = dry_run(
+        &release,
+        &ns.name,
+        &[
+            "networkPolicy.enabled=true".to_owned(),
+            "networkPolicy.apiServer.cidrs={10.0.0.1/32}".to_owned(),
+            "networkPolicy.quay.cidrs={192.0.2.0/24,198.51.100.7/32}".to_owned(),
+            "openshift=true".to_owned(),
+            format!("image.digest=sha256:{}", "ab".repeat(32)),
+        ],
+    );
+    assert_eq!(names_of(&docs, "NetworkPolicy"), vec![fullname(&release)]);
 }

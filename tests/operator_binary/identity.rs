@@ -36,6 +36,17 @@ pub async fn service_account_kubeconfig(
     namespace: &str,
     name: &str,
 ) -> SaKubeconfig {
+    service_account_kubeconfig_on(crate::support::kubeconfig(), admin, namespace, name).await
+}
+
+/// [`service_account_kubeconfig`] on the control plane of `admin_kubeconfig` (`admin` is a
+/// client of it).
+pub async fn service_account_kubeconfig_on(
+    admin_kubeconfig: &std::path::Path,
+    admin: &kube::Client,
+    namespace: &str,
+    name: &str,
+) -> SaKubeconfig {
     let request = TokenRequest {
         spec: Some(TokenRequestSpec {
             expiration_seconds: Some(3600),
@@ -53,7 +64,7 @@ pub async fn service_account_kubeconfig(
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| panic!("the TokenRequest returned no token"));
 
-    let admin_config = Kubeconfig::read_from(crate::support::kubeconfig())
+    let admin_config = Kubeconfig::read_from(admin_kubeconfig)
         .unwrap_or_else(|e| panic!("cannot read the admin kubeconfig: {e}"));
     let cluster = admin_config
         .clusters

@@ -11,8 +11,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod audit;
 mod chart;
 mod identity;
+mod pod;
 mod process;
 mod world;
 
@@ -23,5 +25,6 @@ mod election;
 mod footprint;
 mod hostile_hosts;
 mod image;
+mod pod_rights;
 mod promql;
 mod rbac;

@@ -162,6 +162,57 @@ impl OperatorProcess {
         }
     }
 
+    /// Starts the binary with exactly `args` (the subcommand first) and `env`, as a pod runs
+    /// it: nothing added but `KUBECONFIG`. `args` must hold `--metrics-addr=<host:port>`.
+    pub fn start_as_pod(
+        name: &str,
+        kubeconfig: &Path,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> OperatorProcess {
+        let addr = args
+            .iter()
+            .find_map(|a| a.strip_prefix("--metrics-addr="))
+            .unwrap_or_else(|| panic!("no --metrics-addr=… in {args:?}"));
+        let base = format!("http://{addr}");
+        let dir = tempfile::Builder::new()
+            .prefix("qao-operator-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let log = dir.path().join(format!("{name}.log"));
+        let out = File::create(&log).unwrap_or_else(|e| panic!("log file: {e}"));
+        let err = out.try_clone().unwrap_or_else(|e| panic!("log file: {e}"));
+        let child = Command::new(binary())
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("KUBECONFIG", kubeconfig)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the operator binary: {e}"));
+        let watchdog = Command::new("bash")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("qao-operator-watchdog")
+            .arg(std::process::id().to_string())
+            .arg(child.id().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok();
+        OperatorProcess {
+            name: name.to_owned(),
+            child,
+            watchdog,
+            log,
+            base,
+            _dir: dir,
+        }
+    }
+
     /// The operator's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
