@@ -50,9 +50,6 @@ fn cluster_rules() -> BTreeSet<(String, String, Vec<String>, Vec<String>)> {
     rules(one(&render(&[]), "ClusterRole"))
 }
 
-/// Cluster-wide mode: one ClusterRole, bound to the chart's ServiceAccount alone, naming every
-/// verb and resource (no wildcard) and writing nothing through `update` but finalizers.
-
 /// Under allow or deny the operator reads no ReferenceGrant, and the chart grants it none;
 /// under grant (the default) it may watch them and nothing more.
 #[test]
@@ -74,6 +71,8 @@ fn reference_grants_are_readable_only_under_the_grant_policy() {
     assert!(args(&render(&[])).contains(&"--cross-namespace-refs=grant".to_owned()));
 }
 
+/// Cluster-wide mode: one ClusterRole, bound to the chart's ServiceAccount alone, naming every
+/// verb and resource (no wildcard) and writing nothing through `update` but finalizers.
 #[test]
 fn cluster_role_grants_named_verbs_to_our_service_account() {
     let docs = render(&[]);

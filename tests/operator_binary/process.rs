@@ -116,11 +116,50 @@ impl OperatorProcess {
         OperatorProcess::spawn(name, command, Some(container), args)
     }
 
+    /// Adds `run`, the admin address and the log level to `command`, then launches it.
     fn spawn(
         name: &str,
         mut command: Command,
         container: Option<String>,
         args: &[&str],
+    ) -> OperatorProcess {
+        let addr = format!("127.0.0.1:{}", free_port());
+        command
+            .arg("run")
+            .args(["--metrics-addr", &addr, "--log-level", &log_level()])
+            .args(args);
+        OperatorProcess::launch(name, command, container, format!("http://{addr}"))
+    }
+
+    /// Starts the binary with exactly `args` (the subcommand first) and `env`, as a pod runs
+    /// it: nothing added but `KUBECONFIG`. `args` must hold `--metrics-addr=<host:port>`.
+    pub fn start_as_pod(
+        name: &str,
+        kubeconfig: &Path,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> OperatorProcess {
+        let addr = args
+            .iter()
+            .find_map(|a| a.strip_prefix("--metrics-addr="))
+            .unwrap_or_else(|| panic!("no --metrics-addr=… in {args:?}"));
+        let base = format!("http://{addr}");
+        let mut command = Command::new(binary());
+        command
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("KUBECONFIG", kubeconfig)
+            .args(args);
+        OperatorProcess::launch(name, command, None, base)
+    }
+
+    /// Starts `command` with its output in a log file and a watchdog that kills it when this
+    /// test binary is gone; `base` is where its admin server answers.
+    fn launch(
+        name: &str,
+        mut command: Command,
+        container: Option<String>,
+        base: String,
     ) -> OperatorProcess {
         let dir = tempfile::Builder::new()
             .prefix("qao-operator-")
@@ -129,12 +168,7 @@ impl OperatorProcess {
         let log = dir.path().join(format!("{name}.log"));
         let out = File::create(&log).unwrap_or_else(|e| panic!("log file: {e}"));
         let err = out.try_clone().unwrap_or_else(|e| panic!("log file: {e}"));
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
         let child = command
-            .arg("run")
-            .args(["--metrics-addr", &addr, "--log-level", &log_level()])
-            .args(args)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -155,57 +189,6 @@ impl OperatorProcess {
             name: name.to_owned(),
             child,
             container,
-            watchdog,
-            log,
-            base: format!("http://{addr}"),
-            _dir: dir,
-        }
-    }
-
-    /// Starts the binary with exactly `args` (the subcommand first) and `env`, as a pod runs
-    /// it: nothing added but `KUBECONFIG`. `args` must hold `--metrics-addr=<host:port>`.
-    pub fn start_as_pod(
-        name: &str,
-        kubeconfig: &Path,
-        args: &[String],
-        env: &[(String, String)],
-    ) -> OperatorProcess {
-        let addr = args
-            .iter()
-            .find_map(|a| a.strip_prefix("--metrics-addr="))
-            .unwrap_or_else(|| panic!("no --metrics-addr=… in {args:?}"));
-        let base = format!("http://{addr}");
-        let dir = tempfile::Builder::new()
-            .prefix("qao-operator-")
-            .tempdir()
-            .unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let log = dir.path().join(format!("{name}.log"));
-        let out = File::create(&log).unwrap_or_else(|e| panic!("log file: {e}"));
-        let err = out.try_clone().unwrap_or_else(|e| panic!("log file: {e}"));
-        let child = Command::new(binary())
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("KUBECONFIG", kubeconfig)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the operator binary: {e}"));
-        let watchdog = Command::new("bash")
-            .arg("-c")
-            .arg(WATCHDOG)
-            .arg("qao-operator-watchdog")
-            .arg(std::process::id().to_string())
-            .arg(child.id().to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok();
-        OperatorProcess {
-            name: name.to_owned(),
-            child,
             watchdog,
             log,
             base,
