@@ -2,7 +2,7 @@
 //! Kubernetes, and the ApiTokens that mint for it through its Secret. On the real API server
 //! and the Quay emulator, like every e2e test.
 
-mod fixture;
+pub mod fixture;
 
 mod changes;
 mod conflicts;
