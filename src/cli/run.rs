@@ -92,6 +92,18 @@ pub struct RunArgs {
     /// Identity of this replica in leader election; defaults to POD_NAME, then HOSTNAME.
     #[arg(long, env = "POD_NAME", value_parser = parse_identity)]
     pub identity: Option<String>,
+
+    /// Quay hosts that connection Secrets may name, comma-separated: `host`, `host:port`, or
+    /// `*.domain` for every name under a domain; any host when empty. Others are refused
+    /// before any connection.
+    #[arg(
+        long,
+        env = "QAO_QUAY_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOSTS",
+        value_parser = crate::hosts::parse_item
+    )]
+    pub quay_hosts: Vec<String>,
 }
 
 impl RunArgs {
