@@ -30,7 +30,7 @@ pub enum ReconcileError {
     ClientIdKeyMissing { reference: String, key: String },
     /// The client ID key does not hold a client ID; its value is never shown (it may be a password).
     #[error(
-        "clientIdFrom: {reference}: key {key} does not hold a Quay client ID (1 to 64 letters and digits); its value is not shown, in case it is a secret: check clientIdFrom.key"
+        "clientIdFrom: {reference} key {key}: the value is not a Quay client ID (1 to 64 letters and digits), and is not shown in case it is a secret; check clientIdFrom.key"
     )]
     ClientIdKeyInvalid { reference: String, key: String },
     /// The inline client ID cannot be one.

@@ -98,7 +98,7 @@ async fn a_client_id_from_a_password_key_is_never_shown() {
         ("look-pw", "lookalike", "UnknownClientId"),
     ];
     for (name, secret, _) in cases {
-        env.create_token(env.apitoken(name).client_id_from_key(secret, "password"))
+        env.create_token(ApiTokenFixture::new(name).client_id_from_key(secret, "password"))
             .await;
     }
     let mut texts = Vec::new();
