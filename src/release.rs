@@ -8,9 +8,6 @@ use kube::ResourceExt;
 
 pub use crate::crd::RELEASE_ANNOTATION;
 
-/// The reason of the Warning event a release publishes.
-pub const REASON: &str = "ReleasedWithoutRevoke";
-
 /// Whether a person asked to release `object` without revoking or deleting anything in Quay.
 /// Only the exact word `true` counts: a stray value must not leave tokens behind.
 pub fn requested(object: &impl ResourceExt) -> bool {
@@ -20,7 +17,7 @@ pub fn requested(object: &impl ResourceExt) -> bool {
         .is_some_and(|v| v.trim() == "true")
 }
 
-/// The Warning event's note: `left` names what stays in Quay (ids, never token values).
+/// The note of the `ReleasedWithoutRevoke` Warning event: `left` names what stays in Quay (ids, never token values).
 pub fn note(left: &str) -> String {
     format!(
         "{RELEASE_ANNOTATION} is \"true\": released without asking Quay; {left} stays in Quay: revoke or delete it there by hand if Quay comes back"

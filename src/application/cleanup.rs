@@ -45,7 +45,7 @@ async fn delete_in_quay(app: &Application, ctx: &AppContext) -> Result<(), Appli
     if crate::release::requested(app) {
         let note = crate::release::note(&what);
         ctx.events
-            .publish(app, true, crate::release::REASON, note)
+            .publish(app, true, "ReleasedWithoutRevoke", note)
             .await;
         return Ok(());
     }

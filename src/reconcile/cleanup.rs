@@ -64,7 +64,7 @@ async fn release(token: &ApiToken, ctx: &Context) {
         &ctx.recorder,
         token,
         true,
-        release::REASON,
+        "ReleasedWithoutRevoke",
         release::note(&left),
     )
     .await;
