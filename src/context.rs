@@ -18,6 +18,8 @@ pub struct Settings {
     pub cross_namespace: CrossNamespacePolicy,
     /// How often each token is checked to still be live in Quay.
     pub verify_interval: Duration,
+    /// The Quay hosts connection Secrets may name (`--quay-hosts`); empty allows any.
+    pub quay_hosts: crate::hosts::QuayHosts,
 }
 
 /// The default of [`Context::reconcile_deadline`]: twice the longest request a connection

@@ -16,15 +16,31 @@ pub enum ReconcileError {
         reference: String,
         source: SettingsError,
     },
+    /// The connection Secret's host is not on the operator's allow-list.
+    #[error("connSecretRef: {reference}: {source}")]
+    HostNotAllowed {
+        reference: String,
+        source: crate::hosts::HostRefused,
+    },
     /// The client ID Secret does not exist.
     #[error("clientIdFrom: {reference}: secret not found; create it or use clientId")]
     ClientIdSecretMissing { reference: String },
     /// The client ID Secret lacks the key.
     #[error("clientIdFrom: {reference}: key {key} not found; add it or set clientIdFrom.key")]
     ClientIdKeyMissing { reference: String, key: String },
-    /// The client ID key is empty or not text.
-    #[error("clientIdFrom: {reference}: key {key} is empty or not UTF-8 text")]
+    /// The client ID key does not hold a client ID; its value is never shown (it may be a password).
+    #[error(
+        "clientIdFrom: {reference} key {key}: the value is not a Quay client ID (1 to 64 letters and digits), and is not shown in case it is a secret; check clientIdFrom.key"
+    )]
     ClientIdKeyInvalid { reference: String, key: String },
+    /// The inline client ID cannot be one.
+    #[error("clientId: `{value}` is not a Quay client ID (1 to 64 letters and digits)")]
+    ClientIdInvalid { value: String },
+    /// Quay has no application with the client ID a Secret holds (named, never quoted).
+    #[error(
+        "Quay has no OAuth application with the client ID in {named}; check that key or create the application"
+    )]
+    UnknownClientIdFrom { named: String },
     /// A reference points to another namespace that the cross-namespace policy does not let
     /// this ApiToken use (deny, or no ReferenceGrant there under grant).
     #[error("{field}: namespace {namespace} is not this ApiToken's namespace, and {why}")]
@@ -107,9 +123,12 @@ impl ReconcileError {
         match self {
             ReconcileError::ConnectionSecretMissing { .. } => "ConnectionSecretMissing",
             ReconcileError::InvalidConnectionSecret { .. } => "InvalidConnectionSecret",
+            ReconcileError::HostNotAllowed { .. } => "HostNotAllowed",
             ReconcileError::ClientIdSecretMissing { .. } => "ClientIdSecretMissing",
             ReconcileError::ClientIdKeyMissing { .. }
             | ReconcileError::ClientIdKeyInvalid { .. } => "ClientIdKeyMissing",
+            ReconcileError::ClientIdInvalid { .. } => "ClientIdInvalid",
+            ReconcileError::UnknownClientIdFrom { .. } => "UnknownClientId",
             ReconcileError::CrossNamespaceDenied { .. } => "CrossNamespaceDenied",
             ReconcileError::SecretConflict { .. } => "SecretConflict",
             ReconcileError::SecretAppeared { .. } => "SecretAppeared",

@@ -5,6 +5,7 @@ use quay_apitoken_operator::admin::{AdminServer, Readiness};
 use quay_apitoken_operator::application;
 use quay_apitoken_operator::cli::{Cli, Command, CrossNamespaceRefs, RunArgs};
 use quay_apitoken_operator::context::{Context, CrossNamespacePolicy, Settings};
+use quay_apitoken_operator::hosts::QuayHosts;
 use quay_apitoken_operator::leader::{LeaderElector, LeaseSettings};
 use quay_apitoken_operator::metrics::Metrics;
 use quay_apitoken_operator::{controller, crd, telemetry};
@@ -76,6 +77,7 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
             CrossNamespaceRefs::Deny => CrossNamespacePolicy::Deny,
         },
         verify_interval: args.verify_interval(),
+        quay_hosts: QuayHosts::parse(&args.quay_hosts)?,
     };
     let ctx = Arc::new(
         Context::new(client.clone(), metrics.clone(), settings)

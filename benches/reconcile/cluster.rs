@@ -26,6 +26,7 @@ pub fn start_controller(
     let settings = Settings {
         cross_namespace: CrossNamespacePolicy::Allow,
         verify_interval: Duration::from_secs(300),
+        quay_hosts: Default::default(),
     };
     let ctx = Arc::new(Context::new(client, Arc::new(Metrics::new()), settings));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -22,13 +22,36 @@ pub(super) enum Origin {
 }
 
 impl Origin {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Origin::Created => "Created",
             Origin::Adopted => "Adopted",
             Origin::Recovered => "Recovered",
         }
     }
+
+    /// How `record` became this resource's; `None` when its status does not say.
+    pub(super) fn of(record: &AppRecord) -> Option<Origin> {
+        match record.origin.as_deref()? {
+            "Created" => Some(Origin::Created),
+            "Adopted" => Some(Origin::Adopted),
+            "Recovered" => Some(Origin::Recovered),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the operator made `record`'s application, and so may delete it with the resource.
+/// A create whose answer was lost and that recovery found afterwards is the operator's own.
+/// A record that does not say (written before origins were kept, or edited) counts as taken
+/// over: deleting is final and takes every token minted for the application with it, while
+/// keeping one the operator did make leaves an application a person can delete by hand, which
+/// the event on deletion names.
+pub(super) fn created_here(record: &AppRecord) -> bool {
+    matches!(
+        Origin::of(record),
+        Some(Origin::Created | Origin::Recovered)
+    )
 }
 
 /// The application of this resource in Quay, and its record.
@@ -100,14 +123,25 @@ pub(super) async fn locate(
                     false,
                     "Adopted",
                     format!(
-                        "took over application `{}` of organization `{org}` (client ID {}), the only one of that name",
-                        view.name, view.client_id
+                        "took over application `{}` of organization `{org}` (client ID {}), the only one of that name; {}",
+                        view.name,
+                        view.client_id,
+                        on_deletion_of_adopted(app)
                     ),
                 )
                 .await;
             Ok(Located { record, view })
         }
         None => create(app, ctx, inputs, shown, &apps, &guard).await,
+    }
+}
+
+/// What deleting the resource will do to an application it took over, for the Adopted event.
+fn on_deletion_of_adopted(app: &Application) -> &'static str {
+    if app.spec.preserve_in_quay_on_deletion || !app.spec.delete_adopted_in_quay {
+        "deleting this resource will keep it in Quay, as it was not created by the operator (set deleteAdoptedInQuay to true to delete it then)"
+    } else {
+        "deleteAdoptedInQuay is true: deleting this resource will delete it in Quay, and every token minted for it"
     }
 }
 

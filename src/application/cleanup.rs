@@ -2,6 +2,7 @@
 //! release the finalizer. Never blocks on what can never succeed, so a namespace deletion
 //! cannot hang on us.
 
+use super::actions::{Origin, created_here};
 use super::context::AppContext;
 use super::crd::{AppRecord, Application};
 use super::error::ApplicationError;
@@ -41,6 +42,13 @@ async fn delete_in_quay(app: &Application, ctx: &AppContext) -> Result<(), Appli
         &records,
         status.pending_create.as_ref().map(|p| p.name.as_str()),
     );
+    if crate::release::requested(app) {
+        let note = crate::release::note(&what);
+        ctx.events
+            .publish(app, true, "ReleasedWithoutRevoke", note)
+            .await;
+        return Ok(());
+    }
     if app.spec.preserve_in_quay_on_deletion {
         ctx.events
             .publish(
@@ -81,7 +89,7 @@ async fn delete_in_quay(app: &Application, ctx: &AppContext) -> Result<(), Appli
                 client_id: view.client_id,
                 host: pending.host.clone(),
                 organization: pending.organization.clone(),
-                origin: None,
+                origin: Some(Origin::Recovered.as_str().to_owned()),
             }),
             Recovery::Nothing => {}
             Recovery::Ambiguous(ids) => {
@@ -95,9 +103,35 @@ async fn delete_in_quay(app: &Application, ctx: &AppContext) -> Result<(), Appli
         }
     }
     for record in records {
-        delete_one(app, ctx, &conn, &record).await?;
+        if created_here(&record) || app.spec.delete_adopted_in_quay {
+            delete_one(app, ctx, &conn, &record).await?;
+        } else {
+            kept_adopted(app, ctx, &record).await;
+        }
     }
     Ok(())
+}
+
+/// An application this resource took over rather than made stays in Quay: someone else made
+/// it, and deleting it would delete every token minted for it, theirs included.
+async fn kept_adopted(app: &Application, ctx: &AppContext, record: &AppRecord) {
+    let what = describe(std::slice::from_ref(record), None);
+    let how = match Origin::of(record) {
+        Some(_) => "this resource took it over",
+        None => {
+            "an earlier version of the operator recorded it without saying whether it created it"
+        }
+    };
+    ctx.events
+        .publish(
+            app,
+            false,
+            "KeptInQuay",
+            format!(
+                "{what} stays in Quay: {how}, and only applications it created are deleted (set deleteAdoptedInQuay to true to delete it too)"
+            ),
+        )
+        .await;
 }
 
 /// Deletes one application; a refusal that retrying cannot change becomes a Warning event.

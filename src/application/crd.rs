@@ -96,6 +96,15 @@ pub struct ApplicationSpec {
     #[serde(default)]
     pub preserve_in_quay_on_deletion: bool,
 
+    /// Whether deleting the Application also deletes, in Quay, an application it took over
+    /// (one of the same name that already existed, recorded as Adopted in
+    /// status.application.origin) rather than created. When false (the default), such an
+    /// application stays in Quay, with its tokens: someone else made it. Applications the
+    /// operator created are deleted unless preserveInQuayOnDeletion is true, which wins over
+    /// this field.
+    #[serde(default)]
+    pub delete_adopted_in_quay: bool,
+
     /// RetSecretRef is the secret resource that the Application resource creates. This secret
     /// will store the data that the resource generates: clientId - ID of the client associated
     /// with the application object (what an ApiToken's clientIdFrom reads by default);
@@ -162,7 +171,9 @@ pub struct AppRecord {
     /// The organization that owns it.
     pub organization: String,
     /// How the application came to be this resource's: Created, Adopted (found by name) or
-    /// Recovered (found after an interrupted create).
+    /// Recovered (found after an interrupted create). Deletion deletes in Quay only Created and
+    /// Recovered ones, unless deleteAdoptedInQuay is true; a record without origin counts as
+    /// Adopted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
 }

@@ -17,6 +17,12 @@ pub enum ApplicationError {
         reference: String,
         source: ConnectionError,
     },
+    /// The connection Secret's host is not on the operator's allow-list.
+    #[error("connSecretRef: {reference}: {source}")]
+    HostNotAllowed {
+        reference: String,
+        source: crate::hosts::HostRefused,
+    },
     /// A reference points to another namespace that the cross-namespace policy does not let
     /// this Application use (deny, or no ReferenceGrant there under grant).
     #[error("{field}: namespace {namespace} is not this Application's namespace, and {why}")]
@@ -123,6 +129,7 @@ impl ApplicationError {
         match self {
             Self::ConnectionSecretMissing { .. } => "ConnectionSecretMissing",
             Self::InvalidConnectionSecret { .. } => "InvalidConnectionSecret",
+            Self::HostNotAllowed { .. } => "HostNotAllowed",
             Self::CrossNamespaceDenied { .. } => "CrossNamespaceDenied",
             Self::InvalidSpec { .. } => "InvalidSpec",
             Self::Ambiguous { .. } => "ApplicationAmbiguous",

@@ -157,8 +157,16 @@ pub async fn connection(
         .flatten()
         .map(|(k, v)| (k.clone(), v.0.clone()))
         .collect();
-    let conn = AppConnection::from_secret_data(&data)
-        .map_err(|source| ApplicationError::InvalidConnectionSecret { reference, source })?;
+    let conn = AppConnection::from_secret_data(&data).map_err(|source| {
+        ApplicationError::InvalidConnectionSecret {
+            reference: reference.clone(),
+            source,
+        }
+    })?;
+    ctx.settings
+        .quay_hosts
+        .check(&conn.host_string())
+        .map_err(|source| ApplicationError::HostNotAllowed { reference, source })?;
     Ok((at, conn))
 }
 

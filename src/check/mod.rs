@@ -14,6 +14,7 @@ pub use report::{CHECKS, Facts, Finding, Outcome, Report};
 pub use source::{ClusterAccess, FlagSettings, SourceError};
 
 use crate::cli::{CheckArgs, CheckOutput};
+use crate::hosts::QuayHosts;
 use crate::quay::{ConnectionSettings, QuayClient};
 
 /// Runs the preflight that `args` describe and prints its report on stdout.
@@ -56,6 +57,15 @@ pub async fn preflight(args: &CheckArgs) -> Report {
             return report;
         }
     };
+    let allowed = QuayHosts::parse(&args.quay_hosts).and_then(|hosts| {
+        hosts
+            .check(&settings.host_string())
+            .map_err(|e| e.to_string())
+    });
+    if let Err(refused) = allowed {
+        report.fail("reachable", refused, "HostNotAllowed");
+        return report;
+    }
     let request = Request {
         client_id: args.client_id.clone(),
         rights: args.rights.clone(),

@@ -173,6 +173,18 @@ async fn application(
         report.skip("org-admin", "not checked: no --client-id given");
         return;
     };
+    if !crate::reconcile::looks_like_client_id(client_id) {
+        // As the operator does: nothing that cannot be a client ID goes into a request.
+        report.fail(
+            "application",
+            format!(
+                "--client-id `{client_id}` is not a Quay client ID (1 to 64 letters and digits)"
+            ),
+            "ClientIdInvalid",
+        );
+        report.skip("org-admin", "not checked: the client ID is not one");
+        return;
+    }
     let user = settings.username();
     let exists = |org: &str| {
         format!("client ID `{client_id}` is an OAuth application of organization `{org}`")

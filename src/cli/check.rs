@@ -74,6 +74,17 @@ pub struct CheckArgs {
     #[arg(long, value_name = "RIGHTS", value_delimiter = ',', default_value = "repo:read", value_parser = parse_right)]
     pub rights: Vec<Right>,
 
+    /// Quay hosts the operator may connect to (its `--quay-hosts`), comma-separated; a host
+    /// not on the list is refused before any connection, as the operator refuses it.
+    #[arg(
+        long,
+        env = "QAO_QUAY_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOSTS",
+        value_parser = crate::hosts::parse_item
+    )]
+    pub quay_hosts: Vec<String>,
+
     /// Report format.
     #[arg(long, short = 'o', value_enum, default_value_t = CheckOutput::Text)]
     pub output: CheckOutput,

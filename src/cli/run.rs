@@ -101,6 +101,18 @@ pub struct RunArgs {
     /// retried later; time spent waiting without a slot does not count.
     #[arg(long, env = "QAO_RECONCILE_DEADLINE_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=86_400))]
     pub reconcile_deadline_seconds: u64,
+
+    /// Quay hosts that connection Secrets may name, comma-separated: `host`, `host:port`, or
+    /// `*.domain` for every name under a domain; any host when empty. Others are refused
+    /// before any connection.
+    #[arg(
+        long,
+        env = "QAO_QUAY_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOSTS",
+        value_parser = crate::hosts::parse_item
+    )]
+    pub quay_hosts: Vec<String>,
 }
 
 impl RunArgs {

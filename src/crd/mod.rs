@@ -22,6 +22,9 @@ pub const GROUP: &str = "quay.herve4m.github.io";
 pub const FINALIZER: &str = "quay.herve4m.github.io/finalizer";
 /// Annotation whose every new value asks for one replacement token.
 pub const ROTATE_ANNOTATION: &str = "quay.herve4m.github.io/rotate";
+/// Annotation that, set to "true" on an ApiToken or Application being deleted, releases it
+/// without revoking or deleting anything in Quay (see `crate::release`).
+pub const RELEASE_ANNOTATION: &str = "quay.herve4m.github.io/release-without-revoke";
 
 /// The CRD as YAML, as `crds/` holds it and the `crd` subcommand prints it.
 pub fn crd_yaml() -> Result<String, serde_yaml_ng::Error> {

@@ -270,6 +270,7 @@ mod tests {
         let settings = Settings {
             cross_namespace: CrossNamespacePolicy::Allow,
             verify_interval: Duration::from_secs(300),
+            quay_hosts: Default::default(),
         };
         Context::new(client, Arc::new(Metrics::new()), settings)
     }

@@ -8,14 +8,19 @@ use crate::error::ReconcileError;
 use crate::events;
 use crate::fault_points;
 use crate::quay::{ConnectionSettings, Flavour};
+use crate::release;
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
 /// Cleans up after a deleted ApiToken; `Err` keeps the finalizer (only for transient failures).
 pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError> {
-    settle(token, ctx).await?;
-    revoke(token, ctx).await?;
+    if release::requested(token) {
+        release(token, ctx).await;
+    } else {
+        settle(token, ctx).await?;
+        revoke(token, ctx).await?;
+    }
     delete_result_secret(token, ctx).await?;
     ctx.written.cleaned(&token.uid().unwrap_or_default());
     // An ApiToken that shared our result Secret can have it now.
@@ -24,6 +29,45 @@ pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, Reconcil
         .iter()
         .for_each(|o| ctx.peers.nudge(o));
     Ok(Action::await_change())
+}
+
+/// A person let go of the ApiToken without Quay: nothing is asked of Quay, and a Warning
+/// event names every token left there (by id; names for a mint that never answered).
+async fn release(token: &ApiToken, ctx: &Context) {
+    let uid = token.uid().unwrap_or_default();
+    let status = ctx
+        .written
+        .current(&uid, token.status.as_ref())
+        .unwrap_or_default();
+    let mut left: Vec<String> = status
+        .token
+        .iter()
+        .chain(&status.replaced)
+        .filter(|r| r.assigned_to.is_none())
+        .map(|r| {
+            let id = r.id.as_deref().unwrap_or("of unknown id");
+            format!("Quay token {id} of {} on {}", r.username, r.host)
+        })
+        .collect();
+    if let Some(pending) = &status.pending_mint {
+        left.push(format!(
+            "any token named `{}` that an unfinished mint made for {} on {}",
+            pending.name, pending.username, pending.host
+        ));
+    }
+    let left = if left.is_empty() {
+        "no token this ApiToken recorded".to_owned()
+    } else {
+        left.join(" and ")
+    };
+    events::publish(
+        &ctx.recorder,
+        token,
+        true,
+        "ReleasedWithoutRevoke",
+        release::note(&left),
+    )
+    .await;
 }
 
 /// What a deletion must not leave behind besides the recorded token: the token of a mint

@@ -6,7 +6,7 @@ use super::secret;
 use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus, scopes_of};
 use crate::error::ReconcileError;
-use crate::quay::ConnectionSettings;
+use crate::quay::{ConnectionSettings, QuayError};
 use crate::references::client_id_target;
 pub use crate::references::{Target, conn_target, result_target};
 use k8s_openapi::api::core::v1::Secret;
@@ -21,12 +21,26 @@ pub struct Inputs {
     pub conn: Target,
     /// The OAuth application's client ID.
     pub client_id: String,
+    /// Where the client ID came from when a Secret held it (`clientIdFrom: ns/name key k`):
+    /// messages name this instead of the value.
+    pub client_id_from: Option<String>,
     /// Quay scopes from `rights`.
     pub scopes: Vec<&'static str>,
     /// Where the result Secret goes.
     pub target: Target,
     /// The result Secret as it is now.
     pub existing: Option<Secret>,
+}
+
+impl Inputs {
+    /// The client ID as messages show it: quoted when the spec holds it, else named by the
+    /// Secret and key that hold it.
+    pub fn client_id_shown(&self) -> String {
+        match &self.client_id_from {
+            Some(named) => format!("the client ID in {named}"),
+            None => format!("client ID {}", self.client_id),
+        }
+    }
 }
 
 async fn read_secret(ctx: &Context, at: &Target) -> Result<Option<Secret>, ReconcileError> {
@@ -62,15 +76,31 @@ pub async fn connection(
             .ok_or_else(|| ReconcileError::ConnectionSecretMissing {
                 reference: reference.clone(),
             })?;
-    let settings = ConnectionSettings::from_secret_data(&data_of(&secret))
-        .map_err(|source| ReconcileError::InvalidConnectionSecret { reference, source })?;
+    let settings = ConnectionSettings::from_secret_data(&data_of(&secret)).map_err(|source| {
+        ReconcileError::InvalidConnectionSecret {
+            reference: reference.clone(),
+            source,
+        }
+    })?;
+    ctx.settings
+        .quay_hosts
+        .check(&settings.host_string())
+        .map_err(|source| ReconcileError::HostNotAllowed { reference, source })?;
     Ok((conn, settings))
 }
 
-/// Reads the client ID, inline or from its Secret.
-async fn client_id(ctx: &Context, token: &ApiToken) -> Result<String, ReconcileError> {
+/// Reads the client ID, inline or from its Secret, with where a Secret held it.
+async fn client_id(
+    ctx: &Context,
+    token: &ApiToken,
+) -> Result<(String, Option<String>), ReconcileError> {
     if let Some(id) = &token.spec.client_id {
-        return Ok(id.trim().to_string());
+        let id = id.trim();
+        if !looks_like_client_id(id) {
+            // A spec field, not a secret: it may be quoted.
+            return Err(ReconcileError::ClientIdInvalid { value: id.into() });
+        }
+        return Ok((id.to_string(), None));
     }
     let from = token
         .spec
@@ -95,11 +125,42 @@ async fn client_id(ctx: &Context, token: &ApiToken) -> Result<String, ReconcileE
             key: from.key.clone(),
         })?;
     match std::str::from_utf8(raw).map(str::trim) {
-        Ok(id) if !id.is_empty() => Ok(id.to_string()),
+        Ok(id) if looks_like_client_id(id) => {
+            let named = client_id_source(&reference, &from.key);
+            Ok((id.to_string(), Some(named)))
+        }
+        // Never quoted: a wrong key may well hold a password.
         _ => Err(ReconcileError::ClientIdKeyInvalid {
             reference,
             key: from.key.clone(),
         }),
+    }
+}
+
+/// How messages name a client ID a Secret holds, in place of its value.
+pub fn client_id_source(reference: &str, key: &str) -> String {
+    format!("clientIdFrom: {reference} key {key}")
+}
+
+/// Whether `id` can be a Quay client ID, checked before it goes into a URL or a message.
+/// Quay makes them 20 characters of A–Z and 0–9; any length up to 64 and lower case are
+/// accepted too, so that a Quay that made them differently still works, while a password
+/// with punctuation, a URL or a sentence is refused before it is sent anywhere.
+pub fn looks_like_client_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// An error of a reconcile that used `inputs`, with a client ID a Secret held replaced by
+/// where it came from: Quay's "no such application" would quote it otherwise. Other Quay
+/// errors that name a client ID come only after Quay knew it as an application's.
+pub fn conceal_client_id(inputs: &Inputs, error: ReconcileError) -> ReconcileError {
+    match (error, &inputs.client_id_from) {
+        (ReconcileError::Quay(QuayError::UnknownClientId { .. }), Some(named)) => {
+            ReconcileError::UnknownClientIdFrom {
+                named: named.clone(),
+            }
+        }
+        (error, _) => error,
     }
 }
 
@@ -111,7 +172,7 @@ pub async fn resolve(
     status: &ApiTokenStatus,
 ) -> Result<Inputs, ReconcileError> {
     let (conn, settings) = connection(ctx, token).await?;
-    let client_id = client_id(ctx, token).await?;
+    let (client_id, client_id_from) = client_id(ctx, token).await?;
     let target = ctx.consent().token(
         token,
         "retSecretRef",
@@ -128,6 +189,7 @@ pub async fn resolve(
         settings,
         conn,
         client_id,
+        client_id_from,
         scopes: scopes_of(&token.spec.rights),
         target,
         existing,
@@ -140,4 +202,27 @@ pub async fn resolve(
 /// may have failed (a quota, a webhook), and the dry run keeps the retries from minting again.
 fn needs_probe(token: &ApiToken, target: &Target, status: &ApiTokenStatus) -> bool {
     token.metadata.namespace.as_deref() != Some(target.namespace.as_str()) || status.token.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_client_id;
+
+    /// Quay's own shape passes; what a mistaken key may hold does not.
+    #[test]
+    fn only_letters_and_digits_make_a_client_id() {
+        assert!(looks_like_client_id("PZ6F80R1LCVPGYNZGSZQ"));
+        assert!(looks_like_client_id("abc123"));
+        for not in [
+            "",
+            "Wr0ng Passw0rd",
+            "p@ssw0rd!",
+            "../../api/v1/superuser",
+            "https://quay.example.com",
+            &"A".repeat(65),
+            "ÄBC",
+        ] {
+            assert!(!looks_like_client_id(not), "{not}");
+        }
+    }
 }

@@ -17,6 +17,7 @@ pub mod secret;
 mod sharing;
 pub mod status;
 
+pub use inputs::looks_like_client_id;
 pub use policy::error_policy;
 pub use status::is_ready;
 
@@ -91,14 +92,20 @@ async fn converge(
 ) -> Result<Outcome, ReconcileError> {
     let status = shown.clone().unwrap_or_default();
     let inputs = inputs::resolve(ctx, token, &status).await?; // Kubernetes API
-    credentials::mark_unless_rejected(token, &inputs.settings, &status, mark)?; // pure
-    let lifetime = lifetime::Lifetime::of(&token.spec)?; // pure
-    if let Some(pending) = &status.pending_mint {
-        actions::recover::recover(token, ctx, &inputs.settings, pending).await?; // Quay
-    }
-    let seen = observe::observe(token, ctx, &inputs, &status, &lifetime).await; // Quay, cached
-    sharing::refuse_shared(ctx, token, &inputs)?; // the controller's caches
-    let plan = plan::decide(&seen.facts()); // pure
-    tracing::debug!(?plan, "decided");
-    actions::act(plan, token, ctx, &inputs, seen, shown).await // Quay, then Kubernetes API
+    let acted = async {
+        credentials::mark_unless_rejected(token, &inputs.settings, &status, mark)?; // pure
+        let lifetime = lifetime::Lifetime::of(&token.spec)?; // pure
+        if let Some(pending) = &status.pending_mint {
+            actions::recover::recover(token, ctx, &inputs.settings, pending).await?; // Quay
+        }
+        let seen = observe::observe(token, ctx, &inputs, &status, &lifetime).await; // Quay, cached
+        sharing::refuse_shared(ctx, token, &inputs)?; // the controller's caches
+        let plan = plan::decide(&seen.facts()); // pure
+        tracing::debug!(?plan, "decided");
+        actions::act(plan, token, ctx, &inputs, seen, shown).await // Quay, then Kubernetes API
+    };
+    // Before status, events and logs see it: a client ID from a Secret is named, not quoted.
+    acted
+        .await
+        .map_err(|e| inputs::conceal_client_id(&inputs, e))
 }

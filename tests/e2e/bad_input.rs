@@ -245,7 +245,7 @@ async fn every_bad_input_is_named_once_and_never_loops() {
             "app-empty-key",
             json!({"connSecretRef": {"name": "quay-credentials"}, "clientIdFrom": {"name": "s-app-empty-key"}}),
             "ClientIdKeyMissing",
-            "key clientId is empty",
+            "key clientId: the value is not a Quay client ID",
         ),
         case(
             "super-user",

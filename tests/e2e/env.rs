@@ -23,6 +23,7 @@ use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use quay_apitoken_operator::clock::Clock;
 use quay_apitoken_operator::context::{CrossNamespacePolicy, Settings};
 use quay_apitoken_operator::crd::ApiToken;
+use quay_apitoken_operator::hosts::QuayHosts;
 use quay_emulator::{AppInfo, Config, Emulator};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -41,6 +42,8 @@ pub struct Options {
     pub extra_namespaces: usize,
     pub policy: CrossNamespacePolicy,
     pub verify_interval: Duration,
+    /// The operator's `--quay-hosts`; empty allows any host.
+    pub quay_hosts: Vec<String>,
 }
 
 impl Default for Options {
@@ -51,6 +54,7 @@ impl Default for Options {
             extra_namespaces: 0,
             policy: CrossNamespacePolicy::Allow,
             verify_interval: Duration::from_secs(300),
+            quay_hosts: Vec::new(),
         }
     }
 }
@@ -97,6 +101,7 @@ impl Env {
         let settings = Settings {
             cross_namespace: options.policy,
             verify_interval: options.verify_interval,
+            quay_hosts: QuayHosts::parse(&options.quay_hosts).unwrap(),
         };
         let mut env = Env {
             ns,

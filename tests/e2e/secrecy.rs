@@ -75,3 +75,59 @@ async fn no_secret_value_in_logs_events_or_status() {
         );
     }
 }
+
+/// `clientIdFrom` naming a password key (issue 20, item 1): a password that cannot be a client
+/// ID is refused before any request, and one that can (the fixture's own alphanumeric
+/// password, and a 20-character lookalike of Quay's) reaches Quay's 404; in every case the
+/// value appears in no status, condition, event, log line or metric, and the message names
+/// the Secret and key.
+#[tokio::test]
+async fn a_client_id_from_a_password_key_is_never_shown() {
+    crate::capture::install();
+    let env = Env::start("e2e-cid-secret").await;
+    let ns = env.ns.name.clone();
+    const PUNCTUATED: &str = "n0t-a/cl!ent id#Pw";
+    const LOOKALIKE: &str = "Q7ZK2M9XWPL4RT8VBN3C";
+    env.put_secret(&ns, "punct", env.conn_data(ADMIN, PUNCTUATED))
+        .await;
+    env.put_secret(&ns, "lookalike", env.conn_data(ADMIN, LOOKALIKE))
+        .await;
+    let cases = [
+        ("own-pw", "quay-credentials", "UnknownClientId"),
+        ("punct-pw", "punct", "ClientIdKeyMissing"),
+        ("look-pw", "lookalike", "UnknownClientId"),
+    ];
+    for (name, secret, _) in cases {
+        env.create_token(ApiTokenFixture::new(name).client_id_from_key(secret, "password"))
+            .await;
+    }
+    let mut texts = Vec::new();
+    for (name, secret, reason) in cases {
+        let token = env.wait_reason(name, reason).await;
+        let named = format!("clientIdFrom: {ns}/{secret} key password");
+        assert!(message(&token).contains(&named), "{}", message(&token));
+        texts.push(serde_json::to_string(&token.status).unwrap());
+        let events = env.events(name).await;
+        assert!(
+            events
+                .iter()
+                .any(|(t, r, n)| t == "Warning" && r == reason && n.contains(&named)),
+            "{events:?}"
+        );
+        texts.extend(
+            events
+                .into_iter()
+                .map(|e| format!("{} {} {}", e.0, e.1, e.2)),
+        );
+    }
+    texts.push(env.operator().metrics.encode());
+    let logs = crate::capture::logs();
+    assert!(logs.contains("own-pw"), "the operator's log was captured");
+    for value in [ADMIN_PASSWORD, PUNCTUATED, LOOKALIKE] {
+        assert!(!logs.contains(value), "a password reached the logs");
+        assert!(
+            !texts.iter().any(|t| t.contains(value)),
+            "a password reached a status, an event or a metric"
+        );
+    }
+}

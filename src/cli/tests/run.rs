@@ -14,6 +14,7 @@ fn defaults_apply_without_flags_or_environment() {
         "lease_duration_seconds: 15, renew_deadline_seconds: 10, retry_period_seconds: 2",
         "concurrency: 4, log_format: Text, log_level: \"info\", cross_namespace_refs: Grant",
         "verify_interval_seconds: 300, identity: None",
+        "reconcile_deadline_seconds: 600, quay_hosts: [] }",
     ] {
         assert!(parsed.contains(expected), "{expected:?} not in {parsed}");
     }
@@ -56,6 +57,7 @@ fn environment_variables_fill_every_flag() {
             ("QAO_CROSS_NAMESPACE_REFS", "deny"),
             ("QAO_VERIFY_INTERVAL_SECONDS", "60"),
             ("POD_NAME", "operator-7d9f-abcde"),
+            ("QAO_QUAY_HOSTS", "Quay.Example.com,*.corp.example:8443,"),
         ],
     );
     for expected in [
@@ -65,6 +67,7 @@ fn environment_variables_fill_every_flag() {
         "concurrency: 8, log_format: Json, log_level: \"warn,quay_apitoken_operator=debug\"",
         "cross_namespace_refs: Deny, verify_interval_seconds: 60",
         "identity: Some(\"operator-7d9f-abcde\")",
+        "quay_hosts: [\"quay.example.com\", \"*.corp.example:8443\", \"\"]",
     ] {
         assert!(parsed.contains(expected), "{expected:?} not in {parsed}");
     }
@@ -121,6 +124,10 @@ fn bad_values_are_rejected_naming_the_flag() {
             "--cross-namespace-refs",
         ),
         (&["bin", "--namespaces", "Team_A"], "--namespaces"),
+        (
+            &["bin", "--quay-hosts", "https://quay.example.com"],
+            "--quay-hosts",
+        ),
         (&["bin", "--lease-name", "Bad Name"], "--lease-name"),
         (&["bin", "--lease-namespace", ""], "--lease-namespace"),
         (&["bin", "--log-level", "info,[{"], "--log-level"),

@@ -44,8 +44,8 @@ pub async fn assign(
         false,
         "Assigned",
         format!(
-            "assigned a token of client ID {} to Quay user {user}",
-            inputs.client_id
+            "assigned a token of {} to Quay user {user}",
+            inputs.client_id_shown()
         ),
     )
     .await;

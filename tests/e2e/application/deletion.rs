@@ -73,3 +73,80 @@ async fn deletion_never_hangs_when_the_credentials_are_gone() {
             .is_none()
     );
 }
+
+/// Mints a token for the application `client_id` as its owner would, behind the operator.
+async fn mint_for(env: &Env, client_id: &str) -> String {
+    use quay_apitoken_operator::quay::{MintRequest, QuayClient};
+    QuayClient::new(None)
+        .mint(
+            &env.admin_settings(),
+            MintRequest {
+                client_id: client_id.to_owned(),
+                scopes: vec!["repo:read".into()],
+                name: "made-by-hand".into(),
+                expiration: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// Issue 20, item 7: an application someone made by hand in Quay, taken over by an
+/// Application of its name, survives the Application's deletion with its tokens; the Adopted
+/// event says so. One the operator created is still deleted, and so is an adopted one whose
+/// spec opts in with deleteAdoptedInQuay.
+#[tokio::test]
+async fn only_applications_the_operator_created_are_deleted() {
+    let env = start("e2e-app-adopt-del", Options::default()).await;
+    let handmade = env.quay.add_app(ORG, "handmade", None);
+    let optin = env.quay.add_app(ORG, "handmade-optin", None);
+    let token = mint_for(&env, &handmade.client_id).await;
+    create_app(&env, "handmade", spec("handmade", "handmade-secret")).await;
+    let mut s = spec("handmade-optin", "optin-secret");
+    s["deleteAdoptedInQuay"] = json!(true);
+    create_app(&env, "optin", s).await;
+    create_app(&env, "own", spec("ownapp", "own-secret")).await;
+    let adopted = record(&wait_app_ready(&env, "handmade").await);
+    assert_eq!(adopted.client_id, handmade.client_id);
+    assert_eq!(adopted.origin.as_deref(), Some("Adopted"));
+    assert_eq!(
+        record(&wait_app_ready(&env, "optin").await).client_id,
+        optin.client_id
+    );
+    let own = record(&wait_app_ready(&env, "own").await);
+    assert_eq!(own.origin.as_deref(), Some("Created"));
+    let events = env.events("handmade").await;
+    assert!(
+        events
+            .iter()
+            .any(|(_, r, n)| r == "Adopted" && n.contains("will keep it in Quay")),
+        "{events:?}"
+    );
+    delete_app_and_wait(&env, "handmade").await;
+    delete_app_and_wait(&env, "optin").await;
+    delete_app_and_wait(&env, "own").await;
+    assert!(
+        env.quay.app(&handmade.client_id).is_some(),
+        "the hand-made application survives"
+    );
+    assert!(
+        env.quay.tokens().iter().any(|t| t.uuid == token),
+        "and so does its token"
+    );
+    let events = env.events("handmade").await;
+    assert!(
+        events.iter().any(|(_, r, _)| r == "KeptInQuay"),
+        "{events:?}"
+    );
+    assert!(
+        env.quay.app(&optin.client_id).is_none(),
+        "deleteAdoptedInQuay deletes it"
+    );
+    assert!(env.quay.app(&own.client_id).is_none(), "its own is deleted");
+    assert!(
+        env.secret_data(&env.ns.name, "handmade-secret")
+            .await
+            .is_none()
+    );
+}
