@@ -167,6 +167,8 @@ pub async fn connection(
         .quay_hosts
         .check(&conn.host_string())
         .map_err(|source| ApplicationError::HostNotAllowed { reference, source })?;
+    // Before any lock of the Quay layer (an organization's lock): see the ApiToken side.
+    crate::slots::enter_host(&conn.host_string()).await;
     Ok((at, conn))
 }
 

@@ -107,13 +107,16 @@ async fn a_client_id_from_a_password_key_is_never_shown() {
         let named = format!("clientIdFrom: {ns}/{secret} key password");
         assert!(message(&token).contains(&named), "{}", message(&token));
         texts.push(serde_json::to_string(&token.status).unwrap());
-        let events = env.events(name).await;
-        assert!(
+        // The Event follows the status write; under load it can land a moment later.
+        let events = crate::support::try_wait_for(PATIENCE, || async {
+            let events = env.events(name).await;
             events
                 .iter()
-                .any(|(t, r, n)| t == "Warning" && r == reason && n.contains(&named)),
-            "{events:?}"
-        );
+                .any(|(t, r, n)| t == "Warning" && r == reason && n.contains(&named))
+                .then_some(events)
+        })
+        .await
+        .unwrap_or_else(|| panic!("no Warning {reason} naming {named} for {name}"));
         texts.extend(
             events
                 .into_iter()
