@@ -57,6 +57,9 @@ impl Plane {
             .client()
             .await
             .unwrap_or_else(|e| panic!("admin client: {e}"));
+        // The chart's default policy (grant) watches ReferenceGrants: the API must be there,
+        // as on a cluster where the Gateway API's CRDs are installed.
+        crate::support::apply_crd(&client, crate::support::reference_grant_crd()).await;
         Plane { plane, client }
     }
 

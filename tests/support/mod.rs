@@ -57,37 +57,41 @@ pub fn reference_grant_crd() -> CustomResourceDefinition {
 /// Installs the generated CRDs (ApiToken, Application) and the ReferenceGrant CRD (server-side
 /// apply) and waits until they are Established.
 pub async fn install_crd(client: &Client) {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let mut grant = reference_grant_crd();
-    // Server-side apply takes no status, and the file's is empty.
-    grant.status = None;
-    for crd in [ApiToken::crd(), Application::crd(), grant] {
-        let name = crd.metadata.name.clone().unwrap_or_default();
-        crds.patch(
-            &name,
-            &PatchParams::apply("quay-apitoken-operator-tests").force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("CRD {name} apply failed: {e}"));
-        wait_for(
-            Duration::from_secs(30),
-            &format!("CRD {name} Established"),
-            || {
-                let crds = crds.clone();
-                let name = name.clone();
-                async move {
-                    let crd = crds.get(&name).await.ok()?;
-                    let conds = crd.status?.conditions?;
-                    conds
-                        .iter()
-                        .any(|c| c.type_ == "Established" && c.status == "True")
-                        .then_some(())
-                }
-            },
-        )
-        .await;
+    for crd in [ApiToken::crd(), Application::crd(), reference_grant_crd()] {
+        apply_crd(client, crd).await;
     }
+}
+
+/// Applies one CRD (server-side) and waits until it is Established.
+pub async fn apply_crd(client: &Client, mut crd: CustomResourceDefinition) {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    // Server-side apply takes no status (the ReferenceGrant file has an empty one).
+    crd.status = None;
+    let name = crd.metadata.name.clone().unwrap_or_default();
+    crds.patch(
+        &name,
+        &PatchParams::apply("quay-apitoken-operator-tests").force(),
+        &Patch::Apply(&crd),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("CRD {name} apply failed: {e}"));
+    wait_for(
+        Duration::from_secs(30),
+        &format!("CRD {name} Established"),
+        || {
+            let crds = crds.clone();
+            let name = name.clone();
+            async move {
+                let crd = crds.get(&name).await.ok()?;
+                let conds = crd.status?.conditions?;
+                conds
+                    .iter()
+                    .any(|c| c.type_ == "Established" && c.status == "True")
+                    .then_some(())
+            }
+        },
+    )
+    .await;
 }
 
 /// A namespace of its own for one test, with an admin client and the CRD installed.
