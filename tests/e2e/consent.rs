@@ -13,7 +13,6 @@ use quay_apitoken_operator::context::CrossNamespacePolicy;
 use quay_apitoken_operator::crd::ApiToken;
 use quay_apitoken_operator::reference_grants::ReferenceGrant;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 
 const MINT: &str = "POST /api/v1/organization/{org}/applications/{client_id}/tokens";
 
@@ -83,14 +82,7 @@ async fn wait_refused(env: &Env, name: &str, field: &str, ns: &str) -> String {
 #[tokio::test]
 async fn each_reference_into_another_namespace_needs_a_reference_grant() {
     let (env, other) = start("e2e-grant", CrossNamespacePolicy::Grant).await;
-    env.put_secret(&other, "creds", env.conn_data(ADMIN, ADMIN_PASSWORD))
-        .await;
-    env.put_secret(
-        &other,
-        "app",
-        BTreeMap::from([("id".to_string(), env.app.client_id.clone())]),
-    )
-    .await;
+    env.put_inputs_in(&other).await;
     let cid = env.app.client_id.clone();
     env.create(
         "conn",

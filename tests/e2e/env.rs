@@ -181,6 +181,19 @@ impl Env {
         Api::namespaced(self.ns.client.clone(), ns)
     }
 
+    /// The inputs of a cross-namespace ApiToken in `ns`: the connection Secret `creds` and the
+    /// client ID under key `id` of Secret `app`.
+    pub async fn put_inputs_in(&self, ns: &str) {
+        self.put_secret(ns, "creds", self.conn_data(ADMIN, ADMIN_PASSWORD))
+            .await;
+        self.put_secret(
+            ns,
+            "app",
+            BTreeMap::from([("id".to_string(), self.app.client_id.clone())]),
+        )
+        .await;
+    }
+
     /// Creates or replaces a Secret with string data.
     pub async fn put_secret(&self, ns: &str, name: &str, data: BTreeMap<String, String>) {
         let secret: Secret = serde_json::from_value(json!({

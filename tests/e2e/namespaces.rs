@@ -3,7 +3,6 @@
 use crate::env::*;
 use quay_apitoken_operator::context::CrossNamespacePolicy;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 /// connSecretRef, clientIdFrom and retSecretRef may each point to another namespace.
 #[tokio::test]
@@ -18,14 +17,7 @@ async fn references_to_other_namespaces_work() {
     )
     .await;
     let other = env.extra[0].clone();
-    env.put_secret(&other, "creds", env.conn_data(ADMIN, ADMIN_PASSWORD))
-        .await;
-    env.put_secret(
-        &other,
-        "app",
-        BTreeMap::from([("id".to_string(), env.app.client_id.clone())]),
-    )
-    .await;
+    env.put_inputs_in(&other).await;
     env.create(
         "x",
         json!({
