@@ -1,4 +1,4 @@
-//! The organization applications API (protocol.md §16): an organization's OAuth applications
+//! The organization applications API (protocol §16): an organization's OAuth applications
 //! created, listed, read, replaced, given a new secret and deleted by its admins.
 
 use serde_json::Value;

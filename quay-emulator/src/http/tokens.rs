@@ -1,4 +1,4 @@
-//! The org application token API of Quay ≥ 3.18 (protocol.md §8, §15), or its absence on 3.17
+//! The org application token API of Quay ≥ 3.18 (protocol §8, §15), or its absence on 3.17
 //! when switched off.
 
 use serde_json::{Value, json};

@@ -21,7 +21,7 @@ const EXACT: [&str; 9] = [
 /// JSON text as a client of Quay reads its messages: each string cut after its first line.
 /// Quay's schema errors (jsonschema's `str(ValidationError)`) follow their first line with the
 /// failing schema and instance in Python's `pprint` layout, which no client reads and the
-/// emulator prints as JSON; a cut string keeps a mark, so one line still differs from several.
+/// emulator prints on one line; a cut string keeps a mark, so one line still differs from several.
 fn first_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
