@@ -1,5 +1,5 @@
 //! A test Quay: the sign-in, OAuth token and token-lifecycle endpoints of Quay, faithful to
-//! `protocol.md` and the captured transcripts, with TLS and fault injection.
+//! `docs/quay-protocol.md` and the captured transcripts, with TLS and fault injection.
 
 mod config;
 mod emulator;

@@ -1,4 +1,4 @@
-//! The response type handlers return, and the error bodies of Quay's catalogue (protocol.md §9).
+//! The response type handlers return, and the error bodies of Quay's catalogue (protocol §9).
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Response, StatusCode};

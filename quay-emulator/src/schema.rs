@@ -156,7 +156,9 @@ impl ObjectSchema {
     }
 }
 
-/// `str(ValidationError)` of jsonschema 3.2.
+/// `str(ValidationError)` of jsonschema 3.2: the first line as Quay words it (the one a client
+/// reads), then the failing schema and instance as Python's `repr()`, where jsonschema wraps
+/// long ones with `pprint` (the replay tests compare first lines only).
 fn render(
     message: &str,
     validator: &str,
@@ -166,17 +168,9 @@ fn render(
     instance: &Value,
 ) -> String {
     format!(
-        "{message}\n\nFailed validating {} in schema{schema_path}:\n{}\n\nOn instance{instance_path}:\n{}",
+        "{message}\n\nFailed validating {} in schema{schema_path}:\n    {}\n\nOn instance{instance_path}:\n    {}",
         pyfmt::str_repr(validator),
-        indent(&pyfmt::pformat(schema)),
-        indent(&pyfmt::pformat(instance)),
+        pyfmt::repr(schema),
+        pyfmt::repr(instance),
     )
-}
-
-/// jsonschema's `_utils.indent`: four spaces before every line.
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -2,7 +2,7 @@
 //!
 //! Users are ordinary accounts unless `superuser: true` (Quay's SUPER_USERS). An operator
 //! usually signs in as an organization owner who is not a superuser; such an owner may mint
-//! every scope but `super:user` through the token API (protocol.md §15). Example
+//! every scope but `super:user` through the token API (protocol §15). Example
 //! (`seed.example.yaml` in this crate):
 //!
 //! ```yaml

@@ -1,9 +1,12 @@
-//! Label sets, family types and histogram buckets shared by the metric areas.
+//! Label sets, family types, histogram buckets and registration helpers shared by the metric
+//! areas.
 
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct ResultLabel {
@@ -48,4 +51,29 @@ pub(super) fn set_ready_counts(family: &Family<ReadyLabel, Gauge>, ready: i64, n
     family
         .get_or_create(&ReadyLabel { ready: "false" })
         .set(not_ready);
+}
+
+/// Registers a counter named `name` and returns the handle that counts into it.
+pub(super) fn counter(registry: &mut Registry, name: &str, help: &str) -> Counter {
+    let counter = Counter::default();
+    registry.register(name, help, counter.clone());
+    counter
+}
+
+/// Registers a gauge named `name` and returns the handle that sets it.
+pub(super) fn gauge(registry: &mut Registry, name: &str, help: &str) -> Gauge {
+    let gauge = Gauge::default();
+    registry.register(name, help, gauge.clone());
+    gauge
+}
+
+/// Registers a Ready/not-Ready pair of gauges named `name`; [`set_ready_counts`] sets them.
+pub(super) fn ready_counts(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+) -> Family<ReadyLabel, Gauge> {
+    let family = Family::default();
+    registry.register(name, help, family.clone());
+    family
 }

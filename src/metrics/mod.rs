@@ -13,6 +13,7 @@ mod application;
 mod encode;
 mod families;
 mod lifetime;
+mod outcomes;
 mod progress;
 mod quay;
 mod reconciles;
@@ -89,22 +90,22 @@ impl Metrics {
 
     /// Records one finished reconcile; `result` is `"ok"` or the error's category.
     pub fn reconcile_finished(&self, result: &str, elapsed: Duration) {
-        self.reconciles.finished(result, elapsed);
+        self.reconciles.outcomes.finished(result, elapsed);
     }
 
     /// Counts a token minted in Quay.
     pub fn token_minted(&self) {
-        self.reconciles.minted();
+        self.reconciles.tokens_minted.inc();
     }
 
     /// Counts a token replaced because rotation was requested.
     pub fn token_rotated(&self) {
-        self.reconciles.rotated();
+        self.reconciles.tokens_rotated.inc();
     }
 
     /// Counts a token revoked in Quay.
     pub fn token_revoked(&self) {
-        self.reconciles.revoked();
+        self.reconciles.tokens_revoked.inc();
     }
 
     /// The gauge the concurrency slots keep: reconciles waiting for an account's mint lock.
@@ -140,22 +141,22 @@ impl Metrics {
 
     /// Records one finished Application reconcile; `result` is `"ok"` or the error's category.
     pub fn application_reconcile_finished(&self, result: &str, elapsed: Duration) {
-        self.applications.finished(result, elapsed);
+        self.applications.outcomes.finished(result, elapsed);
     }
 
     /// Counts an application created in Quay.
     pub fn application_created(&self) {
-        self.applications.created();
+        self.applications.created.inc();
     }
 
     /// Counts an application updated in Quay.
     pub fn application_updated(&self) {
-        self.applications.updated();
+        self.applications.updated.inc();
     }
 
     /// Counts an application deleted in Quay.
     pub fn application_deleted(&self) {
-        self.applications.deleted();
+        self.applications.deleted.inc();
     }
 
     /// Sets how many Applications are currently Ready and not Ready.

@@ -4,7 +4,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use super::families::{ReadyLabel, set_ready_counts};
+use super::families::{ReadyLabel, gauge, ready_counts, set_ready_counts};
 
 /// The readiness and leadership gauges.
 #[derive(Debug)]
@@ -16,21 +16,18 @@ pub(super) struct ReplicaMetrics {
 impl ReplicaMetrics {
     /// Creates the gauges and registers them.
     pub(super) fn register(registry: &mut Registry) -> Self {
-        let m = Self {
-            apitokens: Family::default(),
-            leader: Gauge::default(),
-        };
-        registry.register(
-            "apitokens",
-            "ApiTokens known to this replica by Ready condition",
-            m.apitokens.clone(),
-        );
-        registry.register(
-            "leader",
-            "1 when this replica holds the leader-election Lease (or runs without election), else 0",
-            m.leader.clone(),
-        );
-        m
+        Self {
+            apitokens: ready_counts(
+                registry,
+                "apitokens",
+                "ApiTokens known to this replica by Ready condition",
+            ),
+            leader: gauge(
+                registry,
+                "leader",
+                "1 when this replica holds the leader-election Lease (or runs without election), else 0",
+            ),
+        }
     }
 
     /// Sets how many ApiTokens are Ready and not Ready.

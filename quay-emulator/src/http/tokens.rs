@@ -1,4 +1,4 @@
-//! The org application token API of Quay ≥ 3.18 (protocol.md §8, §15), or its absence on 3.17
+//! The org application token API of Quay ≥ 3.18 (protocol §8, §15), or its absence on 3.17
 //! when switched off.
 
 use serde_json::{Value, json};
@@ -249,12 +249,12 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err,
-            "'' is too short\n\nFailed validating 'minLength' in schema['properties']['name']:\n    {'description': 'User-facing token name. Leading and trailing '\n                    'whitespace is trimmed before storage.',\n     'maxLength': 255,\n     'minLength': 1,\n     'type': 'string'}\n\nOn instance['name']:\n    ''"
+            "'' is too short\n\nFailed validating 'minLength' in schema['properties']['name']:\n    {'description': 'User-facing token name. Leading and trailing whitespace is trimmed before storage.', 'maxLength': 255, 'minLength': 1, 'type': 'string'}\n\nOn instance['name']:\n    ''"
         );
         let err = NEW_TOKEN
             .validate(&json!({"name": "n", "expiration": 0}))
             .unwrap_err();
-        assert!(err.starts_with("'scope' is a required property\n\nFailed validating 'required' in schema:\n    {'description': 'Description of a new OAuth API token. Duplicate names '\n"), "{err}");
+        assert!(err.starts_with("'scope' is a required property\n\nFailed validating 'required' in schema:\n    {'description': 'Description of a new OAuth API token. Duplicate names "), "{err}");
         assert!(
             err.ends_with("\n\nOn instance:\n    {'expiration': 0, 'name': 'n'}"),
             "{err}"

@@ -23,31 +23,3 @@ fn reprs_like_python() {
     assert_eq!(repr(&json!([true, false])), "[True, False]");
     assert_eq!(repr(&json!({"b": 1})), "{'b': 1}");
 }
-
-#[test]
-fn pformats_like_python() {
-    // Expected texts from Python 3.11's pprint.pformat(..., width=72).
-    assert_eq!(
-        pformat(&json!({"scope": "repo:read"})),
-        "{'scope': 'repo:read'}"
-    );
-    let long = "word ".repeat(20);
-    assert_eq!(
-        pformat(&json!(long)),
-        "('word word word word word word word word word word word word word '\n 'word word word word word word word ')"
-    );
-    let v = json!({"scope": "repo:read org:admin repo:write repo:admin user:read user:admin", "expiration": 5, "zz": [1, 2]});
-    assert_eq!(
-        pformat(&v),
-        "{'expiration': 5,\n 'scope': 'repo:read org:admin repo:write repo:admin user:read '\n          'user:admin',\n 'zz': [1, 2]}"
-    );
-    let v = json!({"description": "Token lifetime in seconds. Must be positive and is capped at the maximum supported lifetime.", "minimum": 1, "type": "number"});
-    assert_eq!(
-        pformat(&v),
-        "{'description': 'Token lifetime in seconds. Must be positive and is '\n                'capped at the maximum supported lifetime.',\n 'minimum': 1,\n 'type': 'number'}"
-    );
-    assert_eq!(
-        pformat(&json!("n".repeat(100))),
-        format!("'{}'", "n".repeat(100))
-    );
-}

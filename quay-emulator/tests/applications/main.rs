@@ -1,4 +1,4 @@
-//! The organization applications API (protocol.md §16) over HTTP: each endpoint's answers, who
+//! The organization applications API (protocol §16) over HTTP: each endpoint's answers, who
 //! may call it, PUT's replace semantics, the secret reset, and deletion killing tokens.
 
 #[path = "../common/mod.rs"]

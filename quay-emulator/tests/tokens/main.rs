@@ -1,5 +1,5 @@
 //! The org application token API's permission and input checks and its pagination
-//! (protocol.md §8, §15), driven over HTTP.
+//! (protocol §8, §15), driven over HTTP.
 
 #[path = "../common/mod.rs"]
 mod common;
