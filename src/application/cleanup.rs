@@ -19,7 +19,7 @@ pub async fn cleanup(app: &Application, ctx: &AppContext) -> Result<Action, Appl
     delete_result_secret(app, ctx).await?;
     ctx.written.cleaned(&uid);
     // Another resource refused for this name may have it now.
-    ctx.nudge(|other| {
+    ctx.peers.nudge_where(|other| {
         other.uid().as_deref() != Some(uid.as_str())
             && other.spec.organization == app.spec.organization
             && other.metadata.deletion_timestamp.is_none()
