@@ -11,3 +11,4 @@ mod creation;
 mod deletion;
 mod inputs;
 mod secrecy;
+mod watching;
