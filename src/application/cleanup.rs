@@ -71,10 +71,7 @@ async fn delete_in_quay(app: &Application, ctx: &AppContext) -> Result<(), Appli
     if let Some(pending) = &status.pending_create
         && pending.host == conn.host_string()
     {
-        let _held = ctx
-            .org_locks
-            .lock(&pending.host, &pending.organization)
-            .await;
+        let _held = ctx.org_lock(&pending.host, &pending.organization).await;
         let apps = match ctx.apps.list(&conn, &pending.organization).await {
             Ok(apps) => apps,
             Err(e) if e.is_transient() => return Err(e.into()),

@@ -50,6 +50,13 @@ impl AppContext {
         }
     }
 
+    /// Waits for the organization's lock without the reconcile's slot, as an ApiToken waits for
+    /// its account's mint lock: Applications queued behind one organization leave the slots to
+    /// every other reconcile meanwhile.
+    pub async fn org_lock(&self, host: &str, org: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        crate::slots::while_waiting(self.org_locks.lock(host, org)).await
+    }
+
     /// What the Applications other than `me` record or are creating on `host`/`org`.
     pub fn claims(&self, me: &str, host: &str, org: &str) -> Claims {
         let mut claims = Claims::default();
