@@ -48,7 +48,7 @@ pub struct Context {
     /// behind our own writes; as the only writer of status, our last write is the truth.
     pub written: crate::memory::StatusMemory,
     /// Other ApiTokens, through the controller's caches.
-    pub peers: crate::peers::Peers,
+    pub peers: crate::peers::Peers<crate::crd::ApiToken>,
     /// The wall clock of lifetime decisions (moved only by tests).
     pub clock: Arc<crate::clock::Clock>,
     /// Result Secret versions this process wrote, whose watch events wake nobody.

@@ -1,33 +1,26 @@
-//! The kube-rs Controller: ApiTokens, plus the Secrets they reference or own (metadata only).
+//! The controllers of the process: the ApiToken kind's wiring into the generic runner
+//! ([`runner`]), and the start of both kinds on the same namespaces, leadership and slots.
 
+pub mod kind;
 mod malformed;
+pub mod runner;
 pub use crate::stored;
+pub use kind::Kind;
 
+use crate::backoff::Backoff;
 use crate::context::Context;
+use crate::crd::{ApiToken, ApiTokenStatus};
 use crate::error::ReconcileError;
-use crate::peers::ScopeId;
+use crate::peers::Peers;
 use crate::reconcile;
 use crate::slots::Slots;
-use futures::{Future, StreamExt};
-use k8s_openapi::api::core::v1::Secret;
-use kube::Api;
-use kube::core::PartialObjectMeta;
-use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
-use kube::{Resource, ResourceExt};
+use futures::Future;
+use kube::core::ObjectMeta;
+use kube::runtime::controller::Action;
 use std::sync::Arc;
 use std::time::Duration;
-use stored::StoredToken;
-use tokio::sync::Notify;
 
-/// How often the ready gauge is refreshed and memory is checked against the caches.
-const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(10);
-/// Least time between two sweeps, however many ApiTokens are deleted meanwhile: each sweep
-/// reads every cache once.
-const SWEEP_SPACING: Duration = Duration::from_secs(1);
-
-/// Runs the controller over all namespaces (`None`) or the given ones, until `shutdown`.
+/// Runs the controllers over all namespaces (`None`) or the given ones, until `shutdown`.
 /// `on_synced` is called once every ApiToken cache has its first full list.
 pub async fn run(
     ctx: Arc<Context>,
@@ -42,62 +35,34 @@ pub async fn run(
         ctx.metrics.waiting_for_mint_lock(),
         ctx.metrics.waiting_for_host_share(),
     );
-    let grant_watches = watch_grants(&ctx, namespaces.as_deref()).await;
-    // The Application controller runs beside, on the same namespaces, leadership and slots.
-    let applications = crate::application::run(
+    let scopes = scopes(namespaces.as_deref());
+    let grant_watches = watch_grants(&ctx, &scopes).await;
+    let apitokens = runner::run::<ApiToken>(
         ctx.clone(),
-        namespaces.clone(),
+        scopes.clone(),
         slots.clone(),
         shutdown.clone(),
+        on_synced,
     );
-    let scopes: Vec<Option<String>> = match namespaces {
-        Some(mut list) if !list.is_empty() => {
-            // Two controllers on one namespace would reconcile each ApiToken twice at once.
+    let applications = crate::application::run(ctx, scopes, slots, shutdown);
+    futures::future::join(apitokens, applications).await;
+    grant_watches
+        .iter()
+        .for_each(tokio::task::JoinHandle::abort);
+}
+
+/// One scope per watched namespace, or one for all of them: two controllers on one namespace
+/// would reconcile each object twice at once.
+fn scopes(namespaces: Option<&[String]>) -> Vec<Option<String>> {
+    match namespaces {
+        Some(list) if !list.is_empty() => {
+            let mut list = list.to_vec();
             list.sort();
             list.dedup();
             list.into_iter().map(Some).collect()
         }
         _ => vec![None],
-    };
-    let gone = Arc::new(Notify::new());
-    let mut stores = Vec::new();
-    let mut listed = Vec::new();
-    let mut runs = Vec::new();
-    for scope in scopes {
-        let (store, first_list, run) = one(
-            ctx.clone(),
-            scope,
-            slots.clone(),
-            shutdown.clone(),
-            gone.clone(),
-        );
-        stores.push(store);
-        listed.push(first_list);
-        runs.push(run);
     }
-    // Not Store::wait_until_ready: kube's store wakes only the last of concurrent waiters, and
-    // the Controller waits on it too, so a second waiter never hears of the first list.
-    let mut synced = listed.clone();
-    let peers_ctx = ctx.clone();
-    let synced = tokio::spawn(async move {
-        for first_list in &mut synced {
-            if first_list.wait_for(|done| *done).await.is_err() {
-                return;
-            }
-        }
-        peers_ctx.peers.set_synced();
-        on_synced();
-    });
-    let housekeeping = tokio::spawn(housekeeping(ctx.clone(), stores, listed, gone));
-    let regrant = tokio::spawn(apitokens_on_grant_changes(ctx.clone()));
-    futures::future::join(futures::future::join_all(runs), applications).await;
-    // They hold the caches and the context: they must not outlive the controllers.
-    housekeeping.abort();
-    synced.abort();
-    regrant.abort();
-    grant_watches
-        .iter()
-        .for_each(tokio::task::JoinHandle::abort);
 }
 
 /// How long the controllers wait for the first list of ReferenceGrants: a reconcile before it
@@ -108,249 +73,135 @@ const GRANTS_FIRST_LIST: Duration = Duration::from_secs(30);
 /// and waits for their first list (bounded); nothing under the other policies, which need none.
 async fn watch_grants(
     ctx: &Arc<Context>,
-    namespaces: Option<&[String]>,
+    scopes: &[Option<String>],
 ) -> Vec<tokio::task::JoinHandle<()>> {
     if ctx.settings.cross_namespace != crate::references::CrossNamespacePolicy::Grant {
         return Vec::new();
     }
-    let scopes: Vec<Option<String>> = match namespaces {
-        Some(list) if !list.is_empty() => {
-            let mut list = list.to_vec();
-            list.sort();
-            list.dedup();
-            list.into_iter().map(Some).collect()
-        }
-        _ => vec![None],
-    };
     let watches = scopes
-        .into_iter()
-        .map(|scope| tokio::spawn(ctx.grants.clone().watch(ctx.client.clone(), scope)))
+        .iter()
+        .map(|scope| tokio::spawn(ctx.grants.clone().watch(ctx.client.clone(), scope.clone())))
         .collect();
     ctx.grants.wait_loaded(GRANTS_FIRST_LIST).await;
     watches
 }
 
-/// Reconciles the ApiTokens whose references a change of ReferenceGrants may allow or refuse:
-/// those naming a Secret of that namespace (all cross-namespace ones when the API itself came
-/// or went).
-async fn apitokens_on_grant_changes(ctx: Arc<Context>) {
-    use tokio::sync::broadcast::error::RecvError;
-    let mut changes = ctx.grants.subscribe();
-    loop {
-        let change = match changes.recv().await {
-            Ok(change) => change,
-            Err(RecvError::Lagged(_)) => crate::reference_grants::Change::All,
-            Err(RecvError::Closed) => return,
-        };
-        ctx.peers.nudge_referring(&change);
+impl Kind for ApiToken {
+    type Ctx = Context;
+    type Error = ReconcileError;
+    const NOTES_ECHOES: bool = true;
+
+    fn base(ctx: &Context) -> &Context {
+        ctx
     }
-}
 
-/// Refreshes the ready gauge, and drops memory about ApiTokens that have gone: soon after a
-/// deletion or a relist, and at every interval.
-async fn housekeeping(
-    ctx: Arc<Context>,
-    stores: Vec<Store<StoredToken>>,
-    listed: Vec<tokio::sync::watch::Receiver<bool>>,
-    gone: Arc<Notify>,
-) {
-    let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => update_ready_gauge(&ctx, &stores),
-            () = gone.notified() => {}
-        }
-        // Before its first list a cache is empty, which would look like every ApiToken gone.
-        if listed.iter().all(|first_list| *first_list.borrow()) {
-            ctx.sweep();
-        }
-        tokio::time::sleep(SWEEP_SPACING).await;
+    fn peers(ctx: &Context) -> &Peers<ApiToken> {
+        &ctx.peers
     }
-}
 
-/// Reconciles a controller starts per slot: the rest wait in its queue, where they cost nothing.
-pub(crate) const QUEUED_PER_SLOT: u16 = 2;
+    fn backoff(ctx: &Context) -> &Backoff {
+        &ctx.backoff
+    }
 
-/// One Controller for one scope (a namespace, or all of them).
-fn one(
-    ctx: Arc<Context>,
-    scope: Option<String>,
-    slots: Slots,
-    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
-    gone: Arc<Notify>,
-) -> (
-    Store<StoredToken>,
-    tokio::sync::watch::Receiver<bool>,
-    impl Future<Output = ()>,
-) {
-    // Not Api<ApiToken>: kube fails a whole list or watch on one object that does not
-    // deserialize, and every ApiToken would stall behind it. StoredToken never fails.
-    let (tokens, secrets): (Api<StoredToken>, Api<PartialObjectMeta<Secret>>) = match &scope {
-        Some(ns) => (
-            Api::namespaced(ctx.client.clone(), ns),
-            Api::namespaced(ctx.client.clone(), ns),
-        ),
-        None => (Api::all(ctx.client.clone()), Api::all(ctx.client.clone())),
-    };
-    // Our own status writes must not wake the controller again (that is a hot loop on every
-    // failure): only spec, annotations (rotate), finalizers and deletion count as changes.
-    let (store, writer) = reflector::store::<StoredToken>();
-    let (first_list_done, first_list) = tokio::sync::watch::channel(false);
-    let (nudge, nudged) = futures::channel::mpsc::unbounded();
-    let scope_id = ctx.peers.register(store.clone(), nudge);
-    let forget_ctx = ctx.clone();
-    let changes = watcher(tokens, watcher::Config::default().any_semantic())
-        .default_backoff()
-        .reflect(writer)
-        .inspect(move |event| match event {
-            Ok(watcher::Event::Apply(token) | watcher::Event::InitApply(token)) => {
-                forget_ctx.peers.index_put(scope_id, token);
-            }
-            Ok(watcher::Event::InitDone) => {
-                first_list_done.send_replace(true);
-                // A relist drops objects deleted meanwhile without a Delete event.
-                forget_ctx.peers.index_rebuild(scope_id);
-                gone.notify_one();
-            }
-            Ok(watcher::Event::Delete(token)) => {
-                forget_ctx
-                    .peers
-                    .index_remove(&token.uid().unwrap_or_default());
-                forget_ctx.forget(&token.uid().unwrap_or_default());
-                forget_ctx.metrics.set_schedule(
-                    &token.namespace().unwrap_or_default(),
-                    &token.name_any(),
-                    None,
-                );
-                gone.notify_one();
-            }
-            _ => {}
-        })
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation
-                .combine(predicates::annotations)
-                .combine(predicates::finalizers)
-                .combine(deletion),
-            Default::default(),
+    fn reconcile(
+        token: Arc<ApiToken>,
+        ctx: Arc<Context>,
+    ) -> impl Future<Output = Result<Action, ReconcileError>> + Send {
+        reconcile::reconcile(token, ctx)
+    }
+
+    fn error_policy(token: Arc<ApiToken>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+        reconcile::error_policy(token, error, ctx)
+    }
+
+    fn is_ready(&self) -> bool {
+        reconcile::is_ready(self)
+    }
+
+    fn set_ready_gauge(ctx: &Context, ready: i64, not_ready: i64) {
+        ctx.metrics.set_apitokens_ready(ready, not_ready);
+    }
+
+    fn forget(ctx: &Context, meta: &ObjectMeta) {
+        ctx.forget(meta.uid.as_deref().unwrap_or_default());
+        ctx.metrics.set_schedule(
+            meta.namespace.as_deref().unwrap_or_default(),
+            meta.name.as_deref().unwrap_or_default(),
+            None,
         );
-    // Timers were set on the old time when a test moves the clock: look at everything again.
-    let jumps = futures::stream::unfold(ctx.clock.jumps(), |mut jumps| async move {
-        jumps.changed().await.ok()?;
-        Some(((), jumps))
-    });
-    let controller = Controller::for_stream(changes, store.clone())
-        .reconcile_on(nudged)
-        .reconcile_all_on(jumps);
-    let mapper_ctx = ctx.clone();
-    // Secret bodies are never cached: only metadata is watched, and data is read on demand.
-    let secret_changes =
-        watcher(secrets, watcher::Config::default().any_semantic()).touched_objects();
-    let peers_ctx = ctx.clone();
-    let run = controller
-        .watches_stream(secret_changes, move |meta: PartialObjectMeta<Secret>| {
-            apitokens_using(&mapper_ctx, scope_id, &meta)
-        })
-        // The slots bound the reconciles at work. More may be started, so that those waiting
-        // for an account's mint lock leave their slots to other accounts' mints; twice the
-        // slots is enough for that without a future held for every queued ApiToken (memory:
-        // four times cost 1 MiB more at 1 000 queued, for no measurable gain).
-        .with_config(
-            kube::runtime::controller::Config::default()
-                .concurrency(slots.limit().saturating_mul(QUEUED_PER_SLOT)),
-        )
-        .graceful_shutdown_on(shutdown)
-        .run(
-            move |token, ctx| {
-                let slots = slots.clone();
-                async move { slots.run(|| reconcile_stored(token, ctx)).await }
-            },
-            error_policy,
-            ctx,
-        )
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "reconcile failed");
-            }
-        });
-    let run = async move {
-        run.await;
-        peers_ctx.peers.unregister(scope_id);
-    };
-    (store, first_list, run)
-}
-
-/// Reconciles a valid ApiToken, or reports one that does not deserialize.
-async fn reconcile_stored(
-    token: Arc<StoredToken>,
-    ctx: Arc<Context>,
-) -> Result<Action, ReconcileError> {
-    match token.as_ref() {
-        StoredToken::Valid(token) => reconcile::reconcile(token.clone(), ctx).await,
-        StoredToken::Malformed(token) => malformed::reconcile(token, &ctx).await,
     }
-}
 
-fn error_policy(token: Arc<StoredToken>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
-    match token.as_ref() {
-        StoredToken::Valid(token) => reconcile::error_policy(token.clone(), error, ctx),
-        StoredToken::Malformed(token) => malformed::error_policy(token, error, &ctx),
+    fn sweep(ctx: &Context) {
+        ctx.sweep();
     }
-}
 
-/// Changes when deletion starts (a generation bump may not be guaranteed for every kind).
-fn deletion(token: &StoredToken) -> Option<u64> {
-    Some(u64::from(token.meta().deletion_timestamp.is_some()))
-}
+    fn reconcile_finished(ctx: &Context, label: &str, elapsed: Duration) {
+        ctx.metrics.reconcile_finished(label, elapsed);
+    }
 
-/// The ApiTokens of this scope that reference (connection, client ID) or own (result) this
-/// Secret, from the index: work in proportion to them, not to every ApiToken. Those of other
-/// watched namespaces are woken through their own controllers: each scope watches only its
-/// namespace's Secrets, so no other scope sees this change.
-fn apitokens_using(
-    ctx: &Context,
-    scope: ScopeId,
-    meta: &PartialObjectMeta<Secret>,
-) -> Vec<ObjectRef<StoredToken>> {
-    let target = crate::reconcile::secret::Target {
-        namespace: meta.namespace().unwrap_or_default(),
-        name: meta.name_any(),
-    };
-    let owner = meta.labels().get(reconcile::secret::OWNER_UID_LABEL);
-    // The version our own write left: the ApiToken that wrote it saw it already.
-    let version = meta.resource_version().unwrap_or_default();
-    let writer = ctx
-        .own_writes
-        .echo_of((&target.namespace, &target.name), &version);
-    let mut mine = Vec::new();
-    for (found_in, reference) in ctx.peers.users_of(&target, owner.map(String::as_str)) {
-        if writer.as_ref().is_some_and(|w| {
-            reference.namespace.as_deref() == Some(w.namespace.as_str()) && reference.name == w.name
-        }) {
-            continue;
-        }
-        if found_in == scope {
-            mine.push(reference);
-        } else {
-            ctx.peers.nudge_in(found_in, reference);
+    fn written(
+        ctx: &Context,
+        uid: &str,
+        cached: Option<&ApiTokenStatus>,
+    ) -> Option<ApiTokenStatus> {
+        ctx.written.current(uid, cached)
+    }
+
+    fn remember(ctx: &Context, uid: &str, status: &ApiTokenStatus) {
+        ctx.written.remember(uid, status);
+    }
+
+    fn is_cleaned(ctx: &Context, uid: &str) -> bool {
+        ctx.written.is_cleaned(uid)
+    }
+
+    fn cleaned(ctx: &Context, uid: &str) {
+        ctx.written.cleaned(uid);
+    }
+
+    fn with_failure(
+        status: ApiTokenStatus,
+        reason: &str,
+        message: &str,
+        generation: Option<i64>,
+    ) -> ApiTokenStatus {
+        let verdict = reconcile::status::Verdict {
+            ready: false,
+            reason,
+            message,
+        };
+        reconcile::status::with_verdict(status, &verdict, generation, &now())
+    }
+
+    fn left_in_quay(status: Option<&ApiTokenStatus>) -> String {
+        match status.and_then(|s| s.token.as_ref()) {
+            Some(record) => format!(
+                "Quay token {} of {} on {} stays in Quay; revoke it by hand under that account's authorized applications",
+                record.id.as_deref().unwrap_or("(id unknown)"),
+                record.username,
+                record.host
+            ),
+            None => "any token it held stays in Quay".to_string(),
         }
     }
-    mine
+
+    async fn warn(ctx: &Context, token: &ApiToken, reason: &str, note: String) {
+        crate::events::publish(&ctx.recorder, token, true, reason, note).await;
+    }
+
+    fn kube_error(action: &'static str, source: kube::Error) -> ReconcileError {
+        ReconcileError::Kube { action, source }
+    }
+
+    fn is_transient(error: &ReconcileError) -> bool {
+        error.is_transient()
+    }
+
+    fn reason(error: &ReconcileError) -> &'static str {
+        error.reason()
+    }
 }
 
-fn update_ready_gauge(ctx: &Context, stores: &[Store<StoredToken>]) {
-    let (mut ready, mut not_ready) = (0i64, 0i64);
-    for store in stores {
-        for stored in store.state() {
-            if stored
-                .valid()
-                .is_some_and(|token| reconcile::is_ready(token))
-            {
-                ready += 1;
-            } else {
-                not_ready += 1;
-            }
-        }
-    }
-    ctx.metrics.set_apitokens_ready(ready, not_ready);
+fn now() -> String {
+    crate::clock::stamp_of(jiff::Timestamp::now())
 }

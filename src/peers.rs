@@ -1,11 +1,12 @@
-//! Other ApiTokens, as the controller's caches see them: who else names the same result Secret,
-//! who uses a Secret of another watched namespace, and a way to make them reconcile.
+//! The objects of one kind as the controller's caches see them: who else names the same result
+//! Secret, who uses a Secret (of another watched namespace, or whose ReferenceGrants changed),
+//! and a way to make them reconcile.
 
 use crate::crd::{ApiToken, TokenRecord};
 use crate::reference_grants::Change;
-use crate::references::{CrossNamespacePolicy, Target, result_target, secret_uses};
+use crate::references::{CrossNamespacePolicy, Target, result_target};
 use crate::secret_index::SecretIndex;
-use crate::stored::StoredToken;
+use crate::stored::{Stored, StoredKind};
 use futures::channel::mpsc::UnboundedSender;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -16,29 +17,39 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScopeId(u64);
 
-/// One controller scope: its cache of ApiTokens and the channel that makes it reconcile one.
-struct Scope {
+/// One controller scope: its cache and the channel that makes it reconcile one object.
+struct Scope<K: StoredKind> {
     id: ScopeId,
-    store: Store<StoredToken>,
-    nudge: UnboundedSender<ObjectRef<StoredToken>>,
+    store: Store<Stored<K>>,
+    nudge: UnboundedSender<ObjectRef<Stored<K>>>,
 }
 
-/// Where to find one ApiToken again: its scope and its reference there.
-type Found = (ScopeId, ObjectRef<StoredToken>);
+/// Where to find one object again: its scope and its reference there.
+type Found<K> = (ScopeId, ObjectRef<Stored<K>>);
 
-/// The caches and wake-up channels of every running controller scope.
-#[derive(Default)]
-pub struct Peers {
-    scopes: Mutex<(u64, Vec<Scope>)>,
-    /// Secret → ApiTokens that use it, fed by every scope's watch.
-    index: Mutex<SecretIndex<Found>>,
+/// The caches and wake-up channels of every running controller scope of one kind.
+pub struct Peers<K: StoredKind> {
+    scopes: Mutex<(u64, Vec<Scope<K>>)>,
+    /// Secret → objects that use it, fed by every scope's watch.
+    index: Mutex<SecretIndex<Found<K>>>,
     /// Set once every scope's cache has its first full list: before that, the caches may miss
     /// ApiTokens (kube fills a store only when its first list is complete).
     synced: std::sync::atomic::AtomicBool,
     synced_now: tokio::sync::Notify,
 }
 
-impl Peers {
+impl<K: StoredKind> Default for Peers<K> {
+    fn default() -> Self {
+        Peers {
+            scopes: Mutex::new((0, Vec::new())),
+            index: Mutex::new(SecretIndex::default()),
+            synced: std::sync::atomic::AtomicBool::new(false),
+            synced_now: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+impl<K: StoredKind> Peers<K> {
     /// Notes that every cache has its first full list.
     pub fn set_synced(&self) {
         self.synced.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -57,15 +68,15 @@ impl Peers {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, Vec<Scope>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, Vec<Scope<K>>)> {
         self.scopes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Registers one controller scope's cache and its reconcile trigger.
     pub fn register(
         &self,
-        store: Store<StoredToken>,
-        nudge: UnboundedSender<ObjectRef<StoredToken>>,
+        store: Store<Stored<K>>,
+        nudge: UnboundedSender<ObjectRef<Stored<K>>>,
     ) -> ScopeId {
         let mut scopes = self.lock();
         scopes.0 += 1;
@@ -90,70 +101,54 @@ impl Peers {
         self.len() == 0
     }
 
-    /// Every ApiToken in the caches, for questions about all of them (which tokens are tracked).
-    /// One that does not deserialize appears as a stand-in: its metadata and status are real,
-    /// its spec a placeholder, so that the token its status records still counts as tracked.
-    pub fn all(&self) -> Vec<Arc<ApiToken>> {
-        let scopes = self.lock();
-        scopes
+    /// Every object in the caches, as stored.
+    pub fn stored(&self) -> Vec<Arc<Stored<K>>> {
+        self.lock()
             .1
             .iter()
             .flat_map(|scope| scope.store.state())
+            .collect()
+    }
+
+    /// Every object in the caches, for questions about all of them (which tokens are tracked).
+    /// One that does not deserialize appears as a stand-in: its metadata and status are real,
+    /// its spec a placeholder, so that what its status records still counts.
+    pub fn all(&self) -> Vec<Arc<K>> {
+        self.stored()
+            .iter()
             .filter_map(|stored| stored.stand_in())
             .collect()
     }
 
-    /// Live ApiTokens other than `me` whose result Secret is the same as `me`'s, among those
-    /// for which `counts` holds (the sharing check passes those the policy lets write it).
-    pub fn sharing_result_secret(
-        &self,
-        me: &ApiToken,
-        counts: impl Fn(&ApiToken) -> bool,
-    ) -> Vec<Arc<ApiToken>> {
-        // The policy does not matter for where a Secret is named, only for whether it is used.
-        let Ok(mine) = result_target(me, CrossNamespacePolicy::Allow) else {
-            return Vec::new();
-        };
-        let writers = self
-            .lock_index()
-            .writers(&mine, &me.uid().unwrap_or_default());
-        writers
-            .into_iter()
-            .filter_map(|found| self.get(&found))
-            .filter(|other| other.metadata.deletion_timestamp.is_none())
-            .filter(|other| counts(other))
-            .collect()
-    }
-
-    fn lock_index(&self) -> std::sync::MutexGuard<'_, SecretIndex<Found>> {
+    fn lock_index(&self) -> std::sync::MutexGuard<'_, SecretIndex<Found<K>>> {
         self.index.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The valid ApiToken behind an index entry, from its scope's cache.
-    fn get(&self, (scope, reference): &Found) -> Option<Arc<ApiToken>> {
+    /// The valid object behind an index entry, from its scope's cache.
+    fn get(&self, (scope, reference): &Found<K>) -> Option<Arc<K>> {
         let scopes = self.lock();
         let scope = scopes.1.iter().find(|s| s.id == *scope)?;
         scope.store.get(reference)?.valid().cloned()
     }
 
-    /// Notes an ApiToken the watch of `scope` delivered (new or changed).
-    pub fn index_put(&self, scope: ScopeId, stored: &StoredToken) {
+    /// Notes an object the watch of `scope` delivered (new or changed).
+    pub fn index_put(&self, scope: ScopeId, stored: &Stored<K>) {
         let Some(uid) = stored.uid() else {
             return;
         };
         let mut index = self.lock_index();
         match stored.valid() {
-            Some(token) => index.put(
+            Some(object) => index.put(
                 &uid,
                 (scope, ObjectRef::from_obj(stored)),
-                secret_uses(token),
+                object.secret_uses(),
             ),
             // Its spec cannot be read, so it cannot be said to use any Secret.
             None => index.remove(&uid),
         }
     }
 
-    /// Forgets a deleted ApiToken.
+    /// Forgets a deleted object.
     pub fn index_remove(&self, uid: &str) {
         self.lock_index().remove(uid);
     }
@@ -174,12 +169,12 @@ impl Peers {
         }
     }
 
-    /// The ApiTokens that use the Secret `target` (or own it, by `owner` uid), by scope.
-    pub fn users_of(&self, target: &Target, owner: Option<&str>) -> Vec<Found> {
+    /// The objects that use the Secret `target` (or own it, by `owner` uid), by scope.
+    pub fn users_of(&self, target: &Target, owner: Option<&str>) -> Vec<Found<K>> {
         self.lock_index().users(target, owner)
     }
 
-    /// Asks the controllers to reconcile the ApiTokens that name a Secret in another namespace
+    /// Asks the controllers to reconcile the objects that name a Secret in another namespace
     /// which `change` concerns.
     pub fn nudge_referring(&self, change: &Change) {
         let found = self.lock_index().users_where(|(_, reference), target| {
@@ -195,21 +190,64 @@ impl Peers {
     }
 
     /// Asks `scope`'s controller to reconcile `reference` soon.
-    pub fn nudge_in(&self, scope: ScopeId, reference: ObjectRef<StoredToken>) {
+    pub fn nudge_in(&self, scope: ScopeId, reference: ObjectRef<Stored<K>>) {
         if let Some(found) = self.lock().1.iter().find(|s| s.id == scope) {
             let _ = found.nudge.unbounded_send(reference);
         }
     }
 
-    /// Asks the controller whose cache holds `token` to reconcile it soon.
-    pub fn nudge(&self, token: &ApiToken) {
-        let reference = ObjectRef::<StoredToken>::new(&token.name_any())
-            .within(&token.namespace().unwrap_or_default());
+    /// Asks the controller whose cache holds `object` to reconcile it soon.
+    pub fn nudge(&self, object: &K) {
+        let reference = ObjectRef::<Stored<K>>::new(&object.name_any())
+            .within(&object.namespace().unwrap_or_default());
         for scope in &self.lock().1 {
             if scope.store.get(&reference).is_some() {
                 let _ = scope.nudge.unbounded_send(reference.clone());
             }
         }
+    }
+
+    /// Asks every scope to reconcile the valid objects `wanted` picks: a scan of every cache,
+    /// for rare events (a name another object gave up).
+    pub fn nudge_where(&self, wanted: impl Fn(&K) -> bool) {
+        for scope in &self.lock().1 {
+            for stored in scope.store.state() {
+                if stored.valid().is_some_and(|object| wanted(object)) {
+                    let _ = scope
+                        .nudge
+                        .unbounded_send(ObjectRef::from_obj(stored.as_ref()));
+                }
+            }
+        }
+    }
+
+    /// The UIDs of every cached object.
+    pub fn live_uids(&self) -> HashSet<String> {
+        self.stored().iter().filter_map(|s| s.uid()).collect()
+    }
+}
+
+impl Peers<ApiToken> {
+    /// Live ApiTokens other than `me` whose result Secret is the same as `me`'s, among those
+    /// for which `counts` holds (the sharing check passes those the policy lets write it).
+    pub fn sharing_result_secret(
+        &self,
+        me: &ApiToken,
+        counts: impl Fn(&ApiToken) -> bool,
+    ) -> Vec<Arc<ApiToken>> {
+        // The policy does not matter for where a Secret is named, only for whether it is used.
+        let Ok(mine) = result_target(me, CrossNamespacePolicy::Allow) else {
+            return Vec::new();
+        };
+        let writers = self
+            .lock_index()
+            .writers(&mine, &me.uid().unwrap_or_default());
+        writers
+            .into_iter()
+            .filter_map(|found| self.get(&found))
+            .filter(|other| other.metadata.deletion_timestamp.is_none())
+            .filter(|other| counts(other))
+            .collect()
     }
 
     /// The UIDs of every cached ApiToken, and the Quay tokens their statuses record.

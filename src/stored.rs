@@ -1,35 +1,59 @@
-//! An ApiToken as the API server stored it: parsed, or the reason it cannot be.
+//! An object of a watched kind as the API server stored it: parsed, or the reason it cannot be.
 //!
 //! kube's typed watcher fails a whole list or watch when one object does not deserialize, which
-//! stalls every ApiToken behind one that an older CRD version or a hand edit left malformed.
-//! This type always deserializes, so the watch carries on and the bad object is reported alone.
-
-mod tracked;
+//! stalls every object behind one that an older CRD version or a hand edit left malformed.
+//! [`Stored`] always deserializes, so the watch carries on and the bad object is reported alone,
+//! with the path of the field that failed.
 
 use crate::crd::{ApiToken, ApiTokenStatus, TokenRecord};
-use k8s_openapi::NamespaceResourceScope;
+use crate::references::{Role, Target};
 use kube::Resource;
 use kube::core::ObjectMeta;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
+use std::fmt::Debug;
 use std::sync::Arc;
 
-/// One watched ApiToken: valid, or malformed with what is known of it.
-#[derive(Clone, Debug)]
-pub enum StoredToken {
-    /// The object deserializes into an ApiToken.
-    Valid(Arc<ApiToken>),
-    /// It does not; the metadata and (if readable) the status are kept to report it.
-    Malformed(Box<Malformed>),
+/// A kind the operator watches, as far as its stored form and the Secrets it names go.
+pub trait StoredKind:
+    Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug + Send + Sync + 'static
+{
+    /// Its status.
+    type Status: DeserializeOwned + Clone + Debug + Default + PartialEq + Send + Sync + 'static;
+
+    /// A spec its schema accepts, for a stand-in whose own spec cannot be read.
+    fn placeholder_spec() -> serde_json::Value;
+
+    /// Its status, if any.
+    fn status(&self) -> Option<&Self::Status>;
+
+    /// Replaces its status.
+    fn set_status(&mut self, status: Option<Self::Status>);
+
+    /// The Secrets it names, with the role of each (what a change of one of them wakes).
+    fn secret_uses(&self) -> Vec<(Target, Role)>;
 }
 
-/// What is known of an ApiToken that does not deserialize.
+/// One watched object: valid, or malformed with what is known of it.
 #[derive(Clone, Debug)]
-pub struct Malformed {
+pub enum Stored<K: StoredKind> {
+    /// The object deserializes into its kind.
+    Valid(Arc<K>),
+    /// It does not; the metadata and (if readable) the status are kept to report it.
+    Malformed(Box<Malformed<K>>),
+}
+
+/// A watched ApiToken.
+pub type StoredToken = Stored<ApiToken>;
+
+/// What is known of an object that does not deserialize.
+#[derive(Clone, Debug)]
+pub struct Malformed<K: StoredKind> {
     /// The object's metadata (name, uid, generation, finalizers …).
     pub metadata: ObjectMeta,
     /// Its status, when that part alone deserializes.
-    pub status: Option<ApiTokenStatus>,
+    pub status: Option<K::Status>,
     /// The status message and generation it shows, read even when the rest of status is not.
     pub shown: Shown,
     /// Which field is wrong and why.
@@ -45,24 +69,28 @@ pub struct Shown {
     pub observed_generation: Option<i64>,
 }
 
-/// Why a stored ApiToken cannot be read, naming the field serde complained about.
+/// Why a stored object cannot be read, naming the field serde complained about.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum MalformedError {
-    /// One field holds a value the ApiToken type does not accept.
+    /// One field holds a value the kind does not accept.
     #[error(
-        "the stored ApiToken cannot be read: {path}: {detail}; correct {path} (kubectl edit) to a value the ApiToken schema accepts"
+        "the stored {kind} cannot be read: {path}: {detail}; correct {path} (kubectl edit) to a value the {kind} schema accepts"
     )]
     Field {
+        /// The object's kind.
+        kind: String,
         /// Dotted path of the field, e.g. `spec.rights[0]`.
         path: String,
         /// What was wrong with its value.
         detail: String,
     },
-    /// The object as a whole is not an ApiToken.
+    /// The object as a whole is not of its kind.
     #[error(
-        "the stored ApiToken cannot be read: {detail}; correct the object (kubectl edit) so that it matches the ApiToken schema"
+        "the stored {kind} cannot be read: {detail}; correct the object (kubectl edit) so that it matches the {kind} schema"
     )]
     Object {
+        /// The object's kind.
+        kind: String,
         /// What was wrong with it.
         detail: String,
     },
@@ -71,16 +99,16 @@ pub enum MalformedError {
 /// Longest part of serde's complaint kept in a message: it quotes the offending value.
 const MAX_DETAIL: usize = 300;
 
-impl StoredToken {
+impl<K: StoredKind> Stored<K> {
     /// Parses one stored object; never fails, whatever the object holds.
-    pub fn from_value(value: &serde_json::Value) -> StoredToken {
-        match tracked::from_value::<ApiToken>(value) {
-            Ok(token) => StoredToken::Valid(Arc::new(token)),
-            Err(failure) => StoredToken::Malformed(Box::new(Malformed {
+    pub fn from_value(value: &serde_json::Value) -> Stored<K> {
+        match serde_path_to_error::deserialize::<_, K>(value) {
+            Ok(object) => Stored::Valid(Arc::new(object)),
+            Err(failure) => Stored::Malformed(Box::new(Malformed {
                 metadata: lenient_metadata(value),
                 status: value
                     .get("status")
-                    .and_then(|s| ApiTokenStatus::deserialize(s).ok()),
+                    .and_then(|s| K::Status::deserialize(s).ok()),
                 shown: Shown {
                     message: value
                         .pointer("/status/message")
@@ -91,61 +119,67 @@ impl StoredToken {
                         .pointer("/status/observedGeneration")
                         .and_then(serde_json::Value::as_i64),
                 },
-                problem: MalformedError::new(&failure),
+                problem: MalformedError::new(K::kind(&()).into_owned(), &failure),
             })),
         }
     }
 
-    /// The ApiToken, when the object is one.
-    pub fn valid(&self) -> Option<&Arc<ApiToken>> {
+    /// The object, when it is one of its kind.
+    pub fn valid(&self) -> Option<&Arc<K>> {
         match self {
-            StoredToken::Valid(token) => Some(token),
-            StoredToken::Malformed(_) => None,
+            Stored::Valid(object) => Some(object),
+            Stored::Malformed(_) => None,
         }
     }
 
-    /// An ApiToken carrying this object's metadata and readable status, with a placeholder
-    /// spec when the real one cannot be read: for questions about metadata or status only
-    /// (events, which tokens are tracked), never about the spec.
-    pub fn stand_in(&self) -> Option<Arc<ApiToken>> {
+    /// An object carrying this one's metadata and readable status, with a placeholder spec when
+    /// the real one cannot be read: for questions about metadata or status only (events, which
+    /// tokens are tracked), never about the spec.
+    pub fn stand_in(&self) -> Option<Arc<K>> {
         match self {
-            StoredToken::Valid(token) => Some(token.clone()),
-            StoredToken::Malformed(m) => m.stand_in().map(Arc::new),
+            Stored::Valid(object) => Some(object.clone()),
+            Stored::Malformed(m) => m.stand_in().map(Arc::new),
         }
     }
 
     /// The status as far as it can be read.
-    pub fn status(&self) -> Option<&ApiTokenStatus> {
+    pub fn status(&self) -> Option<&K::Status> {
         match self {
-            StoredToken::Valid(token) => token.status.as_ref(),
-            StoredToken::Malformed(m) => m.status.as_ref(),
+            Stored::Valid(object) => object.status(),
+            Stored::Malformed(m) => m.status.as_ref(),
         }
-    }
-
-    /// The Quay token recorded in status, if any.
-    pub fn token_record(&self) -> Option<&TokenRecord> {
-        self.status().and_then(|s| s.token.as_ref())
     }
 }
 
-impl Malformed {
-    /// See [`StoredToken::stand_in`].
-    pub fn stand_in(&self) -> Option<ApiToken> {
+impl StoredToken {
+    /// The Quay token recorded in status, if any.
+    pub fn token_record(&self) -> Option<&TokenRecord> {
+        self.status()
+            .and_then(|s: &ApiTokenStatus| s.token.as_ref())
+    }
+}
+
+impl<K: StoredKind> Malformed<K> {
+    /// See [`Stored::stand_in`].
+    pub fn stand_in(&self) -> Option<K> {
         let placeholder = serde_json::json!({
-            "apiVersion": ApiToken::api_version(&()),
-            "kind": ApiToken::kind(&()),
+            "apiVersion": K::api_version(&()),
+            "kind": K::kind(&()),
             "metadata": self.metadata,
-            "spec": {"connSecretRef": {"name": "-"}, "clientId": "-"},
+            "spec": K::placeholder_spec(),
         });
-        let mut token = ApiToken::deserialize(placeholder).ok()?;
-        token.status = self.status.clone();
-        Some(token)
+        let mut object = K::deserialize(placeholder).ok()?;
+        object.set_status(self.status.clone());
+        Some(object)
     }
 }
 
 impl MalformedError {
-    fn new(failure: &tracked::Failure) -> MalformedError {
-        let mut detail = failure.error.to_string();
+    fn new(
+        kind: String,
+        failure: &serde_path_to_error::Error<serde_json::Error>,
+    ) -> MalformedError {
+        let mut detail = failure.inner().to_string();
         if detail.len() > MAX_DETAIL {
             let mut cut = MAX_DETAIL;
             while !detail.is_char_boundary(cut) {
@@ -154,11 +188,12 @@ impl MalformedError {
             detail.truncate(cut);
             detail.push('…');
         }
-        if failure.path.is_empty() {
-            MalformedError::Object { detail }
+        if failure.path().iter().next().is_none() {
+            MalformedError::Object { kind, detail }
         } else {
             MalformedError::Field {
-                path: failure.path.clone(),
+                kind,
+                path: failure.path().to_string(),
                 detail,
             }
         }
@@ -166,7 +201,7 @@ impl MalformedError {
 }
 
 /// The metadata even when it is itself odd: the API server guarantees it, but a watch that
-/// fails on it would stall every other ApiToken, so fall back to the names it carries.
+/// fails on it would stall every other object, so fall back to the names it carries.
 fn lenient_metadata(value: &serde_json::Value) -> ObjectMeta {
     let meta = value.get("metadata");
     if let Some(parsed) = meta.and_then(|m| ObjectMeta::deserialize(m).ok()) {
@@ -186,49 +221,68 @@ fn lenient_metadata(value: &serde_json::Value) -> ObjectMeta {
     }
 }
 
-impl<'de> Deserialize<'de> for StoredToken {
+impl<'de, K: StoredKind> Deserialize<'de> for Stored<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         // Only input that is not JSON at all fails here, and then the whole response is broken.
         let value = serde_json::Value::deserialize(deserializer)?;
-        Ok(StoredToken::from_value(&value))
+        Ok(Stored::from_value(&value))
     }
 }
 
-impl Resource for StoredToken {
+impl<K: StoredKind> Resource for Stored<K> {
     type DynamicType = ();
-    type Scope = NamespaceResourceScope;
+    type Scope = K::Scope;
 
     fn kind(dt: &()) -> Cow<'_, str> {
-        ApiToken::kind(dt)
+        K::kind(dt)
     }
 
     fn group(dt: &()) -> Cow<'_, str> {
-        ApiToken::group(dt)
+        K::group(dt)
     }
 
     fn version(dt: &()) -> Cow<'_, str> {
-        ApiToken::version(dt)
+        K::version(dt)
     }
 
     fn plural(dt: &()) -> Cow<'_, str> {
-        ApiToken::plural(dt)
+        K::plural(dt)
     }
 
     fn meta(&self) -> &ObjectMeta {
         match self {
-            StoredToken::Valid(token) => &token.metadata,
-            StoredToken::Malformed(m) => &m.metadata,
+            Stored::Valid(object) => object.meta(),
+            Stored::Malformed(m) => &m.metadata,
         }
     }
 
     fn meta_mut(&mut self) -> &mut ObjectMeta {
         match self {
-            StoredToken::Valid(token) => &mut Arc::make_mut(token).metadata,
-            StoredToken::Malformed(m) => &mut m.metadata,
+            Stored::Valid(object) => Arc::make_mut(object).meta_mut(),
+            Stored::Malformed(m) => &mut m.metadata,
         }
     }
 }
 
+impl StoredKind for ApiToken {
+    type Status = ApiTokenStatus;
+
+    fn placeholder_spec() -> serde_json::Value {
+        serde_json::json!({"connSecretRef": {"name": "-"}, "clientId": "-"})
+    }
+
+    fn status(&self) -> Option<&ApiTokenStatus> {
+        self.status.as_ref()
+    }
+
+    fn set_status(&mut self, status: Option<ApiTokenStatus>) {
+        self.status = status;
+    }
+
+    fn secret_uses(&self) -> Vec<(Target, Role)> {
+        crate::references::secret_uses(self)
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

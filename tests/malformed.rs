@@ -1,9 +1,10 @@
-//! A malformed stored ApiToken never stops the watch: it gets its own error status and one
-//! Warning event, and every other ApiToken reconciles as usual.
+//! A malformed stored ApiToken or Application never stops the watch: it gets its own error
+//! status, naming the field, and one Warning event, and every other object reconciles as usual.
 //!
 //! The API server stores such objects only while a looser schema is installed (an older CRD
 //! version, or a hand edit of the CRD), so this test loosens the CRD for a moment. That would
-//! disturb tests sharing an API server, hence a test binary with its own control plane.
+//! disturb tests sharing an API server, hence a test binary with its own control plane, whose
+//! tests take turns to loosen it.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -16,6 +17,7 @@ use env::*;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use kube::{Client, CustomResourceExt};
+use quay_apitoken_operator::application::Application;
 use quay_apitoken_operator::crd::{ApiToken, FINALIZER};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -23,7 +25,12 @@ use support::wait_for;
 
 /// The CRD's versions, with the spec schema replaced by `spec_schema` when given.
 fn versions(spec_schema: Option<Value>) -> Value {
-    let mut crd = serde_json::to_value(ApiToken::crd()).unwrap();
+    versions_of(ApiToken::crd(), spec_schema)
+}
+
+/// `crd`'s versions, with the spec schema replaced by `spec_schema` when given.
+fn versions_of(crd: CustomResourceDefinition, spec_schema: Option<Value>) -> Value {
+    let mut crd = serde_json::to_value(crd).unwrap();
     if let Some(schema) = spec_schema {
         *crd.pointer_mut("/spec/versions/0/schema/openAPIV3Schema/properties/spec")
             .unwrap() = schema;
@@ -32,8 +39,12 @@ fn versions(spec_schema: Option<Value>) -> Value {
 }
 
 async fn set_versions(client: &Client, versions: Value) {
+    set_versions_of(client, ApiToken::crd(), versions).await;
+}
+
+async fn set_versions_of(client: &Client, crd: CustomResourceDefinition, versions: Value) {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let name = ApiToken::crd().metadata.name.unwrap();
+    let name = crd.metadata.name.unwrap();
     crds.patch(
         &name,
         &PatchParams::default(),
@@ -48,8 +59,12 @@ fn apitokens(client: &Client, ns: &str) -> Api<DynamicObject> {
 }
 
 fn object(name: &str, spec: Value) -> DynamicObject {
+    object_of("ApiToken", name, spec)
+}
+
+fn object_of(kind: &str, name: &str, spec: Value) -> DynamicObject {
     serde_json::from_value(json!({
-        "apiVersion": "quay.herve4m.github.io/v1alpha1", "kind": "ApiToken",
+        "apiVersion": "quay.herve4m.github.io/v1alpha1", "kind": kind,
         "metadata": {"name": name}, "spec": spec,
     }))
     .unwrap()
@@ -81,7 +96,12 @@ fn verdict(obj: &DynamicObject) -> Option<(String, String, String)> {
 }
 
 fn reconciles_with(env: &Env, result: &str) -> u64 {
-    let series = format!("quay_apitoken_reconciles_total{{result=\"{result}\"}} ");
+    counted(env, "quay_apitoken_reconciles_total", result)
+}
+
+/// The value of the counter `family` for `result`.
+fn counted(env: &Env, family: &str, result: &str) -> u64 {
+    let series = format!("{family}{{result=\"{result}\"}} ");
     env.operator()
         .metrics
         .encode()
@@ -98,6 +118,10 @@ async fn warnings(env: &Env, name: &str, reason: &str) -> usize {
         .count()
 }
 
+/// Held while a test loosens a schema: tests of this binary run at once, and each one waits
+/// for the strict schema again.
+static LOOSE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Runs `store` while the spec schema accepts anything, then restores it; `probe` is a spec
 /// the strict schema rejects.
 async fn loosened(
@@ -106,6 +130,7 @@ async fn loosened(
     probe: &Value,
     store: impl std::future::Future<Output = ()>,
 ) {
+    let _turn = LOOSE.lock().await;
     set_versions(
         client,
         versions(Some(
@@ -261,4 +286,134 @@ async fn a_malformed_apitoken_is_reported_alone_and_the_rest_reconcile() {
         "{left:?}"
     );
     env.wait_ready("after").await;
+}
+
+/// The same malformed-object path for both kinds: an ApiToken and an Application whose spec
+/// does not deserialize both show the failing field's path in status, and a later reconcile
+/// that finds nothing new does not write their status again.
+#[tokio::test]
+async fn both_kinds_name_the_bad_field_and_write_their_status_once() {
+    let env = Env::start_with(
+        "malk",
+        Options {
+            verify_interval: Duration::from_secs(600),
+            ..Options::default()
+        },
+    )
+    .await;
+    let client = env.ns.client.clone();
+    let tokens = apitokens(&client, &env.ns.name);
+    let apps: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        &env.ns.name,
+        &ApiResource::erase::<Application>(&()),
+    );
+    let bad_token = json!({"connSecretRef": {"name": "quay-credentials"},
+                           "clientId": env.app.client_id, "preserveInQuayOnDeletion": "yes"});
+    let bad_app = json!({"connSecretRef": {"name": "quay-credentials"}, "organization": support::ORG,
+                         "name": "malformed-app", "preserveInQuayOnDeletion": "yes"});
+    let loose = Some(json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}));
+    {
+        let _turn = LOOSE.lock().await;
+        set_versions(&client, versions(loose.clone())).await;
+        set_versions_of(
+            &client,
+            Application::crd(),
+            versions_of(Application::crd(), loose),
+        )
+        .await;
+        let dry = PostParams {
+            dry_run: true,
+            ..PostParams::default()
+        };
+        wait_for(PATIENCE, "the loose schemas", || async {
+            let token = tokens
+                .create(&dry, &object("probe", bad_token.clone()))
+                .await;
+            let app = apps
+                .create(&dry, &object_of("Application", "probe", bad_app.clone()))
+                .await;
+            (token.is_ok() && app.is_ok()).then_some(())
+        })
+        .await;
+        tokens
+            .create(
+                &PostParams::default(),
+                &object("bad-token", bad_token.clone()),
+            )
+            .await
+            .unwrap();
+        apps.create(
+            &PostParams::default(),
+            &object_of("Application", "bad-app", bad_app.clone()),
+        )
+        .await
+        .unwrap();
+        set_versions(&client, versions(None)).await;
+        set_versions_of(
+            &client,
+            Application::crd(),
+            versions_of(Application::crd(), None),
+        )
+        .await;
+        wait_for(PATIENCE, "the strict schemas again", || async {
+            let token = tokens
+                .create(&dry, &object("probe", bad_token.clone()))
+                .await;
+            let app = apps
+                .create(&dry, &object_of("Application", "probe", bad_app.clone()))
+                .await;
+            (token.is_err() && app.is_err()).then_some(())
+        })
+        .await;
+    }
+
+    for (api, name, family) in [
+        (&tokens, "bad-token", "quay_apitoken_reconciles_total"),
+        (
+            &apps,
+            "bad-app",
+            "quay_apitoken_application_reconciles_total",
+        ),
+    ] {
+        let (ready, _, message) = wait_for(PATIENCE, &format!("{name} reported"), || async {
+            let obj = api.get(name).await.ok()?;
+            verdict(&obj).filter(|(_, reason, _)| reason == "MalformedObject")
+        })
+        .await;
+        assert_eq!(ready, "False");
+        assert!(
+            message.contains("spec.preserveInQuayOnDeletion: invalid type: string"),
+            "{name}: {message}"
+        );
+        // The reconcile that wrote it is over; an annotation is a change the controller acts
+        // on, and the reconcile it causes has nothing new to write.
+        wait_for(
+            PATIENCE,
+            &format!("{name}: first reconcile counted"),
+            || async { (counted(&env, family, "MalformedObject") >= 1).then_some(()) },
+        )
+        .await;
+        let before = counted(&env, family, "MalformedObject");
+        let touched = api
+            .patch(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"annotations": {"touched": "1"}}})),
+            )
+            .await
+            .unwrap();
+        wait_for(
+            PATIENCE,
+            &format!("another reconcile of {name}"),
+            || async { (counted(&env, family, "MalformedObject") > before).then_some(()) },
+        )
+        .await;
+        let after = api.get(name).await.unwrap();
+        assert_eq!(
+            after.metadata.resource_version, touched.metadata.resource_version,
+            "{name}: the status was written again"
+        );
+        api.delete(name, &DeleteParams::default()).await.unwrap();
+    }
 }

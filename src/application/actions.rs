@@ -86,7 +86,7 @@ pub(super) async fn locate(
         }
         // Deleted in Quay behind our back: a new one takes its place (and its client ID
         // replaces the old one in the Secret, which ApiTokens follow).
-        let guard = ctx.org_locks.lock(&host, org).await;
+        let guard = ctx.org_lock(&host, org).await;
         let apps = ctx.apps.list(&inputs.conn, org).await?; // Quay
         let gone = record.client_id.clone();
         let located = create(app, ctx, inputs, shown, &apps, &guard).await?;
@@ -111,7 +111,7 @@ pub(super) async fn locate(
     }
     // Nothing recorded: look by name, and create only when none fits. Under the
     // organization's lock, so that two resources never take over or create the same one.
-    let guard = ctx.org_locks.lock(&host, org).await;
+    let guard = ctx.org_lock(&host, org).await;
     let apps = ctx.apps.list(&inputs.conn, org).await?; // Quay
     let claims = ctx.claims(&app.uid().unwrap_or_default(), &host, org);
     match plan::find_by_name(&apps, &Desired::of(app), &claims, org)? {
@@ -241,7 +241,7 @@ async fn recover(
         forget_pending(app, ctx, shown).await?;
         return Ok(None);
     }
-    let _held = ctx.org_locks.lock(&host, &pending.organization).await;
+    let _held = ctx.org_lock(&host, &pending.organization).await;
     let apps = ctx.apps.list(&inputs.conn, &pending.organization).await?; // Quay
     let claims = ctx.claims(&app.uid().unwrap_or_default(), &host, &pending.organization);
     match plan::recover(&apps, pending, &claims) {

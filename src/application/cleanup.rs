@@ -19,7 +19,7 @@ pub async fn cleanup(app: &Application, ctx: &AppContext) -> Result<Action, Appl
     delete_result_secret(app, ctx).await?;
     ctx.written.cleaned(&uid);
     // Another resource refused for this name may have it now.
-    ctx.nudge(|other| {
+    ctx.peers.nudge_where(|other| {
         other.uid().as_deref() != Some(uid.as_str())
             && other.spec.organization == app.spec.organization
             && other.metadata.deletion_timestamp.is_none()
@@ -71,10 +71,7 @@ async fn delete_in_quay(app: &Application, ctx: &AppContext) -> Result<(), Appli
     if let Some(pending) = &status.pending_create
         && pending.host == conn.host_string()
     {
-        let _held = ctx
-            .org_locks
-            .lock(&pending.host, &pending.organization)
-            .await;
+        let _held = ctx.org_lock(&pending.host, &pending.organization).await;
         let apps = match ctx.apps.list(&conn, &pending.organization).await {
             Ok(apps) => apps,
             Err(e) if e.is_transient() => return Err(e.into()),

@@ -7,17 +7,11 @@ use super::memory::{OrgLocks, Written};
 use super::plan::Claims;
 use crate::backoff::Backoff;
 use crate::context::{Context, MANAGER};
+use crate::peers::Peers;
 use crate::quay::{Applications, RequestObserver};
-use futures::channel::mpsc::UnboundedSender;
-use kube::ResourceExt;
-use kube::core::DeserializeGuard;
 use kube::runtime::events::Reporter;
-use kube::runtime::reflector::{ObjectRef, Store};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// How Applications are watched: each one as parsed, or as the reason it cannot be.
-pub type Stored = DeserializeGuard<Application>;
 
 /// Shared state of the Application controller.
 pub struct AppContext {
@@ -33,13 +27,8 @@ pub struct AppContext {
     pub written: Written,
     /// One finder-or-creator per organization at a time.
     pub org_locks: OrgLocks,
-    scopes: Mutex<Vec<Scope>>,
-}
-
-/// One controller scope: its cache and the channel that makes it reconcile an Application.
-struct Scope {
-    store: Store<Stored>,
-    nudge: UnboundedSender<ObjectRef<Stored>>,
+    /// The Applications in the controllers' caches, the Secrets they name, their nudges.
+    pub peers: Peers<Application>,
 }
 
 impl AppContext {
@@ -56,52 +45,28 @@ impl AppContext {
             backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
             written: Written::default(),
             org_locks: OrgLocks::default(),
-            scopes: Mutex::new(Vec::new()),
+            peers: Peers::default(),
             base,
         }
     }
 
-    fn lock_scopes(&self) -> std::sync::MutexGuard<'_, Vec<Scope>> {
-        self.scopes.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Registers one controller scope's cache and its reconcile trigger.
-    pub fn register(&self, store: Store<Stored>, nudge: UnboundedSender<ObjectRef<Stored>>) {
-        self.lock_scopes().push(Scope { store, nudge });
-    }
-
-    /// Every Application in the caches.
-    pub fn all(&self) -> Vec<Arc<Stored>> {
-        self.lock_scopes()
-            .iter()
-            .flat_map(|s| s.store.state())
-            .collect()
-    }
-
-    /// Makes every scope reconcile the Applications `wanted` picks (those in other watched
-    /// namespaces included).
-    pub fn nudge(&self, wanted: impl Fn(&Application) -> bool) {
-        for scope in self.lock_scopes().iter() {
-            for stored in scope.store.state() {
-                if stored.0.as_ref().is_ok_and(&wanted) {
-                    let _ = scope
-                        .nudge
-                        .unbounded_send(ObjectRef::from_obj(stored.as_ref()));
-                }
-            }
-        }
+    /// Waits for the organization's lock without the reconcile's slot, as an ApiToken waits for
+    /// its account's mint lock: Applications queued behind one organization leave the slots to
+    /// every other reconcile meanwhile.
+    pub async fn org_lock(&self, host: &str, org: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        crate::slots::while_waiting(self.org_locks.lock(host, org)).await
     }
 
     /// What the Applications other than `me` record or are creating on `host`/`org`.
     pub fn claims(&self, me: &str, host: &str, org: &str) -> Claims {
         let mut claims = Claims::default();
-        for stored in self.all() {
+        for stored in self.peers.stored() {
             let meta = kube::Resource::meta(stored.as_ref());
             let uid = meta.uid.clone().unwrap_or_default();
             if uid == me {
                 continue;
             }
-            let cached = stored.0.as_ref().ok().and_then(|a| a.status.as_ref());
+            let cached = stored.status();
             let Some(status) = self.written.current(&uid, cached) else {
                 continue;
             };
@@ -124,11 +89,6 @@ impl AppContext {
             }
         }
         claims
-    }
-
-    /// The UIDs of every Application in the caches.
-    pub fn live_uids(&self) -> std::collections::HashSet<String> {
-        self.all().iter().filter_map(|s| s.uid()).collect()
     }
 }
 

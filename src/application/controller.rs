@@ -1,221 +1,183 @@
-//! The kube-rs Controller for Applications, plus the Secrets they reference or own (metadata
-//! only), on the same namespaces as the ApiToken controller.
+//! The Application kind's wiring into the generic controller ([`crate::controller::runner`]),
+//! on the same namespaces, leadership and slots as the ApiToken controller.
 
-use super::context::{AppContext, Stored};
-use super::crd::Application;
+use super::context::AppContext;
+use super::crd::{Application, ApplicationStatus};
+use super::error::ApplicationError;
 use super::reconcile::{error_policy, reconcile};
 use super::{inputs, status};
+use crate::backoff::Backoff;
 use crate::context::Context;
-use crate::reconcile::secret::OWNER_UID_LABEL;
+use crate::controller::kind::Kind;
+use crate::peers::Peers;
+use crate::references::{Role, Target};
 use crate::slots::Slots;
-use futures::{Future, StreamExt};
-use k8s_openapi::api::core::v1::Secret;
-use kube::Api;
-use kube::core::PartialObjectMeta;
-use kube::runtime::controller::{Config, Controller};
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
-use kube::{Resource, ResourceExt};
+use crate::stored::StoredKind;
+use futures::Future;
+use kube::core::ObjectMeta;
+use kube::runtime::controller::Action;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often the ready gauge is refreshed and memory is checked against the caches.
-const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(10);
-
-/// Runs the Application controller over all namespaces (`None`) or the given ones, until
+/// Runs the Application controllers over `scopes` (namespaces, or `None` for all) until
 /// `shutdown`, in the process's `slots` (shared with the ApiToken controller).
 pub async fn run(
     ctx: Arc<Context>,
-    namespaces: Option<Vec<String>>,
+    scopes: Vec<Option<String>>,
     slots: Slots,
     shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
 ) {
     let ctx = Arc::new(AppContext::new(ctx));
-    let scopes: Vec<Option<String>> = match namespaces {
-        Some(mut list) if !list.is_empty() => {
-            list.sort();
-            list.dedup();
-            list.into_iter().map(Some).collect()
-        }
-        _ => vec![None],
-    };
-    let mut listed = Vec::new();
-    let mut runs = Vec::new();
-    for scope in scopes {
-        let (first_list, run) = one(ctx.clone(), scope, slots.clone(), shutdown.clone());
-        listed.push(first_list);
-        runs.push(run);
-    }
-    let housekeeping = tokio::spawn(housekeeping(ctx.clone(), listed));
-    let regrant = tokio::spawn(on_grant_changes(ctx.clone()));
-    futures::future::join_all(runs).await;
-    housekeeping.abort();
-    regrant.abort();
+    crate::controller::runner::run::<Application>(ctx, scopes, slots, shutdown, || {}).await;
 }
 
-/// Reconciles the Applications that name a Secret of a namespace whose ReferenceGrants
-/// changed (every cross-namespace one when the API itself came or went).
-async fn on_grant_changes(ctx: Arc<AppContext>) {
-    use crate::reference_grants::Change;
-    use tokio::sync::broadcast::error::RecvError;
-    let mut changes = ctx.base.grants.subscribe();
-    loop {
-        let change = match changes.recv().await {
-            Ok(change) => change,
-            Err(RecvError::Lagged(_)) => Change::All,
-            Err(RecvError::Closed) => return,
-        };
-        ctx.nudge(|app| {
-            let own = app.namespace().unwrap_or_default();
-            inputs::targets(app).iter().any(|t| {
-                t.namespace != own
-                    && match &change {
-                        Change::Namespace(ns) => t.namespace == *ns,
-                        Change::All => true,
-                    }
+impl StoredKind for Application {
+    type Status = ApplicationStatus;
+
+    fn placeholder_spec() -> serde_json::Value {
+        serde_json::json!({"connSecretRef": {"name": "-"}, "organization": "-", "name": "--"})
+    }
+
+    fn status(&self) -> Option<&ApplicationStatus> {
+        self.status.as_ref()
+    }
+
+    fn set_status(&mut self, status: Option<ApplicationStatus>) {
+        self.status = status;
+    }
+
+    fn secret_uses(&self) -> Vec<(Target, Role)> {
+        let result = inputs::result_target(self, crate::references::CrossNamespacePolicy::Allow);
+        inputs::targets(self)
+            .into_iter()
+            .map(|t| {
+                let role = if result.as_ref().is_ok_and(|r| *r == t) {
+                    Role::Result
+                } else {
+                    Role::Input
+                };
+                (t, role)
             })
-        });
+            .collect()
     }
 }
 
-/// Refreshes the ready gauge and drops memory about Applications that have gone.
-async fn housekeeping(ctx: Arc<AppContext>, listed: Vec<tokio::sync::watch::Receiver<bool>>) {
-    let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
-    loop {
-        tick.tick().await;
-        let all = ctx.all();
-        let ready = all
-            .iter()
-            .filter(|s| {
-                s.0.as_ref()
-                    .is_ok_and(|a| status::is_ready(a.status.as_ref()))
-            })
-            .count();
-        let ready = i64::try_from(ready).unwrap_or(i64::MAX);
-        let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+impl Kind for Application {
+    type Ctx = AppContext;
+    type Error = ApplicationError;
+    // Application Secret writes are not noted: their echoes wake the Application, which
+    // finds nothing to do.
+    const NOTES_ECHOES: bool = false;
+
+    fn base(ctx: &AppContext) -> &Context {
+        &ctx.base
+    }
+
+    fn peers(ctx: &AppContext) -> &Peers<Application> {
+        &ctx.peers
+    }
+
+    fn backoff(ctx: &AppContext) -> &Backoff {
+        &ctx.backoff
+    }
+
+    fn reconcile(
+        app: Arc<Application>,
+        ctx: Arc<AppContext>,
+    ) -> impl Future<Output = Result<Action, ApplicationError>> + Send {
+        reconcile(app, ctx)
+    }
+
+    fn error_policy(
+        app: Arc<Application>,
+        error: &ApplicationError,
+        ctx: Arc<AppContext>,
+    ) -> Action {
+        error_policy(app, error, ctx)
+    }
+
+    fn is_ready(&self) -> bool {
+        status::is_ready(self.status.as_ref())
+    }
+
+    fn set_ready_gauge(ctx: &AppContext, ready: i64, not_ready: i64) {
+        ctx.base.metrics.set_applications_ready(ready, not_ready);
+    }
+
+    fn forget(ctx: &AppContext, meta: &ObjectMeta) {
+        ctx.backoff.reset(meta.uid.as_deref().unwrap_or_default());
+    }
+
+    fn sweep(ctx: &AppContext) {
+        let live = ctx.peers.live_uids();
+        ctx.backoff.retain(|uid| live.contains(uid));
+        ctx.written.retain(|uid| live.contains(uid));
+        ctx.events.prune(|uid| live.contains(uid));
+    }
+
+    fn reconcile_finished(ctx: &AppContext, label: &str, elapsed: Duration) {
         ctx.base
             .metrics
-            .set_applications_ready(ready, total.saturating_sub(ready));
-        // Before its first list a cache is empty, which would look like every one gone.
-        if listed.iter().all(|first| *first.borrow()) {
-            let live = ctx.live_uids();
-            ctx.backoff.retain(|uid| live.contains(uid));
-            ctx.written.retain(|uid| live.contains(uid));
-            ctx.events.prune(|uid| live.contains(uid));
+            .application_reconcile_finished(label, elapsed);
+    }
+
+    fn written(
+        ctx: &AppContext,
+        uid: &str,
+        cached: Option<&ApplicationStatus>,
+    ) -> Option<ApplicationStatus> {
+        ctx.written.current(uid, cached)
+    }
+
+    fn remember(ctx: &AppContext, uid: &str, status: &ApplicationStatus) {
+        ctx.written.remember(uid, status);
+    }
+
+    fn is_cleaned(ctx: &AppContext, uid: &str) -> bool {
+        ctx.written.is_cleaned(uid)
+    }
+
+    fn cleaned(ctx: &AppContext, uid: &str) {
+        ctx.written.cleaned(uid);
+    }
+
+    fn with_failure(
+        previous: ApplicationStatus,
+        reason: &str,
+        message: &str,
+        generation: Option<i64>,
+    ) -> ApplicationStatus {
+        let verdict = status::Verdict {
+            ready: false,
+            reason,
+            message,
+        };
+        status::with_verdict(previous, &verdict, generation, &super::now())
+    }
+
+    fn left_in_quay(status: Option<&ApplicationStatus>) -> String {
+        match status.and_then(|s| s.application.as_ref()) {
+            Some(r) => format!(
+                "application {} of organization `{}` on {} stays in Quay",
+                r.client_id, r.organization, r.host
+            ),
+            None => "any application it managed stays in Quay".to_owned(),
         }
     }
-}
 
-/// One Controller for one scope (a namespace, or all of them).
-fn one(
-    ctx: Arc<AppContext>,
-    scope: Option<String>,
-    slots: Slots,
-    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
-) -> (tokio::sync::watch::Receiver<bool>, impl Future<Output = ()>) {
-    let client = ctx.base.client.clone();
-    // DeserializeGuard: one Application that does not deserialize must not fail the whole
-    // list or watch, and with it every other Application.
-    let (apps, secrets): (Api<Stored>, Api<PartialObjectMeta<Secret>>) = match &scope {
-        Some(ns) => (
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client, ns),
-        ),
-        None => (Api::all(client.clone()), Api::all(client)),
-    };
-    let (store, writer) = reflector::store::<Stored>();
-    let (first_list_done, first_list) = tokio::sync::watch::channel(false);
-    let forget = ctx.clone();
-    // Our own status writes must not wake the controller (a hot loop on every failure): only
-    // spec, annotations, finalizers and deletion count as changes.
-    let changes = watcher(apps, watcher::Config::default().any_semantic())
-        .default_backoff()
-        .reflect(writer)
-        .inspect(move |event| match event {
-            Ok(watcher::Event::InitDone) => {
-                first_list_done.send_replace(true);
-            }
-            Ok(watcher::Event::Delete(app)) => {
-                forget.backoff.reset(&app.uid().unwrap_or_default());
-            }
-            _ => {}
-        })
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation
-                .combine(predicates::annotations)
-                .combine(predicates::finalizers)
-                .combine(deletion),
-            Default::default(),
-        );
-    let (nudge, nudged) = futures::channel::mpsc::unbounded();
-    ctx.register(store.clone(), nudge);
-    let mapper_ctx = ctx.clone();
-    let mapper_store = store.clone();
-    // Secret bodies are never cached: only metadata is watched, data is read on demand.
-    let secret_changes =
-        watcher(secrets, watcher::Config::default().any_semantic()).touched_objects();
-    let run = Controller::for_stream(changes, store)
-        .reconcile_on(nudged)
-        .watches_stream(secret_changes, move |meta: PartialObjectMeta<Secret>| {
-            applications_using(&mapper_ctx, &mapper_store, &meta)
-        })
-        // The slots bound the reconciles at work, as for ApiTokens (see `crate::controller`).
-        .with_config(
-            Config::default().concurrency(
-                slots
-                    .limit()
-                    .saturating_mul(crate::controller::QUEUED_PER_SLOT),
-            ),
-        )
-        .graceful_shutdown_on(shutdown)
-        .run(
-            move |app, ctx| {
-                let slots = slots.clone();
-                async move { slots.run(|| reconcile(app, ctx)).await }
-            },
-            error_policy,
-            ctx,
-        )
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "application reconcile failed");
-            }
-        });
-    (first_list, run)
-}
+    async fn warn(ctx: &AppContext, app: &Application, reason: &str, note: String) {
+        ctx.events.publish(app, true, reason, note).await;
+    }
 
-/// Changes when deletion starts.
-fn deletion(app: &Stored) -> Option<u64> {
-    Some(u64::from(app.meta().deletion_timestamp.is_some()))
-}
+    fn kube_error(action: &'static str, source: kube::Error) -> ApplicationError {
+        ApplicationError::Kube { action, source }
+    }
 
-/// The Applications of this scope that reference or own the Secret `meta`; those of other
-/// watched namespaces are woken through their own controllers.
-fn applications_using(
-    ctx: &AppContext,
-    store: &Store<Stored>,
-    meta: &PartialObjectMeta<Secret>,
-) -> Vec<ObjectRef<Stored>> {
-    let ns = meta.namespace().unwrap_or_default();
-    let name = meta.name_any();
-    let owner = meta.labels().get(OWNER_UID_LABEL).cloned();
-    let uses = |app: &Application| {
-        owner
-            .as_deref()
-            .is_some_and(|uid| app.uid().as_deref() == Some(uid))
-            || inputs::targets(app)
-                .iter()
-                .any(|t| t.namespace == ns && t.name == name)
-    };
-    let mine: Vec<ObjectRef<Stored>> = store
-        .state()
-        .iter()
-        .filter(|stored| stored.0.as_ref().is_ok_and(uses))
-        .map(|stored| ObjectRef::from_obj(stored.as_ref()))
-        .collect();
-    // A scope watches only its namespace's Secrets: the Applications of other namespaces
-    // that use this one are woken through their own scopes.
-    ctx.nudge(|app| app.namespace().as_deref() != Some(ns.as_str()) && uses(app));
-    mine
+    fn is_transient(error: &ApplicationError) -> bool {
+        error.is_transient()
+    }
+
+    fn reason(error: &ApplicationError) -> &'static str {
+        error.reason()
+    }
 }

@@ -13,7 +13,6 @@ pub mod crd;
 pub mod error;
 mod events;
 pub mod inputs;
-mod malformed;
 pub mod memory;
 pub mod plan;
 mod reconcile;

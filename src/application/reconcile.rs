@@ -3,10 +3,9 @@
 
 use super::actions::{self, Located};
 use super::cleanup;
-use super::context::{AppContext, Stored};
+use super::context::AppContext;
 use super::crd::{Application, ApplicationStatus};
 use super::error::ApplicationError;
-use super::malformed;
 use super::status::{self, READY_REASON, Verdict};
 use super::{inputs, secret, write};
 use crate::crd::FINALIZER;
@@ -17,26 +16,22 @@ use kube::{Api, ResourceExt};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Entry point for the controller: a readable Application goes through the finalizer
-/// (apply or cleanup); an unreadable one is reported.
+/// Entry point for the controller: the Application goes through the finalizer (apply or
+/// cleanup).
 #[tracing::instrument(skip_all, fields(
-    namespace = %kube::Resource::meta(stored.as_ref()).namespace.as_deref().unwrap_or_default(),
-    application = %kube::Resource::meta(stored.as_ref()).name.as_deref().unwrap_or_default(),
+    namespace = %app.metadata.namespace.as_deref().unwrap_or_default(),
+    application = %app.metadata.name.as_deref().unwrap_or_default(),
 ))]
 pub async fn reconcile(
-    stored: Arc<Stored>,
+    app: Arc<Application>,
     ctx: Arc<AppContext>,
 ) -> Result<Action, ApplicationError> {
     let started = Instant::now();
     let _at_work = ctx.base.metrics.reconcile_started();
-    let result = match &stored.0 {
-        Ok(app) => through_finalizer(Arc::new(app.clone()), &ctx).await,
-        Err(invalid) => malformed::reconcile(invalid, &ctx).await,
-    };
-    let label = match (&result, &stored.0) {
-        (Ok(_), Ok(_)) => "ok",
-        (Ok(_), Err(_)) => malformed::REASON,
-        (Err(e), _) => e.reason(),
+    let result = through_finalizer(app, &ctx).await;
+    let label = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.reason(),
     };
     ctx.base
         .metrics
@@ -215,11 +210,12 @@ fn rejection_mark(app: &Application, conn: &AppConnection) -> String {
 /// After a failed reconcile: transient errors back off (or wait what Quay asked), permanent
 /// ones wait for a watched change, with the verify interval as a safety net (some fixes, such
 /// as an admin right granted, happen inside Quay).
-pub fn error_policy(stored: Arc<Stored>, error: &ApplicationError, ctx: Arc<AppContext>) -> Action {
-    let uid = kube::Resource::meta(stored.as_ref())
-        .uid
-        .clone()
-        .unwrap_or_default();
+pub fn error_policy(
+    app: Arc<Application>,
+    error: &ApplicationError,
+    ctx: Arc<AppContext>,
+) -> Action {
+    let uid = app.uid().unwrap_or_default();
     let retry_after = match error {
         ApplicationError::Quay(AppApiError::Quay(q)) => q.retry_after(),
         _ => None,

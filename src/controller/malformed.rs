@@ -1,156 +1,137 @@
-//! Reporting an ApiToken that does not deserialize: its own error status and one Warning event,
-//! and a deletion that never hangs on it.
+//! Reporting an object that does not deserialize, for every kind: its own error status, written
+//! when it changes, and one Warning event; and a deletion that never hangs on it.
 
-use super::stored::{Malformed, Shown, StoredToken};
-use crate::context::Context;
-use crate::crd::{ApiTokenStatus, FINALIZER};
-use crate::error::ReconcileError;
-use crate::events;
-use crate::reconcile::status;
+use super::kind::Kind;
+use crate::crd::FINALIZER;
+use crate::stored::{Malformed, Shown};
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use serde_json::json;
-use std::time::Instant;
 
-/// Condition reason, event reason and metrics label of a malformed ApiToken.
+/// Condition reason, event reason and metrics label of a malformed object.
 pub const REASON: &str = "MalformedObject";
 
-/// Reports `token` in its status (and once in an event); on deletion, releases our finalizer.
+/// Reports `object` in its status (and once in an event); on deletion, releases our finalizer.
 #[tracing::instrument(skip_all, fields(
-    namespace = %token.metadata.namespace.as_deref().unwrap_or_default(),
-    apitoken = %token.metadata.name.as_deref().unwrap_or_default(),
+    kind = %K::kind(&()),
+    namespace = %object.metadata.namespace.as_deref().unwrap_or_default(),
+    name = %object.metadata.name.as_deref().unwrap_or_default(),
 ))]
-pub async fn reconcile(token: &Malformed, ctx: &Context) -> Result<Action, ReconcileError> {
-    let started = Instant::now();
-    let _at_work = ctx.metrics.reconcile_started();
-    let result = if token.metadata.deletion_timestamp.is_some() {
-        release(token, ctx).await
+pub async fn reconcile<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Result<Action, K::Error> {
+    if object.metadata.deletion_timestamp.is_some() {
+        release(object, ctx).await
     } else {
-        report(token, ctx).await
-    };
-    let label = match &result {
-        Ok(_) => REASON,
-        Err(e) => e.reason(),
-    };
-    ctx.metrics.reconcile_finished(label, started.elapsed());
-    result
+        report(object, ctx).await
+    }
 }
 
 /// After a failed report or release: transient failures back off, the rest wait for a change.
-pub fn error_policy(token: &Malformed, error: &ReconcileError, ctx: &Context) -> Action {
-    if error.is_transient() {
-        let uid = token.metadata.uid.clone().unwrap_or_default();
-        Action::requeue(ctx.backoff.next_delay(&uid))
+pub fn error_policy<K: Kind>(object: &Malformed<K>, error: &K::Error, ctx: &K::Ctx) -> Action {
+    if K::is_transient(error) {
+        let uid = object.metadata.uid.clone().unwrap_or_default();
+        Action::requeue(K::backoff(ctx).next_delay(&uid))
     } else {
-        Action::requeue(ctx.settings.verify_interval)
+        Action::requeue(K::base(ctx).settings.verify_interval)
     }
 }
 
-async fn report(token: &Malformed, ctx: &Context) -> Result<Action, ReconcileError> {
-    let uid = token.metadata.uid.clone().unwrap_or_default();
-    let message = token.problem.to_string();
-    tracing::info!(problem = %message, "the stored ApiToken cannot be read");
-    // Our last write wins over the cache, as for any ApiToken. When the stored status cannot
-    // be read either, only the fields written below are replaced on the server.
-    let shown = ctx.written.current(&uid, token.status.as_ref());
+async fn report<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Result<Action, K::Error> {
+    let uid = object.metadata.uid.clone().unwrap_or_default();
+    let message = object.problem.to_string();
+    tracing::info!(problem = %message, "the stored object cannot be read");
+    // Our last write wins over the cache, as for any object. When the stored status cannot be
+    // read either, only the fields written below are replaced on the server.
+    let shown = K::written(ctx, &uid, object.status.as_ref());
     let previous = match &shown {
-        Some(status) => Shown {
-            message: status.message.clone(),
-            observed_generation: status.observed_generation,
-        },
-        None => token.shown.clone(),
+        Some(status) => shown_of::<K>(status),
+        None => object.shown.clone(),
     };
-    let verdict = status::Verdict {
-        ready: false,
-        reason: REASON,
-        message: &message,
-    };
-    let next = status::with_verdict(
+    let next = K::with_failure(
         shown.clone().unwrap_or_default(),
-        &verdict,
-        token.metadata.generation,
-        &now(),
+        REASON,
+        &message,
+        object.metadata.generation,
     );
     let changed = match &shown {
         Some(status) => *status != next,
-        None => {
-            previous.message != next.message
-                || previous.observed_generation != next.observed_generation
-        }
+        None => previous != shown_of::<K>(&next),
     };
     if changed {
-        write_verdict(token, ctx, &next).await?;
-        // Remember only a whole status: a partial one would hide the token record later.
+        write_verdict(object, ctx, &next).await?;
+        // Remember only a whole status: a partial one would hide the record later.
         if shown.is_some() {
-            ctx.written.remember(&uid, &next);
+            K::remember(ctx, &uid, &next);
         }
     }
-    ctx.backoff.reset(&uid);
+    K::backoff(ctx).reset(&uid);
     if previous.message != message {
-        publish(ctx, token, REASON, message).await;
+        publish(ctx, object, REASON, message).await;
     }
     // A fix of the spec is a new generation, which wakes the controller; a hand fix of the
     // status is not, hence the slow safety net.
-    Ok(Action::requeue(ctx.settings.verify_interval))
+    Ok(Action::requeue(K::base(ctx).settings.verify_interval))
+}
+
+/// The message and generation a status shows.
+fn shown_of<K: Kind>(status: &K::Status) -> Shown {
+    let value = serde_json::to_value(status).unwrap_or_default();
+    Shown {
+        message: value["message"].as_str().unwrap_or_default().to_owned(),
+        observed_generation: value["observedGeneration"].as_i64(),
+    }
 }
 
 /// Writes only what the verdict sets, so that a status we cannot read keeps its other fields
-/// (the token record above all: without it the token could never be revoked).
-async fn write_verdict(
-    token: &Malformed,
-    ctx: &Context,
-    next: &ApiTokenStatus,
-) -> Result<(), ReconcileError> {
+/// (the record above all: without it what Quay holds could never be cleaned up).
+async fn write_verdict<K: Kind>(
+    object: &Malformed<K>,
+    ctx: &K::Ctx,
+    next: &K::Status,
+) -> Result<(), K::Error> {
+    let next = serde_json::to_value(next).unwrap_or_default();
     let patch = json!({"status": {
-        "conditions": next.conditions,
-        "message": next.message,
-        "observedGeneration": next.observed_generation,
+        "conditions": next["conditions"],
+        "message": next["message"],
+        "observedGeneration": next["observedGeneration"],
     }});
-    api(token, ctx)
+    api(object, ctx)
         .patch_status(
-            token.metadata.name.as_deref().unwrap_or_default(),
+            object.metadata.name.as_deref().unwrap_or_default(),
             &PatchParams::default(),
             &Patch::Merge(&patch),
         )
         .await
-        .map_err(ReconcileError::kube("write the ApiToken status"))?;
+        .map_err(|source| K::kube_error("write the status", source))?;
     Ok(())
 }
 
-/// A deleted malformed ApiToken names no connection Secret we can trust, so its token cannot
-/// be revoked: say so and drop the finalizer, so that a namespace deletion never hangs on it.
-async fn release(token: &Malformed, ctx: &Context) -> Result<Action, ReconcileError> {
-    let uid = token.metadata.uid.clone().unwrap_or_default();
-    let finalizers = token.metadata.finalizers.clone().unwrap_or_default();
-    if !finalizers.iter().any(|f| f == FINALIZER) || ctx.written.is_cleaned(&uid) {
+/// A deleted malformed object names no connection Secret we can trust, so what it holds in Quay
+/// cannot be cleaned up: say so and drop the finalizer, so that a namespace deletion never
+/// hangs on it.
+async fn release<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Result<Action, K::Error> {
+    let uid = object.metadata.uid.clone().unwrap_or_default();
+    let finalizers = object.metadata.finalizers.clone().unwrap_or_default();
+    if !finalizers.iter().any(|f| f == FINALIZER) || K::is_cleaned(ctx, &uid) {
         return Ok(Action::await_change());
     }
-    let status = ctx.written.current(&uid, token.status.as_ref());
-    let left = match status.as_ref().and_then(|s| s.token.as_ref()) {
-        Some(record) => format!(
-            "Quay token {} of {} on {} stays in Quay; revoke it by hand under that account's authorized applications",
-            record.id.as_deref().unwrap_or("(id unknown)"),
-            record.username,
-            record.host
-        ),
-        None => "any token it held stays in Quay".to_string(),
-    };
+    let status = K::written(ctx, &uid, object.status.as_ref());
+    let left = K::left_in_quay(status.as_ref());
     let note = format!(
         "{}; deleted while unreadable, so {left}, and a result Secret in another namespace is not deleted",
-        token.problem
+        object.problem
     );
-    publish(ctx, token, "LeftInQuay", note).await;
+    publish(ctx, object, "LeftInQuay", note).await;
     let remaining: Vec<&String> = finalizers.iter().filter(|f| *f != FINALIZER).collect();
     // The resourceVersion makes this a compare-and-swap: another finalizer added meanwhile
     // is a conflict (retried), never silently dropped.
     let patch = json!({"metadata": {
         "finalizers": remaining,
-        "resourceVersion": token.metadata.resource_version,
+        "resourceVersion": object.metadata.resource_version,
     }});
-    match api(token, ctx)
+    match api(object, ctx)
         .patch(
-            token.metadata.name.as_deref().unwrap_or_default(),
+            object.metadata.name.as_deref().unwrap_or_default(),
             &PatchParams::default(),
             &Patch::Merge(&patch),
         )
@@ -158,33 +139,24 @@ async fn release(token: &Malformed, ctx: &Context) -> Result<Action, ReconcileEr
     {
         Ok(_) => {}
         Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(source) => {
-            return Err(ReconcileError::Kube {
-                action: "remove the finalizer",
-                source,
-            });
-        }
+        Err(source) => return Err(K::kube_error("remove the finalizer", source)),
     }
-    ctx.written.cleaned(&uid);
+    K::cleaned(ctx, &uid);
     Ok(Action::await_change())
 }
 
-fn api(token: &Malformed, ctx: &Context) -> Api<StoredToken> {
+fn api<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Api<crate::stored::Stored<K>> {
     Api::namespaced(
-        ctx.client.clone(),
-        token.metadata.namespace.as_deref().unwrap_or_default(),
+        K::base(ctx).client.clone(),
+        object.metadata.namespace.as_deref().unwrap_or_default(),
     )
 }
 
 /// Publishes a Warning event about the object, through a stand-in: the recorder reads only
 /// its kind and metadata.
-async fn publish(ctx: &Context, token: &Malformed, reason: &str, note: String) {
-    match token.stand_in() {
-        Some(stand_in) => events::publish(&ctx.recorder, &stand_in, true, reason, note).await,
+async fn publish<K: Kind>(ctx: &K::Ctx, object: &Malformed<K>, reason: &str, note: String) {
+    match object.stand_in() {
+        Some(stand_in) => K::warn(ctx, &stand_in, reason, note).await,
         None => tracing::warn!(reason, "cannot publish event: no stand-in for the object"),
     }
-}
-
-fn now() -> String {
-    crate::clock::stamp_of(jiff::Timestamp::now())
 }

@@ -11,3 +11,5 @@ mod creation;
 mod deletion;
 mod inputs;
 mod secrecy;
+mod slots;
+mod watching;

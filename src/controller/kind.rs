@@ -1,0 +1,99 @@
+//! What the generic controller needs to know of one kind: how to reconcile it, what to do after a
+//! failure, where its caches, memory and events live, and how a malformed one is reported.
+
+use crate::backoff::Backoff;
+use crate::context::Context;
+use crate::peers::Peers;
+use crate::stored::StoredKind;
+use kube::runtime::controller::Action;
+use serde::Serialize;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One kind the operator reconciles (ApiToken, Application).
+pub trait Kind:
+    StoredKind<Status: Serialize> + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+{
+    /// What its reconciles share.
+    type Ctx: Send + Sync + 'static;
+    /// Why one of its reconciles failed.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The operator's context under the kind's own.
+    fn base(ctx: &Self::Ctx) -> &Context;
+
+    /// The caches, Secret index and wake-up channels of its controller scopes.
+    fn peers(ctx: &Self::Ctx) -> &Peers<Self>;
+
+    /// Its per-object backoff.
+    fn backoff(ctx: &Self::Ctx) -> &Backoff;
+
+    /// Reconciles one valid object.
+    fn reconcile(
+        object: Arc<Self>,
+        ctx: Arc<Self::Ctx>,
+    ) -> impl Future<Output = Result<Action, Self::Error>> + Send;
+
+    /// What to do after a failed reconcile of a valid object.
+    fn error_policy(object: Arc<Self>, error: &Self::Error, ctx: Arc<Self::Ctx>) -> Action;
+
+    /// Whether the Secret writes of its reconciles are noted as echoes ([`crate::echoes`]), so
+    /// that their watch events wake nobody.
+    const NOTES_ECHOES: bool;
+
+    /// Whether a valid object is Ready, for the ready gauge.
+    fn is_ready(&self) -> bool;
+
+    /// Sets the ready gauge.
+    fn set_ready_gauge(ctx: &Self::Ctx, ready: i64, not_ready: i64);
+
+    /// Drops what memory holds about an object the watch saw deleted.
+    fn forget(ctx: &Self::Ctx, meta: &kube::core::ObjectMeta);
+
+    /// Drops what memory holds about objects no cache holds any more.
+    fn sweep(ctx: &Self::Ctx);
+
+    /// Counts one finished reconcile with its result label.
+    fn reconcile_finished(ctx: &Self::Ctx, label: &str, elapsed: Duration);
+
+    /// The status this process last wrote for `uid`, else `cached`.
+    fn written(ctx: &Self::Ctx, uid: &str, cached: Option<&Self::Status>) -> Option<Self::Status>;
+
+    /// Remembers a status this process wrote.
+    fn remember(ctx: &Self::Ctx, uid: &str, status: &Self::Status);
+
+    /// Whether this process has cleaned up after `uid` (and released its finalizer).
+    fn is_cleaned(ctx: &Self::Ctx, uid: &str) -> bool;
+
+    /// Notes that this process has cleaned up after `uid`.
+    fn cleaned(ctx: &Self::Ctx, uid: &str);
+
+    /// `status` with a not-Ready verdict of `reason` and `message` for `generation`.
+    fn with_failure(
+        status: Self::Status,
+        reason: &str,
+        message: &str,
+        generation: Option<i64>,
+    ) -> Self::Status;
+
+    /// What stays in Quay when an object is released without cleanup, from its status.
+    fn left_in_quay(status: Option<&Self::Status>) -> String;
+
+    /// Publishes a Warning event about `object`.
+    fn warn(
+        ctx: &Self::Ctx,
+        object: &Self,
+        reason: &str,
+        note: String,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// A failed Kubernetes request as the kind's error.
+    fn kube_error(action: &'static str, source: kube::Error) -> Self::Error;
+
+    /// Whether an error may pass by itself.
+    fn is_transient(error: &Self::Error) -> bool;
+
+    /// The error's reason, for metrics.
+    fn reason(error: &Self::Error) -> &'static str;
+}
