@@ -262,7 +262,22 @@ impl Env {
         )
     }
 
-    /// Events recorded about an ApiToken: (type, reason, note).
+    /// Waits until an event about `name` matches `wanted` (events are recorded after the
+    /// status write that a test usually waits for), then gives all events about `name`.
+    pub async fn wait_event(
+        &self,
+        name: &str,
+        what: &str,
+        wanted: impl Fn(&(String, String, String)) -> bool,
+    ) -> Vec<(String, String, String)> {
+        let wanted = &wanted;
+        wait_for(PATIENCE, what, || async move {
+            let events = self.events(name).await;
+            events.iter().any(wanted).then_some(events)
+        })
+        .await
+    }
+
     /// The events about `name`, oldest first (by their microsecond event time).
     pub async fn events(&self, name: &str) -> Vec<(String, String, String)> {
         let api: Api<k8s_openapi::api::events::v1::Event> =

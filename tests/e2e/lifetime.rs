@@ -229,12 +229,15 @@ async fn expired_behind_the_back(token_api: bool) {
     let t2 = wait_replaced(&env, "lapsed", &t1).await;
     // Dead (or past its lifetime) already: no grace period for it.
     env.wait_only_live(&t2).await;
-    let events = env.events("lapsed").await;
-    assert!(
-        events.iter().any(|(_, reason, msg)| reason == "Rotated"
-            && (msg.contains("lifetime is over") || msg.contains("no longer live"))),
-        "{events:?}"
-    );
+    env.wait_event(
+        "lapsed",
+        "a Rotated event saying why",
+        |(_, reason, msg)| {
+            reason == "Rotated"
+                && (msg.contains("lifetime is over") || msg.contains("no longer live"))
+        },
+    )
+    .await;
     assert_converged(&env).await;
 }
 
