@@ -7,7 +7,8 @@ use super::context::AppContext;
 use super::crd::{AppRecord, Application};
 use super::error::ApplicationError;
 use super::plan::{self, Recovery};
-use super::{inputs, secret, write};
+use super::{inputs, secret};
+use crate::owned::secret_writes;
 use crate::quay::AppConnection;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
@@ -233,7 +234,7 @@ async fn delete_result_secret(app: &Application, ctx: &AppContext) -> Result<(),
     ) {
         secret::Ownership::Legacy if !allowed => Ok(()),
         secret::Ownership::Ours | secret::Ownership::Legacy => {
-            match write::delete_secret(&ctx.base, &target).await {
+            match secret_writes::delete(&ctx.base.client, &target.namespace, &target.name).await {
                 Ok(()) => Ok(()),
                 Err(source) => left_behind(app, ctx, &target, "deleted", source).await,
             }

@@ -14,12 +14,11 @@ pub mod error;
 mod events;
 pub mod inputs;
 mod malformed;
-pub mod memory;
+mod org_locks;
 pub mod plan;
 mod reconcile;
 pub mod secret;
 pub mod status;
-mod write;
 
 pub use controller::run;
 pub use crd::{

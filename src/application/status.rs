@@ -1,89 +1,33 @@
-//! The status an Application should show. Pure: conditions keep their transition time when
-//! nothing changed, and every write carries the generation it describes.
+//! The Application's status as the owned layer writes it: which fields it shares with every kind.
 
-use super::crd::ApplicationStatus;
-use crate::crd::Condition;
+use super::crd::{Application, ApplicationStatus};
+use crate::owned::Owner;
 
-/// The Ready/Successful pair for one outcome.
-pub struct Verdict<'a> {
-    /// Whether the application is as the spec says and the Secret holds it.
-    pub ready: bool,
-    /// CamelCase reason.
-    pub reason: &'a str,
-    /// One sentence; empty when all is well.
-    pub message: &'a str,
-}
+pub use crate::owned::status::{Verdict, is_ready, merge_patch, with_verdict};
 
 /// Condition reason of a ready Application.
 pub const READY_REASON: &str = "ApplicationReady";
 
-/// Sets Ready and Successful from `verdict`, drops every other condition (the earlier
-/// operator's Running, Failure …), and stamps the generation.
-pub fn with_verdict(
-    mut status: ApplicationStatus,
-    verdict: &Verdict,
-    generation: Option<i64>,
-    now: &str,
-) -> ApplicationStatus {
-    let flag = if verdict.ready { "True" } else { "False" };
-    let condition = |type_: &str, reason: &str| {
-        let since = status
-            .conditions
-            .iter()
-            .find(|c| c.type_ == type_ && c.status == flag)
-            .and_then(|c| c.last_transition_time.clone());
-        Condition {
-            type_: type_.into(),
-            status: flag.into(),
-            reason: reason.into(),
-            message: verdict.message.into(),
-            last_transition_time: Some(since.unwrap_or_else(|| now.to_string())),
-            observed_generation: generation,
-            ansible_result: None,
-        }
-    };
-    let successful = if verdict.ready {
-        "Successful"
-    } else {
-        verdict.reason
-    };
-    status.conditions = vec![
-        condition("Ready", verdict.reason),
-        condition("Successful", successful),
-    ];
-    status.message = verdict.message.to_string();
-    status.observed_generation = generation;
-    status
+impl Owner for Application {
+    const KIND: &'static str = "Application";
+    const WRITE_STATUS: &'static str = "write the Application status";
 }
 
-/// A JSON merge patch that makes the status `next`, whole, on an object that shows `shown`
-/// (see [`crate::reconcile::status::whole_patch`]).
-pub fn merge_patch(
-    shown: Option<&ApplicationStatus>,
-    next: &ApplicationStatus,
-) -> serde_json::Value {
-    let top = [
+crate::owned::status::owned_status!(
+    ApplicationStatus,
+    [
         "observedGeneration",
         "secretName",
         "application",
         "pendingCreate",
         "rejectedCredentials",
-    ];
-    crate::reconcile::status::whole_patch(shown, next, &top)
-}
-
-/// Whether the Ready condition of `status` is True.
-pub fn is_ready(status: Option<&ApplicationStatus>) -> bool {
-    status.is_some_and(|s| {
-        s.conditions
-            .iter()
-            .any(|c| c.type_ == "Ready" && c.status == "True")
-    })
-}
+    ]
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crd::Condition;
 
     fn ok() -> Verdict<'static> {
         Verdict {

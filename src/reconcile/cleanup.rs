@@ -1,12 +1,13 @@
 //! Deletion: revoke the token (unless preserved), delete the result Secret, release the finalizer.
 //! Never blocks on what can never succeed, so a namespace deletion cannot hang on us.
 
-use super::{apply, inputs, secret};
+use super::{inputs, secret};
 use crate::context::Context;
 use crate::crd::ApiToken;
 use crate::error::ReconcileError;
 use crate::events;
 use crate::fault_points;
+use crate::owned::secret_writes;
 use crate::quay::{ConnectionSettings, Flavour};
 use crate::release;
 use k8s_openapi::api::core::v1::Secret;
@@ -245,11 +246,9 @@ async fn delete_result_secret(token: &ApiToken, ctx: &Context) -> Result<(), Rec
     ) {
         secret::Ownership::Legacy if !allowed => Ok(()),
         secret::Ownership::Ours | secret::Ownership::Legacy => {
-            match apply::delete_secret(ctx, &target.namespace, &target.name).await {
-                Err(ReconcileError::Kube { source, .. }) => {
-                    left_behind(token, ctx, &target, Step::Delete, source).await
-                }
-                other => other,
+            match secret_writes::delete(&ctx.client, &target.namespace, &target.name).await {
+                Err(source) => left_behind(token, ctx, &target, Step::Delete, source).await,
+                Ok(()) => Ok(()),
             }
         }
         _ => Ok(()),

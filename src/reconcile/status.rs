@@ -1,69 +1,18 @@
-//! The status an ApiToken should show. Pure: conditions keep their transition time when nothing changed.
+//! The ApiToken's status as the owned layer writes it: which fields it shares with every kind.
 
-use crate::crd::{ApiToken, ApiTokenStatus, Condition};
+use crate::crd::{ApiToken, ApiTokenStatus};
+use crate::owned::Owner;
 
-/// The Ready/Successful pair for one outcome.
-pub struct Verdict<'a> {
-    /// Whether the Secret holds a live token for the current spec.
-    pub ready: bool,
-    /// CamelCase reason.
-    pub reason: &'a str,
-    /// One sentence; empty when all is well.
-    pub message: &'a str,
+pub use crate::owned::status::{Verdict, merge_patch, with_verdict};
+
+impl Owner for ApiToken {
+    const KIND: &'static str = "ApiToken";
+    const WRITE_STATUS: &'static str = "write the ApiToken status";
 }
 
-/// Sets Ready and Successful from `verdict`, drops every other condition (the earlier operator's
-/// Running, Failure …), and stamps the generation.
-pub fn with_verdict(
-    mut status: ApiTokenStatus,
-    verdict: &Verdict,
-    generation: Option<i64>,
-    now: &str,
-) -> ApiTokenStatus {
-    let flag = if verdict.ready { "True" } else { "False" };
-    let condition = |type_: &str, reason: &str| {
-        let previous = status.conditions.iter().find(|c| c.type_ == type_);
-        let since = match previous {
-            Some(p) if p.status == flag => p.last_transition_time.clone(),
-            _ => None,
-        };
-        Condition {
-            type_: type_.into(),
-            status: flag.into(),
-            reason: reason.into(),
-            message: verdict.message.into(),
-            last_transition_time: Some(since.unwrap_or_else(|| now.to_string())),
-            observed_generation: generation,
-            ansible_result: None,
-        }
-    };
-    let ready_reason = verdict.reason;
-    let successful_reason = if verdict.ready {
-        "Successful"
-    } else {
-        verdict.reason
-    };
-    status.conditions = vec![
-        condition("Ready", ready_reason),
-        condition("Successful", successful_reason),
-    ];
-    status.message = verdict.message.to_string();
-    status.observed_generation = generation;
-    status
-}
-
-/// Whether the ApiToken's Ready condition is True.
-pub fn is_ready(token: &ApiToken) -> bool {
-    token.status.as_ref().is_some_and(|s| {
-        s.conditions
-            .iter()
-            .any(|c| c.type_ == "Ready" && c.status == "True")
-    })
-}
-
-/// A JSON merge patch that makes the status `next`, whole, on an object that shows `shown`.
-pub fn merge_patch(shown: Option<&ApiTokenStatus>, next: &ApiTokenStatus) -> serde_json::Value {
-    let top = [
+crate::owned::status::owned_status!(
+    ApiTokenStatus,
+    [
         "observedGeneration",
         "secretName",
         "token",
@@ -73,55 +22,18 @@ pub fn merge_patch(shown: Option<&ApiTokenStatus>, next: &ApiTokenStatus) -> ser
         "rejectedCredentials",
         "expiresAt",
         "renewAt",
-    ];
-    whole_patch(shown, next, &top)
-}
+    ]
+);
 
-/// A merge patch merges objects key by key, so a key the new value leaves out would stay: every
-/// key that `shown` has and `next` lacks becomes null, at every depth (a new token record without
-/// the old one's `expiresAt` must not inherit it), and so do the `top` optional fields always,
-/// since `shown` may lag the object.
-pub fn whole_patch<T: serde::Serialize>(
-    shown: Option<&T>,
-    next: &T,
-    top: &[&str],
-) -> serde_json::Value {
-    let mut value = serde_json::to_value(next).unwrap_or_default();
-    if let Some(old) = shown.and_then(|s| serde_json::to_value(s).ok()) {
-        null_what_went(&old, &mut value);
-    }
-    if let Some(map) = value.as_object_mut() {
-        for key in top {
-            map.entry(*key).or_insert(serde_json::Value::Null);
-        }
-    }
-    serde_json::json!({ "status": value })
-}
-
-/// Sets to null, in `new`, every key of `old` that `new` lacks, in nested objects too; arrays
-/// are replaced whole by a merge patch and need nothing.
-fn null_what_went(old: &serde_json::Value, new: &mut serde_json::Value) {
-    let (Some(old), Some(new)) = (old.as_object(), new.as_object_mut()) else {
-        return;
-    };
-    for (key, was) in old {
-        match new.get_mut(key) {
-            Some(now) => null_what_went(was, now),
-            None => {
-                new.insert(key.clone(), serde_json::Value::Null);
-            }
-        }
-    }
-}
-
-/// The same status, ignoring when conditions last changed (to skip writes that change nothing).
-pub fn same(a: &ApiTokenStatus, b: &ApiTokenStatus) -> bool {
-    a == b
+/// Whether the ApiToken's Ready condition is True.
+pub fn is_ready(token: &ApiToken) -> bool {
+    crate::owned::status::is_ready(token.status.as_ref())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crd::Condition;
 
     fn ok() -> Verdict<'static> {
         Verdict {
