@@ -38,12 +38,8 @@ pub fn desired(app: &Application, target: &Target, view: &AppView) -> Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::owned::secret::{
-        LEGACY_PRIMARY, LEGACY_PRIMARY_TYPE, OWNER_ANNOTATION, OWNER_KIND_ANNOTATION,
-        OWNER_UID_LABEL,
-    };
+    use crate::owned::secret::{OWNER_ANNOTATION, OWNER_KIND_ANNOTATION, OWNER_UID_LABEL};
     use crate::redacted::Redacted;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
     use kube::ResourceExt;
     use serde_json::json;
 
@@ -106,9 +102,10 @@ mod tests {
         assert!(elsewhere.owner_references().is_empty());
     }
 
-    /// Nobody else's Secret is taken: the connection Secret, another resource's, a stranger's.
+    /// Nobody else's Secret is taken: the connection Secret, another resource's, a stranger's
+    /// (the earlier operator's: `crate::owned::secret`).
     #[test]
-    fn foreign_secrets_are_refused_and_legacy_ones_taken_over() {
+    fn foreign_secrets_are_refused() {
         let a = app();
         let (out, conn) = (target("ns", "out"), target("ns", "conn"));
         assert!(matches!(
@@ -133,26 +130,5 @@ mod tests {
             ownership(Some(&Secret::default()), &a, &out, &conn),
             Ownership::Foreign(_)
         ));
-        let mut legacy = Secret::default();
-        legacy.metadata.owner_references = Some(vec![OwnerReference {
-            api_version: "quay.herve4m.github.io/v1alpha1".into(),
-            kind: "Application".into(),
-            name: "app".into(),
-            uid: "uid-a".into(),
-            ..Default::default()
-        }]);
-        assert_eq!(ownership(Some(&legacy), &a, &out, &conn), Ownership::Legacy);
-        let mut annotated = Secret::default();
-        annotated
-            .annotations_mut()
-            .insert(LEGACY_PRIMARY.into(), "ns/app".into());
-        annotated.annotations_mut().insert(
-            LEGACY_PRIMARY_TYPE.into(),
-            "Application.quay.herve4m.github.io".into(),
-        );
-        assert_eq!(
-            ownership(Some(&annotated), &a, &target("x", "out"), &conn),
-            Ownership::Legacy
-        );
     }
 }

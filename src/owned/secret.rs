@@ -156,3 +156,66 @@ fn namespaced_name<K: Owner>(owner: &K) -> String {
         owner.name_any()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::application::Application;
+    use crate::crd::ApiToken;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    use serde_json::json;
+
+    fn placed<K: Owner>(mut owner: K) -> K {
+        owner.meta_mut().namespace = Some("ns".into());
+        owner.meta_mut().uid = Some("uid-1".into());
+        owner
+    }
+
+    fn target(ns: &str, name: &str) -> Target {
+        Target {
+            namespace: ns.into(),
+            name: name.into(),
+        }
+    }
+
+    /// The earlier operator's Secrets are its owner's: by owner reference in its namespace,
+    /// by its annotations elsewhere; a stranger's never is.
+    fn the_earlier_operators_secrets_are_recognised<K: Owner>(owner: K) {
+        let conn = target("ns", "conn");
+        let mut same_ns = Secret::default();
+        same_ns.metadata.owner_references = Some(vec![OwnerReference {
+            api_version: "quay.herve4m.github.io/v1alpha1".into(),
+            kind: K::KIND.into(),
+            name: owner.name_any(),
+            uid: "uid-1".into(),
+            ..Default::default()
+        }]);
+        let out = target("ns", "out");
+        assert_eq!(
+            ownership(Some(&same_ns), &owner, &out, &conn),
+            Ownership::Legacy
+        );
+        let mut other_ns = Secret::default();
+        let annotations = other_ns.annotations_mut();
+        annotations.insert(LEGACY_PRIMARY.into(), format!("ns/{}", owner.name_any()));
+        let legacy_type = format!("{}.quay.herve4m.github.io", K::KIND);
+        annotations.insert(LEGACY_PRIMARY_TYPE.into(), legacy_type);
+        let elsewhere = target("x", "out");
+        assert_eq!(
+            ownership(Some(&other_ns), &owner, &elsewhere, &conn),
+            Ownership::Legacy
+        );
+        let stranger = ownership(Some(&Secret::default()), &owner, &out, &conn);
+        assert!(matches!(stranger, Ownership::Foreign(_)), "{stranger:?}");
+    }
+
+    #[test]
+    fn the_earlier_operators_secrets_are_recognised_for_both_kinds() {
+        let spec = json!({"connSecretRef": {"name": "conn"}, "clientId": "CID"});
+        let token = ApiToken::new("tok", serde_json::from_value(spec).unwrap());
+        the_earlier_operators_secrets_are_recognised(placed(token));
+        let spec = json!({"connSecretRef": {"name": "conn"}, "organization": "o", "name": "app"});
+        let app = Application::new("app", serde_json::from_value(spec).unwrap());
+        the_earlier_operators_secrets_are_recognised(placed(app));
+    }
+}

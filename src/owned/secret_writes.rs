@@ -1,7 +1,8 @@
 //! Writes of result Secrets to the Kubernetes API, for either kind: a create when the Secret
 //! was found absent, a server-side apply when it was proven ours, a dry run, a delete.
 
-use super::OwnedError;
+use super::secret::{Ownership, Target, ownership};
+use super::{OwnedError, Owner};
 use crate::context::MANAGER;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
@@ -131,15 +132,100 @@ pub async fn check_target(client: &Client, probe: &Secret) -> Result<(), OwnedEr
     }
 }
 
-/// Deletes a Secret; already gone is fine.
-pub async fn delete(client: &Client, namespace: &str, name: &str) -> Result<(), kube::Error> {
-    match Api::<Secret>::namespaced(client.clone(), namespace)
-        .delete(name, &DeleteParams::default())
+/// Deletes `owner`'s result Secret at `target` if it is ours (or, when `legacy_allowed`, the
+/// earlier operator's for it); already gone is fine. `conn` is the connection Secret, if known.
+pub async fn delete_if_ours<K: Owner>(
+    client: &Client,
+    owner: &K,
+    target: &Target,
+    conn: Option<&Target>,
+    legacy_allowed: bool,
+) -> Result<(), Unreachable> {
+    let api = Api::<Secret>::namespaced(client.clone(), &target.namespace);
+    let existing = api
+        .get_opt(&target.name)
         .await
-    {
+        .map_err(|source| Unreachable {
+            step: Step::Read,
+            source,
+        })?;
+    // No Secret is the connection Secret when that cannot be resolved.
+    let never = Target {
+        namespace: String::new(),
+        name: String::new(),
+    };
+    match ownership(existing.as_ref(), owner, target, conn.unwrap_or(&never)) {
+        Ownership::Legacy if !legacy_allowed => return Ok(()),
+        Ownership::Ours | Ownership::Legacy => {}
+        _ => return Ok(()),
+    }
+    match api.delete(&target.name, &DeleteParams::default()).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(e) => Err(e),
+        Err(source) => Err(Unreachable {
+            step: Step::Delete,
+            source,
+        }),
+    }
+}
+
+/// A result Secret that deletion could not read or delete.
+#[derive(Debug)]
+pub struct Unreachable {
+    /// What deletion was doing.
+    pub step: Step,
+    /// The API server's refusal.
+    pub source: kube::Error,
+}
+
+impl Unreachable {
+    /// What an event says of the Secret at `target` that may be left behind.
+    pub fn note(&self, target: &Target) -> String {
+        // The API server's own sentence; kube's Display of the error adds a debug dump of it.
+        let why = match &self.source {
+            kube::Error::Api(status) => status.message.clone(),
+            other => other.to_string(),
+        };
+        format!(
+            "the result Secret {target} could not be {} and may be left behind ({why}); delete it by hand",
+            self.step.done()
+        )
+    }
+}
+
+impl From<Unreachable> for OwnedError {
+    fn from(failed: Unreachable) -> Self {
+        OwnedError::Kube {
+            action: failed.step.action(),
+            source: failed.source,
+        }
+    }
+}
+
+/// What deletion was doing to the result Secret when the API server refused.
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    /// Reading it, to tell whose it is.
+    Read,
+    /// Deleting it.
+    Delete,
+}
+
+impl Step {
+    /// The action, as a Kubernetes error names it.
+    pub fn action(self) -> &'static str {
+        match self {
+            Step::Read => "read the result Secret",
+            Step::Delete => "delete the result Secret",
+        }
+    }
+
+    /// What could not be done to it, as an event says.
+    pub fn done(self) -> &'static str {
+        match self {
+            Step::Read => "read",
+            Step::Delete => "deleted",
+        }
     }
 }
 

@@ -63,7 +63,6 @@ pub fn desired(
 mod tests {
     use super::*;
     use crate::crd::ApiTokenSpec;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
     use kube::ResourceExt;
     use kube::api::ObjectMeta;
 
@@ -169,45 +168,6 @@ mod tests {
         assert_eq!(
             ownership(None, &t, &target("ns", "out"), &target("ns", "conn")),
             Ownership::Absent
-        );
-    }
-
-    #[test]
-    fn the_earlier_operators_secrets_are_recognised() {
-        let t = apitoken();
-        let mut same_ns = Secret::default();
-        same_ns.metadata.owner_references = Some(vec![OwnerReference {
-            api_version: "quay.herve4m.github.io/v1alpha1".into(),
-            kind: "ApiToken".into(),
-            name: "tok".into(),
-            uid: "uid-1".into(),
-            ..Default::default()
-        }]);
-        assert_eq!(
-            ownership(
-                Some(&same_ns),
-                &t,
-                &target("ns", "out"),
-                &target("ns", "conn")
-            ),
-            Ownership::Legacy
-        );
-        let mut other_ns = Secret::default();
-        other_ns
-            .annotations_mut()
-            .insert(LEGACY_PRIMARY.into(), "ns/tok".into());
-        other_ns.annotations_mut().insert(
-            LEGACY_PRIMARY_TYPE.into(),
-            "ApiToken.quay.herve4m.github.io".into(),
-        );
-        assert_eq!(
-            ownership(
-                Some(&other_ns),
-                &t,
-                &target("x", "out"),
-                &target("ns", "conn")
-            ),
-            Ownership::Legacy
         );
     }
 
