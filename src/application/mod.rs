@@ -2,8 +2,9 @@
 //! Kubernetes, with its client ID and secret delivered in a Secret that ApiTokens read.
 //!
 //! Built like the ApiToken side: pure decisions (`plan`, `secret`, `status`), then idempotent
-//! actions (`actions`, `cleanup`, `write`), the client ID recorded in status with the intent
-//! first, so that a crash never leads to a second application.
+//! actions (`actions`, `cleanup`) that write the Secret and status through `crate::owned`, the
+//! client ID recorded in status with the intent first, so that a crash never leads to a second
+//! application.
 
 mod actions;
 mod cleanup;

@@ -406,7 +406,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn check_result_target_finds_a_missing_namespace_and_persists_nothing() {
+    async fn check_target_finds_a_missing_namespace_and_persists_nothing() {
         let ctx = context().await;
         let ns = namespace(&ctx, "unit-check").await;
         let missing = format!("{ns}-absent");

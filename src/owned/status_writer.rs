@@ -34,7 +34,7 @@ impl<'a, K: Owner> StatusWriter<'a, K> {
     }
 
     /// The status the object shows now, if any.
-    pub fn shown(&self) -> Option<K::Status> {
+    fn shown(&self) -> Option<K::Status> {
         self.lock().clone()
     }
 
