@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(
             seen,
             [
-                ("Ready", "True", "Reason"),
+                ("Ready", "True", "TokenReady"),
                 ("Successful", "True", "Successful")
             ]
         );
