@@ -2,7 +2,7 @@
 
 use super::crd::{Application, ApplicationStatus};
 
-pub use crate::owned::status::{Verdict, is_ready, merge_patch, with_verdict};
+pub use crate::owned::status::{Verdict, is_ready, with_verdict};
 
 /// Condition reason of a ready Application.
 pub const READY_REASON: &str = "ApplicationReady";
