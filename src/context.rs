@@ -46,7 +46,7 @@ pub struct Context {
     pub settings: Settings,
     /// The status this process last wrote, per ApiToken UID. The controller's cache can lag
     /// behind our own writes; as the only writer of status, our last write is the truth.
-    pub written: crate::memory::StatusMemory,
+    pub written: crate::owned::Written<crate::crd::ApiTokenStatus>,
     /// Other ApiTokens, through the controller's caches.
     pub peers: crate::peers::Peers<crate::crd::ApiToken>,
     /// The wall clock of lifetime decisions (moved only by tests).
@@ -85,7 +85,7 @@ impl Context {
             metrics,
             backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
             settings,
-            written: crate::memory::StatusMemory::default(),
+            written: Default::default(),
             peers: crate::peers::Peers::default(),
             clock: Arc::new(crate::clock::Clock::system()),
             own_writes: crate::echoes::OwnWrites::default(),
@@ -152,7 +152,7 @@ impl Context {
         self.recorder.prune(|uid| uids.contains(uid));
         self.own_writes.retain(|uid| uids.contains(uid));
         // Our own writes may be ahead of the caches (a token just minted).
-        records.extend(self.written.records());
+        records.extend(self.written.collect(|s| s.token.clone()));
         self.liveness.retain_used(&records);
         let accounts = records
             .iter()

@@ -11,6 +11,7 @@ use crate::backoff::Backoff;
 use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus};
 use crate::error::ReconcileError;
+use crate::owned::Written;
 use crate::peers::Peers;
 use crate::reconcile;
 use crate::slots::Slots;
@@ -139,24 +140,8 @@ impl Kind for ApiToken {
         ctx.metrics.reconcile_finished(label, elapsed);
     }
 
-    fn written(
-        ctx: &Context,
-        uid: &str,
-        cached: Option<&ApiTokenStatus>,
-    ) -> Option<ApiTokenStatus> {
-        ctx.written.current(uid, cached)
-    }
-
-    fn remember(ctx: &Context, uid: &str, status: &ApiTokenStatus) {
-        ctx.written.remember(uid, status);
-    }
-
-    fn is_cleaned(ctx: &Context, uid: &str) -> bool {
-        ctx.written.is_cleaned(uid)
-    }
-
-    fn cleaned(ctx: &Context, uid: &str) {
-        ctx.written.cleaned(uid);
+    fn written(ctx: &Context) -> &Written<ApiTokenStatus> {
+        &ctx.written
     }
 
     fn with_failure(

@@ -149,6 +149,8 @@ impl ReconcileError {
     }
 }
 
+crate::owned::into_kind_error!(ReconcileError);
+
 /// The finalizer helper wraps our errors; unwrapping them lets status, events and metrics see
 /// the cause.
 impl From<kube::runtime::finalizer::Error<ReconcileError>> for ReconcileError {

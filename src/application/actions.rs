@@ -4,11 +4,11 @@
 //! Kubernetes API (status writes).
 
 use super::context::AppContext;
-use super::crd::{AppRecord, Application, ApplicationStatus, PendingCreate};
+use super::crd::{AppRecord, Application, PendingCreate};
 use super::error::ApplicationError;
 use super::inputs::Inputs;
 use super::plan::{self, Desired, Recovery};
-use super::write;
+use crate::owned::StatusWriter;
 use crate::quay::AppView;
 use kube::ResourceExt;
 use tokio::sync::OwnedMutexGuard;
@@ -66,17 +66,17 @@ pub(super) async fn locate(
     app: &Application,
     ctx: &AppContext,
     inputs: &Inputs,
-    shown: &mut Option<ApplicationStatus>,
+    status: &StatusWriter<'_, Application>,
 ) -> Result<Located, ApplicationError> {
     let host = inputs.conn.host_string();
     let org = app.spec.organization.as_str();
-    let status = shown.clone().unwrap_or_default();
-    if let Some(pending) = &status.pending_create
-        && let Some(found) = recover(app, ctx, inputs, shown, pending).await?
+    let current = status.current();
+    if let Some(pending) = &current.pending_create
+        && let Some(found) = recover(app, ctx, inputs, status, pending).await?
     {
         return Ok(found);
     }
-    let recorded = status
+    let recorded = current
         .application
         .clone()
         .filter(|r| r.host == host && r.organization == org);
@@ -89,7 +89,7 @@ pub(super) async fn locate(
         let guard = ctx.org_lock(&host, org).await;
         let apps = ctx.apps.list(&inputs.conn, org).await?; // Quay
         let gone = record.client_id.clone();
-        let located = create(app, ctx, inputs, shown, &apps, &guard).await?;
+        let located = create(app, ctx, inputs, status, &apps, &guard).await?;
         ctx.events
             .publish(
                 app,
@@ -104,7 +104,7 @@ pub(super) async fn locate(
             .await;
         return Ok(located);
     }
-    if let Some(old) = &status.application {
+    if let Some(old) = &current.application {
         ctx.events.publish(app, true, "LeftInQuay", format!(
             "application {} of organization `{}` on {} is no longer this resource's: the spec or the connection Secret names another organization or host; it stays in Quay, delete it there if nothing uses it",
             old.client_id, old.organization, old.host)).await;
@@ -116,7 +116,7 @@ pub(super) async fn locate(
     let claims = ctx.claims(&app.uid().unwrap_or_default(), &host, org);
     match plan::find_by_name(&apps, &Desired::of(app), &claims, org)? {
         Some(view) => {
-            let record = adopt(app, ctx, shown, &host, &view, Origin::Adopted).await?;
+            let record = adopt(app, status, &host, &view, Origin::Adopted).await?;
             ctx.events
                 .publish(
                     app,
@@ -132,7 +132,7 @@ pub(super) async fn locate(
                 .await;
             Ok(Located { record, view })
         }
-        None => create(app, ctx, inputs, shown, &apps, &guard).await,
+        None => create(app, ctx, inputs, status, &apps, &guard).await,
     }
 }
 
@@ -148,8 +148,7 @@ fn on_deletion_of_adopted(app: &Application) -> &'static str {
 /// Records `view` as this resource's application, before anything is done to it.
 async fn adopt(
     app: &Application,
-    ctx: &AppContext,
-    shown: &mut Option<ApplicationStatus>,
+    status: &StatusWriter<'_, Application>,
     host: &str,
     view: &AppView,
     origin: Origin,
@@ -160,11 +159,11 @@ async fn adopt(
         organization: app.spec.organization.clone(),
         origin: Some(origin.as_str().to_owned()),
     };
-    let mut next = shown.clone().unwrap_or_default();
+    let mut next = status.current();
     next.application = Some(record.clone());
     next.pending_create = None;
     next.exist_in_quay = true;
-    write::status(ctx, app, shown, next, true).await?; // Kubernetes API
+    status.write_guarded(next).await?; // Kubernetes API
     Ok(record)
 }
 
@@ -175,14 +174,14 @@ async fn create(
     app: &Application,
     ctx: &AppContext,
     inputs: &Inputs,
-    shown: &mut Option<ApplicationStatus>,
+    status: &StatusWriter<'_, Application>,
     apps: &[AppView],
     _held: &OwnedMutexGuard<()>,
 ) -> Result<Located, ApplicationError> {
     let host = inputs.conn.host_string();
     let org = app.spec.organization.as_str();
     let fields = plan::create_fields(&Desired::of(app));
-    let mut intent = shown.clone().unwrap_or_default();
+    let mut intent = status.current();
     intent.pending_create = Some(PendingCreate {
         host: host.clone(),
         organization: org.to_owned(),
@@ -194,21 +193,21 @@ async fn create(
             .collect(),
         started_at: super::now(),
     });
-    write::status(ctx, app, shown, intent, true).await?; // Kubernetes API
+    status.write_guarded(intent).await?; // Kubernetes API
     let view = match ctx.apps.create(&inputs.conn, org, &fields).await {
         Ok(view) => view,
         Err(e) => {
             if !e.is_transient() {
                 // Quay said no: nothing was created, so the intent is void. A timeout may
                 // have created it: then the intent stays, and recovery finds it.
-                let mut void = shown.clone().unwrap_or_default();
+                let mut void = status.current();
                 void.pending_create = None;
-                write::status(ctx, app, shown, void, false).await?;
+                status.write(void).await?;
             }
             return Err(e.into());
         }
     };
-    let record = adopt(app, ctx, shown, &host, &view, Origin::Created).await?;
+    let record = adopt(app, status, &host, &view, Origin::Created).await?;
     ctx.base.metrics.application_created();
     ctx.events
         .publish(
@@ -230,7 +229,7 @@ async fn recover(
     app: &Application,
     ctx: &AppContext,
     inputs: &Inputs,
-    shown: &mut Option<ApplicationStatus>,
+    status: &StatusWriter<'_, Application>,
     pending: &PendingCreate,
 ) -> Result<Option<Located>, ApplicationError> {
     let host = inputs.conn.host_string();
@@ -238,7 +237,7 @@ async fn recover(
         ctx.events.publish(app, true, "CreateInterrupted", format!(
             "a create of application `{}` in organization `{}` on {} started at {} did not complete, and the spec or the connection Secret now names another organization or host; if Quay holds an extra application of that name there, delete it",
             pending.name, pending.organization, pending.host, pending.started_at)).await;
-        forget_pending(app, ctx, shown).await?;
+        forget_pending(status).await?;
         return Ok(None);
     }
     let _held = ctx.org_lock(&host, &pending.organization).await;
@@ -246,7 +245,7 @@ async fn recover(
     let claims = ctx.claims(&app.uid().unwrap_or_default(), &host, &pending.organization);
     match plan::recover(&apps, pending, &claims) {
         Recovery::Made(view) => {
-            let record = adopt(app, ctx, shown, &host, &view, Origin::Recovered).await?;
+            let record = adopt(app, status, &host, &view, Origin::Recovered).await?;
             ctx.events
                 .publish(
                     app,
@@ -261,7 +260,7 @@ async fn recover(
             Ok(Some(Located { record, view }))
         }
         Recovery::Nothing => {
-            forget_pending(app, ctx, shown).await?;
+            forget_pending(status).await?;
             Ok(None)
         }
         Recovery::Ambiguous(client_ids) => Err(ApplicationError::Ambiguous {
@@ -273,14 +272,10 @@ async fn recover(
     }
 }
 
-async fn forget_pending(
-    app: &Application,
-    ctx: &AppContext,
-    shown: &mut Option<ApplicationStatus>,
-) -> Result<(), ApplicationError> {
-    let mut next = shown.clone().unwrap_or_default();
+async fn forget_pending(status: &StatusWriter<'_, Application>) -> Result<(), ApplicationError> {
+    let mut next = status.current();
     next.pending_create = None;
-    write::status(ctx, app, shown, next, false).await
+    Ok(status.write(next).await?)
 }
 
 /// Brings the application's fields to the spec with one replacing `PUT`, only when one differs.

@@ -6,11 +6,14 @@ use super::actions::{Origin, created_here};
 use super::context::AppContext;
 use super::crd::{AppRecord, Application};
 use super::error::ApplicationError;
+use super::inputs;
 use super::plan::{self, Recovery};
-use super::{inputs, secret, write};
+use crate::owned::OwnedError;
+use crate::owned::secret::Target;
+use crate::owned::secret_writes::{self, Unreachable};
 use crate::quay::AppConnection;
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
-use kube::{Api, ResourceExt};
 
 /// Cleans up after a deleted Application; `Err` keeps the finalizer (transient failures only).
 pub async fn cleanup(app: &Application, ctx: &AppContext) -> Result<Action, ApplicationError> {
@@ -208,34 +211,11 @@ async fn delete_result_secret(app: &Application, ctx: &AppContext) -> Result<(),
     };
     let allowed = inputs::allowed(&ctx.base, app, "retSecretRef", &target);
     let conn = inputs::conn_target(app, policy).ok();
-    let existing = match Api::<k8s_openapi::api::core::v1::Secret>::namespaced(
-        ctx.base.client.clone(),
-        &target.namespace,
-    )
-    .get_opt(&target.name)
-    .await
-    {
-        Ok(existing) => existing,
-        Err(source) => return left_behind(app, ctx, &target, "read", source).await,
-    };
-    let never = crate::reconcile::secret::Target {
-        namespace: String::new(),
-        name: String::new(),
-    };
-    match secret::ownership(
-        existing.as_ref(),
-        app,
-        &target,
-        conn.as_ref().unwrap_or(&never),
-    ) {
-        secret::Ownership::Legacy if !allowed => Ok(()),
-        secret::Ownership::Ours | secret::Ownership::Legacy => {
-            match write::delete_secret(&ctx.base, &target).await {
-                Ok(()) => Ok(()),
-                Err(source) => left_behind(app, ctx, &target, "deleted", source).await,
-            }
-        }
-        _ => Ok(()),
+    let deleted =
+        secret_writes::delete_if_ours(&ctx.base.client, app, &target, conn.as_ref(), allowed);
+    match deleted.await {
+        Ok(()) => Ok(()),
+        Err(failed) => left_behind(app, ctx, &target, failed).await,
     }
 }
 
@@ -244,30 +224,16 @@ async fn delete_result_secret(app: &Application, ctx: &AppContext) -> Result<(),
 async fn left_behind(
     app: &Application,
     ctx: &AppContext,
-    target: &crate::reconcile::secret::Target,
-    done: &str,
-    source: kube::Error,
+    target: &Target,
+    failed: Unreachable,
 ) -> Result<(), ApplicationError> {
-    let why = match &source {
-        kube::Error::Api(status) => status.message.clone(),
-        other => other.to_string(),
-    };
-    let error = ApplicationError::Kube {
-        action: "delete the result Secret",
-        source,
-    };
+    let note = failed.note(target);
+    let error = ApplicationError::from(OwnedError::from(failed));
     if error.is_transient() {
         return Err(error);
     }
     ctx.events
-        .publish(
-            app,
-            true,
-            "ResultSecretLeft",
-            format!(
-                "the result Secret {target} could not be {done} and may be left behind ({why}); delete it by hand"
-            ),
-        )
+        .publish(app, true, "ResultSecretLeft", note)
         .await;
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! sessions, metrics, settings) and the Application controller's own state.
 
 use super::crd::Application;
+use super::crd::ApplicationStatus;
 use super::events::AppEvents;
-use super::memory::{OrgLocks, Written};
+use super::org_locks::OrgLocks;
 use super::plan::Claims;
 use crate::backoff::Backoff;
 use crate::context::{Context, MANAGER};
@@ -24,7 +25,7 @@ pub struct AppContext {
     /// Per-object backoff for transient errors.
     pub backoff: Backoff,
     /// The status this process last wrote, per Application UID.
-    pub written: Written,
+    pub written: crate::owned::Written<ApplicationStatus>,
     /// One finder-or-creator per organization at a time.
     pub org_locks: OrgLocks,
     /// The Applications in the controllers' caches, the Secrets they name, their nudges.
@@ -43,7 +44,7 @@ impl AppContext {
             apps: Applications::new(base.quay.clone(), Some(observer)),
             events: AppEvents::new(base.client.clone(), reporter),
             backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
-            written: Written::default(),
+            written: Default::default(),
             org_locks: OrgLocks::default(),
             peers: Peers::default(),
             base,

@@ -9,6 +9,7 @@ use super::{inputs, status};
 use crate::backoff::Backoff;
 use crate::context::Context;
 use crate::controller::kind::Kind;
+use crate::owned::Written;
 use crate::peers::Peers;
 use crate::references::{Role, Target};
 use crate::slots::Slots;
@@ -105,7 +106,9 @@ impl Kind for Application {
     }
 
     fn forget(ctx: &AppContext, meta: &ObjectMeta) {
-        ctx.backoff.reset(meta.uid.as_deref().unwrap_or_default());
+        let uid = meta.uid.as_deref().unwrap_or_default();
+        ctx.backoff.reset(uid);
+        ctx.written.forget(uid);
     }
 
     fn sweep(ctx: &AppContext) {
@@ -121,24 +124,8 @@ impl Kind for Application {
             .application_reconcile_finished(label, elapsed);
     }
 
-    fn written(
-        ctx: &AppContext,
-        uid: &str,
-        cached: Option<&ApplicationStatus>,
-    ) -> Option<ApplicationStatus> {
-        ctx.written.current(uid, cached)
-    }
-
-    fn remember(ctx: &AppContext, uid: &str, status: &ApplicationStatus) {
-        ctx.written.remember(uid, status);
-    }
-
-    fn is_cleaned(ctx: &AppContext, uid: &str) -> bool {
-        ctx.written.is_cleaned(uid)
-    }
-
-    fn cleaned(ctx: &AppContext, uid: &str) {
-        ctx.written.cleaned(uid);
+    fn written(ctx: &AppContext) -> &Written<ApplicationStatus> {
+        &ctx.written
     }
 
     fn with_failure(

@@ -5,7 +5,6 @@
 // kube's printcolumn(...) repeats `type_ = ...` by design.
 #![allow(clippy::duplicated_attributes)]
 
-use crate::crd::Condition;
 use kube::core::crd::CustomResourceExt;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -127,26 +126,16 @@ pub struct AppSecretRef {
     pub namespace: Option<String>,
 }
 
+crate::crd::kind_status! {
 /// What the operator observed and recorded for one Application.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase")]
 pub struct ApplicationStatus {
-    /// The generation of the spec that this status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
-    /// Ready (the application exists in Quay as the spec says and the Secret holds its client
-    /// ID and secret) and Successful (same status, kept for users of the earlier operator).
-    #[serde(default)]
-    pub conditions: Vec<Condition>,
-    /// Empty when all is well, else the error in one sentence.
-    #[serde(default)]
-    pub message: String,
-    /// True once the application exists in Quay for this resource.
-    #[serde(default)]
-    pub exist_in_quay: bool,
-    /// Namespace and name of the result Secret ("namespace/name").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret_name: Option<String>,
+    conditions:
+        /// Ready (the application exists in Quay as the spec says and the Secret holds its client
+        /// ID and secret) and Successful (same status, kept for users of the earlier operator).
+        ;
+    exist_in_quay:
+        /// True once the application exists in Quay for this resource.
+        ;
     /// The application this resource manages in Quay, by client ID (names are not unique).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application: Option<AppRecord>,
@@ -158,6 +147,7 @@ pub struct ApplicationStatus {
     /// The operator does not try them again, after restarts too, until the Secret changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_credentials: Option<String>,
+}
 }
 
 /// The Quay application of this resource.

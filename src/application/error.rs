@@ -152,6 +152,8 @@ impl ApplicationError {
     }
 }
 
+crate::owned::into_kind_error!(ApplicationError);
+
 impl From<crate::quay::QuayError> for ApplicationError {
     fn from(e: crate::quay::QuayError) -> Self {
         Self::Quay(e.into())

@@ -3,8 +3,8 @@
 
 use super::crd::Application;
 use super::error::ApplicationError;
-use super::write;
 use crate::context::Context;
+use crate::owned::{secret, secret_writes};
 use crate::quay::AppConnection;
 use crate::reconcile::secret::Target;
 use crate::references::{APPLICATION, CrossNamespacePolicy, Refused, resolve_namespace};
@@ -182,7 +182,7 @@ pub async fn resolve(ctx: &Context, app: &Application) -> Result<Inputs, Applica
     if existing.is_none() {
         // Before anything is created in Quay: an application whose Secret cannot be written
         // would be created and then fail to be delivered, on every retry.
-        write::check_result_target(ctx, &target).await?;
+        secret_writes::check_target(&ctx.client, &secret::bare(&target)).await?;
     }
     Ok(Inputs {
         conn,

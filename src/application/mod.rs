@@ -2,8 +2,9 @@
 //! Kubernetes, with its client ID and secret delivered in a Secret that ApiTokens read.
 //!
 //! Built like the ApiToken side: pure decisions (`plan`, `secret`, `status`), then idempotent
-//! actions (`actions`, `cleanup`, `write`), the client ID recorded in status with the intent
-//! first, so that a crash never leads to a second application.
+//! actions (`actions`, `cleanup`) that write the Secret and status through `crate::owned`, the
+//! client ID recorded in status with the intent first, so that a crash never leads to a second
+//! application.
 
 mod actions;
 mod cleanup;
@@ -13,12 +14,11 @@ pub mod crd;
 pub mod error;
 mod events;
 pub mod inputs;
-pub mod memory;
+mod org_locks;
 pub mod plan;
 mod reconcile;
 pub mod secret;
 pub mod status;
-mod write;
 
 pub use controller::run;
 pub use crd::{

@@ -4,11 +4,12 @@
 use super::actions::{self, Located};
 use super::cleanup;
 use super::context::AppContext;
-use super::crd::{Application, ApplicationStatus};
+use super::crd::Application;
 use super::error::ApplicationError;
 use super::status::{self, READY_REASON, Verdict};
-use super::{inputs, secret, write};
+use super::{inputs, secret};
 use crate::crd::FINALIZER;
+use crate::owned::{StatusWriter, secret_writes};
 use crate::quay::{AppApiError, AppConnection, QuayError};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, Event};
@@ -87,15 +88,15 @@ fn flatten(e: finalizer::Error<ApplicationError>) -> ApplicationError {
 /// and secret, then report it.
 async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, ApplicationError> {
     let uid = app.uid().ok_or(ApplicationError::Malformed("uid"))?;
-    let mut shown = ctx.written.current(&uid, app.status.as_ref());
+    let status = StatusWriter::new(&ctx.base.client, &ctx.written, app);
     let mut credentials = None;
     // Stopped at its deadline, the work is dropped where a crash could stop it (a create
     // records its intent first).
-    let work = converge(app, ctx, &mut shown, &mut credentials);
+    let work = converge(app, ctx, &status, &mut credentials);
     let result = crate::slots::bounded(ctx.base.reconcile_deadline, work)
         .await
         .unwrap_or_else(|overran| Err(overran.into()));
-    let mut next = shown.clone().unwrap_or_default();
+    let mut next = status.current();
     let generation = app.metadata.generation;
     match result {
         Ok(located) => {
@@ -113,7 +114,7 @@ async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, Applicatio
                 message: "",
             };
             let next = status::with_verdict(next, &verdict, generation, &super::now());
-            write::status(ctx, app, &mut shown, next, false).await?;
+            status.write(next).await?;
             Ok(Action::requeue(ctx.base.settings.verify_interval))
         }
         // A stale read writes nothing: the fresh copy is on its way.
@@ -130,7 +131,7 @@ async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, Applicatio
                 message: &message,
             };
             let next = status::with_verdict(next, &verdict, generation, &super::now());
-            if let Err(write_error) = write::status(ctx, app, &mut shown, next, false).await {
+            if let Err(write_error) = status.write(next).await {
                 tracing::warn!(error = %write_error, "cannot record the failure in status");
             }
             if distinct {
@@ -145,15 +146,12 @@ async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, Applicatio
 async fn converge(
     app: &Application,
     ctx: &AppContext,
-    shown: &mut Option<ApplicationStatus>,
+    status: &StatusWriter<'_, Application>,
     credentials: &mut Option<String>,
 ) -> Result<Located, ApplicationError> {
     let inputs = inputs::resolve(&ctx.base, app).await?; // Kubernetes API
     let mark = rejection_mark(app, &inputs.conn);
-    let rejected_before = shown
-        .as_ref()
-        .and_then(|s| s.rejected_credentials.as_deref())
-        == Some(mark.as_str());
+    let rejected_before = status.current().rejected_credentials.as_deref() == Some(mark.as_str());
     *credentials = Some(mark);
     if rejected_before {
         // Quay rejected exactly these settings before (perhaps before a restart): asking
@@ -173,11 +171,11 @@ async fn converge(
             detail,
         });
     }
-    let located = actions::locate(app, ctx, &inputs, shown).await?; // Quay, status
+    let located = actions::locate(app, ctx, &inputs, status).await?; // Quay, status
     let view = actions::update(app, ctx, &inputs, located.view).await?; // Quay, when it differs
     let desired = secret::desired(app, &inputs.target, &view);
     if secret::needs_write(inputs.existing.as_ref(), &desired) {
-        write::secret(&ctx.base, &desired, inputs.existing.is_some()).await?; // Kubernetes API
+        secret_writes::write(&ctx.base.client, &desired, inputs.existing.as_ref()).await?; // Kubernetes API
     }
     Ok(Located {
         record: located.record,

@@ -1,19 +1,13 @@
-//! The result Secret of an Application: whose it is, what it should hold. Pure, no I/O.
-//!
-//! The marks are the ApiToken's (managed-by label, owner UID label, owner annotation), so one
-//! rule tells every Secret of this operator from anyone else's.
+//! The result Secret of an Application: what it should hold. Pure, no I/O; its marks and whose
+//! it is are the owned layer's (`crate::owned::secret`), one rule for both kinds.
 
 use super::crd::Application;
 use crate::quay::AppView;
-use crate::reconcile::secret::{
-    LEGACY_PRIMARY, LEGACY_PRIMARY_TYPE, MANAGED_BY, MANAGED_BY_LABEL, OWNER_ANNOTATION,
-    OWNER_UID_LABEL, Target,
-};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::ObjectMeta;
-use kube::{Resource, ResourceExt};
 use std::collections::BTreeMap;
+
+pub use crate::owned::secret::{Ownership, Target, needs_write, ownership};
 
 /// The key ApiTokens read through `clientIdFrom` by default.
 pub const CLIENT_ID_KEY: &str = "clientId";
@@ -21,68 +15,6 @@ pub const CLIENT_ID_KEY: &str = "clientId";
 pub const CLIENT_SECRET_KEY: &str = "clientSecret";
 /// The key holding the application's name in Quay.
 pub const NAME_KEY: &str = "name";
-/// Annotation naming the kind of the owning resource, beside [`OWNER_ANNOTATION`]'s
-/// `namespace/name` (a Secret without it is an ApiToken's).
-pub const OWNER_KIND_ANNOTATION: &str = "quay.herve4m.github.io/owner-kind";
-const LEGACY_TYPE_VALUE: &str = "Application.quay.herve4m.github.io";
-
-/// Whose the Secret at the target is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ownership {
-    /// There is no Secret.
-    Absent,
-    /// It carries this Application's UID label.
-    Ours,
-    /// The earlier operator wrote it for this Application.
-    Legacy,
-    /// It belongs to someone else; the reason says whom.
-    Foreign(String),
-}
-
-/// Decides whose `secret` is; `conn` is the connection Secret, which is never ours to write.
-pub fn ownership(
-    secret: Option<&Secret>,
-    app: &Application,
-    target: &Target,
-    conn: &Target,
-) -> Ownership {
-    if target == conn {
-        return Ownership::Foreign("it is the connection Secret (connSecretRef)".into());
-    }
-    let Some(secret) = secret else {
-        return Ownership::Absent;
-    };
-    let uid = app.uid().unwrap_or_default();
-    match secret.labels().get(OWNER_UID_LABEL) {
-        Some(owner) if *owner == uid => return Ownership::Ours,
-        Some(_) => {
-            let annotations = secret.annotations();
-            let kind = annotations
-                .get(OWNER_KIND_ANNOTATION)
-                .map_or("ApiToken", String::as_str);
-            let other = annotations
-                .get(OWNER_ANNOTATION)
-                .map_or_else(|| format!("another {kind}"), |o| format!("{kind} {o}"));
-            return Ownership::Foreign(format!("it is the result Secret of {other}"));
-        }
-        None => {}
-    }
-    let owner_ref = secret
-        .owner_references()
-        .iter()
-        .any(|r| r.uid == uid && r.kind == "Application");
-    let me = format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any());
-    let annotations = secret.annotations();
-    let annotated = annotations.get(LEGACY_PRIMARY) == Some(&me)
-        && annotations.get(LEGACY_PRIMARY_TYPE).map(String::as_str) == Some(LEGACY_TYPE_VALUE);
-    if owner_ref || annotated {
-        Ownership::Legacy
-    } else {
-        Ownership::Foreign(
-            "a Secret of that name exists and is not managed by this Application".into(),
-        )
-    }
-}
 
 /// The Secret this Application should have at `target`, for the application `view`.
 pub fn desired(app: &Application, target: &Target, view: &AppView) -> Secret {
@@ -100,61 +32,15 @@ pub fn desired(app: &Application, target: &Target, view: &AppView) -> Secret {
             ByteString(view.name.as_bytes().to_vec()),
         ),
     ]);
-    let owner_ns = app.namespace().unwrap_or_default();
-    let labels = BTreeMap::from([
-        (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
-        (OWNER_UID_LABEL.to_string(), app.uid().unwrap_or_default()),
-    ]);
-    let annotations = BTreeMap::from([
-        (
-            OWNER_ANNOTATION.to_string(),
-            format!("{owner_ns}/{}", app.name_any()),
-        ),
-        (OWNER_KIND_ANNOTATION.to_string(), "Application".to_string()),
-    ]);
-    // An ownerReference only works inside one namespace; elsewhere the finalizer deletes it.
-    let owner_references =
-        (target.namespace == owner_ns).then(|| app.controller_owner_ref(&()).into_iter().collect());
-    Secret {
-        metadata: ObjectMeta {
-            name: Some(target.name.clone()),
-            namespace: Some(target.namespace.clone()),
-            labels: Some(labels),
-            annotations: Some(annotations),
-            owner_references,
-            ..Default::default()
-        },
-        data: Some(data),
-        type_: Some("Opaque".into()),
-        ..Default::default()
-    }
-}
-
-/// Whether writing `desired` would change `existing` (so an unchanged Secret costs no write).
-pub fn needs_write(existing: Option<&Secret>, desired: &Secret) -> bool {
-    let Some(existing) = existing else {
-        return true;
-    };
-    let subset = |want: &Option<BTreeMap<String, String>>, have: &BTreeMap<String, String>| {
-        want.iter().flatten().all(|(k, v)| have.get(k) == Some(v))
-    };
-    let refs_ok = desired.metadata.owner_references.iter().flatten().all(|w| {
-        existing
-            .owner_references()
-            .iter()
-            .any(|h| h.uid == w.uid && h.controller == w.controller)
-    });
-    existing.data != desired.data
-        || !subset(&desired.metadata.labels, existing.labels())
-        || !subset(&desired.metadata.annotations, existing.annotations())
-        || !refs_ok
+    crate::owned::secret::marked(app, target, data)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::owned::secret::{OWNER_ANNOTATION, OWNER_KIND_ANNOTATION, OWNER_UID_LABEL};
     use crate::redacted::Redacted;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    use kube::ResourceExt;
     use serde_json::json;
 
     fn app() -> Application {
@@ -216,9 +102,10 @@ mod tests {
         assert!(elsewhere.owner_references().is_empty());
     }
 
-    /// Nobody else's Secret is taken: the connection Secret, another resource's, a stranger's.
+    /// Nobody else's Secret is taken: the connection Secret, another resource's, a stranger's
+    /// (the earlier operator's: `crate::owned::secret`).
     #[test]
-    fn foreign_secrets_are_refused_and_legacy_ones_taken_over() {
+    fn foreign_secrets_are_refused() {
         let a = app();
         let (out, conn) = (target("ns", "out"), target("ns", "conn"));
         assert!(matches!(
@@ -243,25 +130,5 @@ mod tests {
             ownership(Some(&Secret::default()), &a, &out, &conn),
             Ownership::Foreign(_)
         ));
-        let mut legacy = Secret::default();
-        legacy.metadata.owner_references = Some(vec![OwnerReference {
-            api_version: "quay.herve4m.github.io/v1alpha1".into(),
-            kind: "Application".into(),
-            name: "app".into(),
-            uid: "uid-a".into(),
-            ..Default::default()
-        }]);
-        assert_eq!(ownership(Some(&legacy), &a, &out, &conn), Ownership::Legacy);
-        let mut annotated = Secret::default();
-        annotated
-            .annotations_mut()
-            .insert(LEGACY_PRIMARY.into(), "ns/app".into());
-        annotated
-            .annotations_mut()
-            .insert(LEGACY_PRIMARY_TYPE.into(), LEGACY_TYPE_VALUE.into());
-        assert_eq!(
-            ownership(Some(&annotated), &a, &target("x", "out"), &conn),
-            Ownership::Legacy
-        );
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::backoff::Backoff;
 use crate::context::Context;
+use crate::owned::Written;
 use crate::peers::Peers;
 use crate::stored::StoredKind;
 use kube::runtime::controller::Action;
@@ -57,17 +58,8 @@ pub trait Kind:
     /// Counts one finished reconcile with its result label.
     fn reconcile_finished(ctx: &Self::Ctx, label: &str, elapsed: Duration);
 
-    /// The status this process last wrote for `uid`, else `cached`.
-    fn written(ctx: &Self::Ctx, uid: &str, cached: Option<&Self::Status>) -> Option<Self::Status>;
-
-    /// Remembers a status this process wrote.
-    fn remember(ctx: &Self::Ctx, uid: &str, status: &Self::Status);
-
-    /// Whether this process has cleaned up after `uid` (and released its finalizer).
-    fn is_cleaned(ctx: &Self::Ctx, uid: &str) -> bool;
-
-    /// Notes that this process has cleaned up after `uid`.
-    fn cleaned(ctx: &Self::Ctx, uid: &str);
+    /// What this process wrote about objects of the kind, and which it cleaned up after.
+    fn written(ctx: &Self::Ctx) -> &Written<Self::Status>;
 
     /// `status` with a not-Ready verdict of `reason` and `message` for `generation`.
     fn with_failure(

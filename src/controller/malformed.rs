@@ -42,7 +42,7 @@ async fn report<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Result<Action, 
     tracing::info!(problem = %message, "the stored object cannot be read");
     // Our last write wins over the cache, as for any object. When the stored status cannot be
     // read either, only the fields written below are replaced on the server.
-    let shown = K::written(ctx, &uid, object.status.as_ref());
+    let shown = K::written(ctx).current(&uid, object.status.as_ref());
     let previous = match &shown {
         Some(status) => shown_of::<K>(status),
         None => object.shown.clone(),
@@ -61,7 +61,7 @@ async fn report<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Result<Action, 
         write_verdict(object, ctx, &next).await?;
         // Remember only a whole status: a partial one would hide the record later.
         if shown.is_some() {
-            K::remember(ctx, &uid, &next);
+            K::written(ctx).remember(&uid, &next);
         }
     }
     K::backoff(ctx).reset(&uid);
@@ -112,10 +112,10 @@ async fn write_verdict<K: Kind>(
 async fn release<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Result<Action, K::Error> {
     let uid = object.metadata.uid.clone().unwrap_or_default();
     let finalizers = object.metadata.finalizers.clone().unwrap_or_default();
-    if !finalizers.iter().any(|f| f == FINALIZER) || K::is_cleaned(ctx, &uid) {
+    if !finalizers.iter().any(|f| f == FINALIZER) || K::written(ctx).is_cleaned(&uid) {
         return Ok(Action::await_change());
     }
-    let status = K::written(ctx, &uid, object.status.as_ref());
+    let status = K::written(ctx).current(&uid, object.status.as_ref());
     let left = K::left_in_quay(status.as_ref());
     let note = format!(
         "{}; deleted while unreadable, so {left}, and a result Secret in another namespace is not deleted",
@@ -141,7 +141,7 @@ async fn release<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Result<Action,
         Err(kube::Error::Api(s)) if s.code == 404 => {}
         Err(source) => return Err(K::kube_error("remove the finalizer", source)),
     }
-    K::cleaned(ctx, &uid);
+    K::written(ctx).cleaned(&uid);
     Ok(Action::await_change())
 }
 

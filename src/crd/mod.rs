@@ -14,6 +14,7 @@ mod status;
 
 pub use rights::{Right, scopes_of};
 pub use spec::{ApiToken, ApiTokenSpec, ClientIdFrom, SecretRef};
+pub(crate) use status::kind_status;
 pub use status::{ApiTokenStatus, Condition, PendingMint, TokenRecord};
 
 /// API group of the resource.

@@ -4,26 +4,61 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// Declares a kind's status struct: first the fields every kind's status has (the observed
+/// generation, the Ready and Successful conditions, the message, whether Quay holds the object,
+/// the result Secret's name), the conditions and Quay flag described per kind; then its own.
+macro_rules! kind_status {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            conditions: $(#[$conditions:meta])*;
+            exist_in_quay: $(#[$exists:meta])*;
+            $($own:tt)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            ::schemars::JsonSchema,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq,
+        )]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            /// The generation of the spec that this status describes.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub observed_generation: Option<i64>,
+            $(#[$conditions])*
+            #[serde(default)]
+            pub conditions: Vec<$crate::crd::Condition>,
+            /// Empty when all is well, else the error in one sentence.
+            #[serde(default)]
+            pub message: String,
+            $(#[$exists])*
+            #[serde(default)]
+            pub exist_in_quay: bool,
+            /// Namespace and name of the result Secret ("namespace/name").
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub secret_name: Option<String>,
+            $($own)*
+        }
+    };
+}
+pub(crate) use kind_status;
+
+kind_status! {
 /// What the operator observed and recorded for one ApiToken.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase")]
 pub struct ApiTokenStatus {
-    /// The generation of the spec that this status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
-    /// Ready (the Secret holds a live token for the current spec) and Successful (same status,
-    /// kept for users of the earlier operator).
-    #[serde(default)]
-    pub conditions: Vec<Condition>,
-    /// Empty when all is well, else the error in one sentence.
-    #[serde(default)]
-    pub message: String,
-    /// True once a token exists in Quay for this resource.
-    #[serde(default)]
-    pub exist_in_quay: bool,
-    /// Namespace and name of the result Secret ("namespace/name").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret_name: Option<String>,
+    conditions:
+        /// Ready (the Secret holds a live token for the current spec) and Successful (same status,
+        /// kept for users of the earlier operator).
+        ;
+    exist_in_quay:
+        /// True once a token exists in Quay for this resource.
+        ;
     /// The token that Quay holds for this resource, as far as needed to keep it and revoke it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<TokenRecord>,
@@ -51,6 +86,7 @@ pub struct ApiTokenStatus {
     /// When the operator mints the current token's replacement (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renew_at: Option<String>,
+}
 }
 
 /// One condition, in the shape of metav1.Condition, tolerant of the earlier operator's entries

@@ -1,17 +1,18 @@
 //! Deletion: revoke the token (unless preserved), delete the result Secret, release the finalizer.
 //! Never blocks on what can never succeed, so a namespace deletion cannot hang on us.
 
-use super::{apply, inputs, secret};
+use super::{inputs, secret};
 use crate::context::Context;
 use crate::crd::ApiToken;
 use crate::error::ReconcileError;
 use crate::events;
 use crate::fault_points;
+use crate::owned::OwnedError;
+use crate::owned::secret_writes::{self, Unreachable};
 use crate::quay::{ConnectionSettings, Flavour};
 use crate::release;
-use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
-use kube::{Api, ResourceExt};
 
 /// Cleans up after a deleted ApiToken; `Err` keeps the finalizer (only for transient failures).
 pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -226,56 +227,11 @@ async fn delete_result_secret(token: &ApiToken, ctx: &Context) -> Result<(), Rec
         .token(token, "retSecretRef", target.clone())
         .is_ok();
     let conn = inputs::conn_target(token, everywhere).ok();
-    let existing = match Api::<Secret>::namespaced(ctx.client.clone(), &target.namespace)
-        .get_opt(&target.name)
-        .await
-    {
-        Ok(existing) => existing,
-        Err(source) => return left_behind(token, ctx, &target, Step::Read, source).await,
-    };
-    let never = secret::Target {
-        namespace: String::new(),
-        name: String::new(),
-    };
-    match secret::ownership(
-        existing.as_ref(),
-        token,
-        &target,
-        conn.as_ref().unwrap_or(&never),
-    ) {
-        secret::Ownership::Legacy if !allowed => Ok(()),
-        secret::Ownership::Ours | secret::Ownership::Legacy => {
-            match apply::delete_secret(ctx, &target.namespace, &target.name).await {
-                Err(ReconcileError::Kube { source, .. }) => {
-                    left_behind(token, ctx, &target, Step::Delete, source).await
-                }
-                other => other,
-            }
-        }
-        _ => Ok(()),
-    }
-}
-
-/// What deletion was doing to the result Secret when the API server refused.
-#[derive(Clone, Copy)]
-enum Step {
-    Read,
-    Delete,
-}
-
-impl Step {
-    fn action(self) -> &'static str {
-        match self {
-            Step::Read => "read the result Secret",
-            Step::Delete => "delete the result Secret",
-        }
-    }
-
-    fn done(self) -> &'static str {
-        match self {
-            Step::Read => "read",
-            Step::Delete => "deleted",
-        }
+    let deleted =
+        secret_writes::delete_if_ours(&ctx.client, token, &target, conn.as_ref(), allowed);
+    match deleted.await {
+        Ok(()) => Ok(()),
+        Err(failed) => left_behind(token, ctx, &target, failed).await,
     }
 }
 
@@ -285,31 +241,13 @@ async fn left_behind(
     token: &ApiToken,
     ctx: &Context,
     target: &secret::Target,
-    step: Step,
-    source: kube::Error,
+    failed: Unreachable,
 ) -> Result<(), ReconcileError> {
-    // The API server's own sentence; kube's Display of the error adds a debug dump of it.
-    let why = match &source {
-        kube::Error::Api(status) => status.message.clone(),
-        other => other.to_string(),
-    };
-    let error = ReconcileError::Kube {
-        action: step.action(),
-        source,
-    };
+    let note = format!("{} if it holds this ApiToken's token", failed.note(target));
+    let error = ReconcileError::from(OwnedError::from(failed));
     if error.is_transient() {
         return Err(error);
     }
-    events::publish(
-        &ctx.recorder,
-        token,
-        true,
-        "ResultSecretLeft",
-        format!(
-            "the result Secret {target} could not be {} and may be left behind ({why}); delete it by hand if it holds this ApiToken's token",
-            step.done()
-        ),
-    )
-    .await;
+    events::publish(&ctx.recorder, token, true, "ResultSecretLeft", note).await;
     Ok(())
 }

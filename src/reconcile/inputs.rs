@@ -1,7 +1,6 @@
 //! Reads what a token depends on: the connection Secret, the client ID, and the result Secret
 //! (and whether it could be created where it goes). Network: Kubernetes API only.
 
-use super::apply;
 use super::secret;
 use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus, scopes_of};
@@ -187,7 +186,7 @@ pub async fn resolve(
         // Before anything is minted: a token for a Secret that cannot be created would be minted
         // and then fail to be written, again on every retry.
         let probe = secret::desired(token, &target, &settings, None);
-        apply::check_result_target(ctx, &probe).await?;
+        crate::owned::secret_writes::check_target(&ctx.client, &probe).await?;
     }
     Ok(Inputs {
         settings,

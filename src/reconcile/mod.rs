@@ -22,8 +22,9 @@ pub use policy::error_policy;
 pub use status::is_ready;
 
 use crate::context::Context;
-use crate::crd::{ApiToken, ApiTokenStatus, FINALIZER};
+use crate::crd::{ApiToken, FINALIZER};
 use crate::error::ReconcileError;
+use crate::owned::StatusWriter;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::{Api, ResourceExt};
@@ -67,11 +68,11 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
     let uid = token.uid().ok_or(ReconcileError::Malformed("uid"))?;
     // A token this reconcile mints counts as tracked until its status is written.
     let _in_flight = ctx.in_flight.reconcile(&uid);
-    let mut shown = ctx.written.current(&uid, token.status.as_ref());
+    let status = StatusWriter::new(&ctx.client, &ctx.written, token);
     let mut mark = None;
     // Stopped at its deadline, the work is dropped where a crash could stop it: the intent in
     // status names any mint Quay may have made, and the next reconcile recovers it.
-    let work = converge(token, ctx, &mut shown, &mut mark);
+    let work = converge(token, ctx, &status, &mut mark);
     let converged = crate::slots::bounded(ctx.reconcile_deadline, work)
         .await
         .unwrap_or_else(|overran| Err(overran.into()));
@@ -79,7 +80,7 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
         // A crash writes nothing more: neither does a reconcile stopped at a fault point.
         // A stale read writes nothing either: the fresh copy is on its way.
         Err(e @ (ReconcileError::FaultInjected(_) | ReconcileError::StaleRead)) => Err(e),
-        result => report::publish(token, ctx, &mut shown, result, mark).await, // Kubernetes API
+        result => report::publish(token, ctx, &status, result, mark).await, // Kubernetes API
     }
 }
 
@@ -87,22 +88,22 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
 async fn converge(
     token: &ApiToken,
     ctx: &Context,
-    shown: &mut Option<ApiTokenStatus>,
+    status: &StatusWriter<'_, ApiToken>,
     mark: &mut Option<String>,
 ) -> Result<Outcome, ReconcileError> {
-    let status = shown.clone().unwrap_or_default();
-    let inputs = inputs::resolve(ctx, token, &status).await?; // Kubernetes API
+    let shown = status.current();
+    let inputs = inputs::resolve(ctx, token, &shown).await?; // Kubernetes API
     let acted = async {
-        credentials::mark_unless_rejected(token, &inputs.settings, &status, mark)?; // pure
+        credentials::mark_unless_rejected(token, &inputs.settings, &shown, mark)?; // pure
         let lifetime = lifetime::Lifetime::of(&token.spec)?; // pure
-        if let Some(pending) = &status.pending_mint {
+        if let Some(pending) = &shown.pending_mint {
             actions::recover::recover(token, ctx, &inputs.settings, pending).await?; // Quay
         }
-        let seen = observe::observe(token, ctx, &inputs, &status, &lifetime).await; // Quay, cached
+        let seen = observe::observe(token, ctx, &inputs, &shown, &lifetime).await; // Quay, cached
         sharing::refuse_shared(ctx, token, &inputs)?; // the controller's caches
         let plan = plan::decide(&seen.facts()); // pure
         tracing::debug!(?plan, "decided");
-        actions::act(plan, token, ctx, &inputs, seen, shown).await // Quay, then Kubernetes API
+        actions::act(plan, token, ctx, &inputs, seen, status).await // Quay, then Kubernetes API
     };
     // Before status, events and logs see it: a client ID from a Secret is named, not quoted.
     acted

@@ -2,7 +2,6 @@
 //! reconcile writes (the intent, the record, the verdict) is built here by pure functions;
 //! [`publish`] alone writes (one status write, an event on a new failure).
 
-use super::apply;
 use super::lifetime::{self, Lifetime, Schedule};
 use super::status::{self, Verdict};
 use crate::clock::stamp_of;
@@ -10,6 +9,7 @@ use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, ROTATE_ANNOTATION, TokenRecord};
 use crate::error::ReconcileError;
 use crate::events;
+use crate::owned::StatusWriter;
 use crate::references::{CrossNamespacePolicy, result_target};
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
@@ -29,11 +29,11 @@ pub struct Outcome {
 pub async fn publish(
     token: &ApiToken,
     ctx: &Context,
-    shown: &mut Option<ApiTokenStatus>,
+    status: &StatusWriter<'_, ApiToken>,
     result: Result<Outcome, ReconcileError>,
     mark: Option<String>,
 ) -> Result<Action, ReconcileError> {
-    let base = shown.clone().unwrap_or_default();
+    let base = status.current();
     // Converge read the lifetime already: a bad one never gets to a schedule.
     let lifetime = Lifetime::of(&token.spec).unwrap_or_default();
     let record = result.as_ref().ok().and_then(|o| o.record.as_ref());
@@ -50,14 +50,14 @@ pub async fn publish(
             let (ns, name) = (token.namespace().unwrap_or_default(), token.name_any());
             let times = schedule.as_ref().map(unix_times);
             ctx.metrics.set_schedule(&ns, &name, times);
-            apply::status(ctx, token, shown, next).await?;
+            status.write(next).await?;
             let now = ctx.clock.now();
             let verify = ctx.settings.verify_interval;
             let wake = lifetime::next_wake(now, schedule.as_ref(), &outcome.replaced, verify);
             Ok(Action::requeue(wake))
         }
         Err(error) => {
-            if let Err(write_error) = apply::status(ctx, token, shown, next).await {
+            if let Err(write_error) = status.write(next).await {
                 tracing::warn!(error = %write_error, "cannot record the failure in status");
             }
             let note = error.to_string();

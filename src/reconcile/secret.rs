@@ -1,91 +1,18 @@
-//! The result Secret: whose it is, what it should hold. Pure functions, no I/O.
+//! The result Secret of an ApiToken: what it should hold. Pure functions, no I/O; its marks
+//! and whose it is are the owned layer's (`crate::owned::secret`), re-exported here.
 
 use crate::crd::ApiToken;
 use crate::quay::ConnectionSettings;
 use crate::redacted::Redacted;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::ObjectMeta;
-use kube::{Resource, ResourceExt};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-/// Label every Secret this operator writes carries.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-/// Value of [`MANAGED_BY_LABEL`].
-pub const MANAGED_BY: &str = "quay-apitoken-operator";
-/// Label holding the owning ApiToken's UID (works across namespaces, unlike ownerReferences).
-pub const OWNER_UID_LABEL: &str = "quay.herve4m.github.io/owner-uid";
-/// Annotation naming the owning ApiToken as `namespace/name`.
-pub const OWNER_ANNOTATION: &str = "quay.herve4m.github.io/owner";
-/// The earlier Ansible-based operator's marks on Secrets in other namespaces.
-pub const LEGACY_PRIMARY: &str = "operator-sdk/primary-resource";
-/// See [`LEGACY_PRIMARY`].
-pub const LEGACY_PRIMARY_TYPE: &str = "operator-sdk/primary-resource-type";
-const LEGACY_TYPE_VALUE: &str = "ApiToken.quay.herve4m.github.io";
-
-pub use crate::references::Target;
-
-/// Whose the Secret at the target is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ownership {
-    /// There is no Secret.
-    Absent,
-    /// It carries this ApiToken's UID label.
-    Ours,
-    /// The earlier operator wrote it for this ApiToken.
-    Legacy,
-    /// It belongs to someone else; the reason says whom.
-    Foreign(String),
-}
-
-/// Decides whose `secret` is; `conn` is the connection Secret, which is never ours to write.
-pub fn ownership(
-    secret: Option<&Secret>,
-    token: &ApiToken,
-    target: &Target,
-    conn: &Target,
-) -> Ownership {
-    if target == conn {
-        return Ownership::Foreign("it is the connection Secret (connSecretRef)".into());
-    }
-    let Some(secret) = secret else {
-        return Ownership::Absent;
-    };
-    let uid = token.uid().unwrap_or_default();
-    let labels = secret.labels();
-    match labels.get(OWNER_UID_LABEL) {
-        Some(owner) if *owner == uid => return Ownership::Ours,
-        Some(_) => {
-            let other = secret
-                .annotations()
-                .get(OWNER_ANNOTATION)
-                .cloned()
-                .unwrap_or_else(|| "another ApiToken".into());
-            return Ownership::Foreign(format!("it already holds the token of ApiToken {other}"));
-        }
-        None => {}
-    }
-    let legacy_owner_ref = secret
-        .owner_references()
-        .iter()
-        .any(|r| r.uid == uid && r.kind == "ApiToken");
-    let annotations = secret.annotations();
-    let me = format!(
-        "{}/{}",
-        token.namespace().unwrap_or_default(),
-        token.name_any()
-    );
-    let legacy_annotation = annotations.get(LEGACY_PRIMARY) == Some(&me)
-        && annotations.get(LEGACY_PRIMARY_TYPE).map(String::as_str) == Some(LEGACY_TYPE_VALUE);
-    if legacy_owner_ref || legacy_annotation {
-        Ownership::Legacy
-    } else {
-        Ownership::Foreign(
-            "a Secret of that name exists and is not managed by this ApiToken".into(),
-        )
-    }
-}
+pub use crate::owned::secret::{
+    LEGACY_PRIMARY, LEGACY_PRIMARY_TYPE, MANAGED_BY, MANAGED_BY_LABEL, OWNER_ANNOTATION,
+    OWNER_UID_LABEL, Ownership, Target, needs_write, ownership,
+};
 
 /// The token a result Secret holds, if any.
 pub fn token_in(secret: Option<&Secret>) -> Option<Redacted> {
@@ -129,61 +56,15 @@ pub fn desired(
     if let Some(ca) = settings.ca_cert_pem() {
         put("caCert", ca);
     }
-    let owner_ns = token.namespace().unwrap_or_default();
-    let labels = BTreeMap::from([
-        (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
-        (OWNER_UID_LABEL.to_string(), token.uid().unwrap_or_default()),
-    ]);
-    let annotations = BTreeMap::from([(
-        OWNER_ANNOTATION.to_string(),
-        format!("{owner_ns}/{}", token.name_any()),
-    )]);
-    // An ownerReference only works inside one namespace; elsewhere the finalizer deletes it.
-    let owner_references = (target.namespace == owner_ns)
-        .then(|| token.controller_owner_ref(&()).into_iter().collect());
-    Secret {
-        metadata: ObjectMeta {
-            name: Some(target.name.clone()),
-            namespace: Some(target.namespace.clone()),
-            labels: Some(labels),
-            annotations: Some(annotations),
-            owner_references,
-            ..Default::default()
-        },
-        data: Some(data),
-        type_: Some("Opaque".into()),
-        ..Default::default()
-    }
-}
-
-/// Whether writing `desired` would change `existing` (so an unchanged Secret costs no write).
-pub fn needs_write(existing: Option<&Secret>, desired: &Secret) -> bool {
-    let Some(existing) = existing else {
-        return true;
-    };
-    let subset = |want: &Option<BTreeMap<String, String>>, have: &BTreeMap<String, String>| {
-        want.iter().flatten().all(|(k, v)| have.get(k) == Some(v))
-    };
-    let refs_ok = match &desired.metadata.owner_references {
-        Some(want) => want.iter().all(|w| {
-            existing
-                .owner_references()
-                .iter()
-                .any(|h| h.uid == w.uid && h.controller == w.controller)
-        }),
-        None => true,
-    };
-    existing.data != desired.data
-        || !subset(&desired.metadata.labels, existing.labels())
-        || !subset(&desired.metadata.annotations, existing.annotations())
-        || !refs_ok
+    crate::owned::secret::marked(token, target, data)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crd::ApiTokenSpec;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    use kube::ResourceExt;
+    use kube::api::ObjectMeta;
 
     fn apitoken() -> ApiToken {
         let spec: ApiTokenSpec = serde_json::from_value(serde_json::json!({
@@ -287,45 +168,6 @@ mod tests {
         assert_eq!(
             ownership(None, &t, &target("ns", "out"), &target("ns", "conn")),
             Ownership::Absent
-        );
-    }
-
-    #[test]
-    fn the_earlier_operators_secrets_are_recognised() {
-        let t = apitoken();
-        let mut same_ns = Secret::default();
-        same_ns.metadata.owner_references = Some(vec![OwnerReference {
-            api_version: "quay.herve4m.github.io/v1alpha1".into(),
-            kind: "ApiToken".into(),
-            name: "tok".into(),
-            uid: "uid-1".into(),
-            ..Default::default()
-        }]);
-        assert_eq!(
-            ownership(
-                Some(&same_ns),
-                &t,
-                &target("ns", "out"),
-                &target("ns", "conn")
-            ),
-            Ownership::Legacy
-        );
-        let mut other_ns = Secret::default();
-        other_ns
-            .annotations_mut()
-            .insert(LEGACY_PRIMARY.into(), "ns/tok".into());
-        other_ns.annotations_mut().insert(
-            LEGACY_PRIMARY_TYPE.into(),
-            "ApiToken.quay.herve4m.github.io".into(),
-        );
-        assert_eq!(
-            ownership(
-                Some(&other_ns),
-                &t,
-                &target("x", "out"),
-                &target("ns", "conn")
-            ),
-            Ownership::Legacy
         );
     }
 

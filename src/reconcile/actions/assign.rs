@@ -24,7 +24,7 @@ pub async fn assign(
     inputs: &Inputs,
     input_hash: &str,
     old: Option<TokenRecord>,
-    shown: &Option<ApiTokenStatus>,
+    status: &ApiTokenStatus,
 ) -> Result<Outcome, ReconcileError> {
     let user = token.spec.for_user.clone().unwrap_or_default();
     let scopes: Vec<String> = inputs.scopes.iter().map(|s| s.to_string()).collect();
@@ -55,10 +55,7 @@ pub async fn assign(
         ..record::for_inputs(inputs, input_hash)
     };
     // The token minted before forUser was set is no longer in any Secret: revoke it.
-    let mut replaced = shown
-        .as_ref()
-        .map(|s| s.replaced.clone())
-        .unwrap_or_default();
+    let mut replaced = status.replaced.clone();
     replaced.extend(to_retire(token, old));
     // forUser hands the token to a person: the operator's old one goes at once.
     let (replaced, _) = retire_all(token, ctx, &inputs.settings, replaced, Grace::Ignore).await;

@@ -8,10 +8,11 @@ use super::retire::{Grace, retire_all, to_retire};
 use super::unrecorded::unrecorded;
 use super::{Outcome, record};
 use crate::context::Context;
-use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, Right, TokenRecord};
+use crate::crd::{ApiToken, PendingMint, Right, TokenRecord};
 use crate::error::ReconcileError;
 use crate::events;
 use crate::fault_points;
+use crate::owned::StatusWriter;
 use crate::quay::{MintRequest, MintSlot, QuayError};
 use crate::reconcile::inputs::Inputs;
 use crate::reconcile::lifetime::{self, Lifetime};
@@ -27,7 +28,7 @@ pub async fn mint(
     input_hash: &str,
     old: Option<TokenRecord>,
     reason: MintReason,
-    shown: &mut Option<ApiTokenStatus>,
+    status: &StatusWriter<'_, ApiToken>,
 ) -> Result<Outcome, ReconcileError> {
     let name = naming::token_name(
         &token.namespace().unwrap_or_default(),
@@ -46,8 +47,8 @@ pub async fn mint(
     // Record the intent first: a crash between Quay's answer and the record must not leave a
     // token that nothing knows about.
     let pending = intent(ctx, inputs, &slot, &name, &scopes);
-    let next = report::intent(current(shown), pending);
-    apply::status_fresh(ctx, token, shown, next).await?; // Kubernetes API
+    let next = report::intent(status.current(), pending);
+    status.write_guarded(next).await?; // Kubernetes API
     fault_points::hit(fault_points::MINT_AFTER_INTENT, token)?;
     let request = MintRequest {
         client_id: inputs.client_id.clone(),
@@ -80,7 +81,7 @@ pub async fn mint(
     if reason == MintReason::Unrecorded {
         replaced.extend(unrecorded(token, ctx, inputs, &record).await); // Quay
     }
-    let recorded = report::minted(token, current(shown), record.clone(), replaced);
+    let recorded = report::minted(token, status.current(), record.clone(), replaced);
     // A mint that replaces a token records both in one write before the Secret can be seen
     // holding the new one: from there a crash leaves both tracked, the next reconcile revokes
     // whatever the Secret does not hold, and Ready never points at a revoked token. A first
@@ -89,7 +90,7 @@ pub async fn mint(
     // verdict leaves it found and revoked, and no Ready status ever pointed at it.
     let record_first = !recorded.replaced.is_empty();
     if record_first {
-        apply::status(ctx, token, shown, recorded.clone()).await?; // Kubernetes API
+        status.write(recorded.clone()).await?; // Kubernetes API
         fault_points::hit(fault_points::MINT_AFTER_RECORD, token)?;
     }
     let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&minted.token));
@@ -99,7 +100,7 @@ pub async fn mint(
     if let Err(error) = written {
         if !record_first {
             // Still named by the intent if this write fails too.
-            if let Err(e) = apply::status(ctx, token, shown, recorded).await {
+            if let Err(e) = status.write(recorded).await {
                 tracing::warn!(error = %e, "cannot record the token the Secret did not take");
             }
         }
@@ -107,17 +108,13 @@ pub async fn mint(
     }
     fault_points::hit(fault_points::MINT_AFTER_SECRET, token)?;
     announce(token, ctx, inputs, &minted.id, reason, &grant.left_out).await;
-    let pending_revocation = current(shown).replaced;
+    let pending_revocation = status.current().replaced;
     let (replaced, _) = retire_all(token, ctx, settings, pending_revocation, Grace::Honour).await; // Quay
     Ok(Outcome {
         record: Some(record),
         message: String::new(),
         replaced,
     })
-}
-
-fn current(shown: &Option<ApiTokenStatus>) -> ApiTokenStatus {
-    shown.clone().unwrap_or_default()
 }
 
 /// What a mint about to start records: enough to find its token if it is interrupted.

@@ -16,8 +16,9 @@ mod unrecorded;
 pub use record::same_account;
 
 use crate::context::Context;
-use crate::crd::{ApiToken, ApiTokenStatus};
+use crate::crd::ApiToken;
 use crate::error::ReconcileError;
+use crate::owned::StatusWriter;
 use crate::reconcile::inputs::Inputs;
 use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::Plan;
@@ -30,9 +31,9 @@ pub async fn act(
     ctx: &Context,
     inputs: &Inputs,
     seen: Observed,
-    shown: &mut Option<ApiTokenStatus>,
+    status: &StatusWriter<'_, ApiToken>,
 ) -> Result<Outcome, ReconcileError> {
-    let status = shown.clone().unwrap_or_default();
+    let current = status.current();
     let Observed {
         input_hash,
         record,
@@ -44,14 +45,14 @@ pub async fn act(
             secret: inputs.target.to_string(),
             detail,
         }),
-        Plan::Keep => keep::keep(token, ctx, inputs, in_secret.as_ref(), &status).await,
+        Plan::Keep => keep::keep(token, ctx, inputs, in_secret.as_ref(), &current).await,
         Plan::Adopt => {
             let value = in_secret.unwrap_or_default();
             adopt::adopt(token, ctx, inputs, &input_hash, value).await
         }
-        Plan::Assign => assign::assign(token, ctx, inputs, &input_hash, record, shown).await,
+        Plan::Assign => assign::assign(token, ctx, inputs, &input_hash, record, &current).await,
         Plan::Mint(reason) => {
-            mint::mint(token, ctx, inputs, &input_hash, record, reason, shown).await
+            mint::mint(token, ctx, inputs, &input_hash, record, reason, status).await
         }
     }
 }

@@ -1,31 +1,39 @@
-//! What this process wrote: the last status per ApiToken, and which deletions it completed.
+//! What this process wrote, per owner UID, for either kind: the last status, and which
+//! deletions it completed.
 //!
-//! The controller's cache can lag behind our own writes. As the only writer of ApiToken status,
-//! our last write is the truth; reading a stale status would mint a second token.
+//! The controller's cache can lag behind our own writes. As the only writer of the status, our
+//! last write is the truth; reading a stale status would mint a second token or create a
+//! second application.
 
-use crate::crd::{ApiTokenStatus, TokenRecord};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Bound on remembered deletions, should the caches somehow never report them gone.
 const MAX_CLEANED: usize = 10_000;
 /// How long a cleaned UID outlives its object in the caches: a reconcile that picked up the
 /// last cached copy just before the cache dropped it must still see that it was cleaned.
-const CLEANED_GRACE: Duration = Duration::from_secs(5);
+pub const CLEANED_GRACE: Duration = Duration::from_secs(5);
 
-/// The last status written per ApiToken UID, and the UIDs whose cleanup has completed.
-#[derive(Default)]
-pub struct StatusMemory(Mutex<Memory>);
+/// The last status written per UID, and the UIDs whose cleanup has completed.
+pub struct Written<S>(Mutex<Memory<S>>);
 
-#[derive(Default)]
-struct Memory {
-    written: HashMap<String, ApiTokenStatus>,
+struct Memory<S> {
+    written: HashMap<String, S>,
     /// Cleaned UIDs; `Some(t)` once the caches no longer hold the object (since `t`).
     cleaned: HashMap<String, Option<Instant>>,
 }
 
-impl Memory {
+impl<S> Default for Written<S> {
+    fn default() -> Self {
+        Written(Mutex::new(Memory {
+            written: HashMap::new(),
+            cleaned: HashMap::new(),
+        }))
+    }
+}
+
+impl<S> Memory<S> {
     /// Drops the cleaned UIDs whose grace has passed.
     fn expire(&mut self, now: Instant) {
         self.cleaned
@@ -41,13 +49,13 @@ impl Memory {
     }
 }
 
-impl StatusMemory {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Memory> {
+impl<S: Clone> Written<S> {
+    fn lock(&self) -> MutexGuard<'_, Memory<S>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The status last written for `uid`, else `cached` (the controller's view).
-    pub fn current(&self, uid: &str, cached: Option<&ApiTokenStatus>) -> Option<ApiTokenStatus> {
+    pub fn current(&self, uid: &str, cached: Option<&S>) -> Option<S> {
         self.lock()
             .written
             .get(uid)
@@ -62,12 +70,12 @@ impl StatusMemory {
     }
 
     /// Remembers a status just written.
-    pub fn remember(&self, uid: &str, status: &ApiTokenStatus) {
+    pub fn remember(&self, uid: &str, status: &S) {
         self.lock().written.insert(uid.to_string(), status.clone());
     }
 
-    /// Forgets a deleted ApiToken and notes that its cleanup is done: the cache may hand the
-    /// object over once more, and cleaning up twice would report a revoke that never happened.
+    /// Forgets a deleted object and notes that its cleanup is done: the cache may hand the
+    /// object over once more, and cleaning up twice would report work that never happened.
     pub fn cleaned(&self, uid: &str) {
         let mut memory = self.lock();
         memory.written.remove(uid);
@@ -86,7 +94,7 @@ impl StatusMemory {
         self.lock().cleaned.contains_key(uid)
     }
 
-    /// The caches dropped `uid`: its status goes now, its cleaned mark after a short grace.
+    /// The caches dropped `uid`: its status goes now, its cleaned mark after [`CLEANED_GRACE`].
     pub fn forget(&self, uid: &str) {
         let now = Instant::now();
         let mut memory = self.lock();
@@ -111,13 +119,9 @@ impl StatusMemory {
         memory.expire(now);
     }
 
-    /// The token records of every remembered status.
-    pub fn records(&self) -> Vec<TokenRecord> {
-        self.lock()
-            .written
-            .values()
-            .filter_map(|s| s.token.clone())
-            .collect()
+    /// What `pick` takes from every remembered status.
+    pub fn collect<T>(&self, pick: impl Fn(&S) -> Option<T>) -> Vec<T> {
+        self.lock().written.values().filter_map(pick).collect()
     }
 
     /// How many statuses and cleaned UIDs are remembered.
@@ -130,10 +134,12 @@ impl StatusMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::application::ApplicationStatus;
+    use crate::crd::ApiTokenStatus;
 
     #[test]
     fn our_last_write_wins_over_the_cache() {
-        let m = StatusMemory::default();
+        let m = Written::<ApiTokenStatus>::default();
         let cached = ApiTokenStatus {
             message: "old".into(),
             ..Default::default()
@@ -146,31 +152,44 @@ mod tests {
                 ..Default::default()
             },
         );
+        assert!(m.knows("u"));
         assert_eq!(m.current("u", Some(&cached)).unwrap().message, "new");
         m.cleaned("u");
-        assert!(m.is_cleaned("u"));
+        assert!(m.is_cleaned("u") && !m.knows("u"));
         assert_eq!(m.current("u", Some(&cached)).unwrap().message, "old");
     }
 
-    #[test]
-    fn a_cleaned_uid_outlives_its_object_only_briefly() {
-        let m = StatusMemory::default();
-        m.cleaned("u");
-        m.retain(|uid| uid == "u");
-        assert!(m.is_cleaned("u"), "still cached: kept");
-        m.forget("u");
-        assert!(m.is_cleaned("u"), "just gone: kept for the grace");
-        let later = Instant::now() + CLEANED_GRACE;
-        m.lock().expire(later);
-        assert!(!m.is_cleaned("u"));
+    /// One rule for both kinds: a cleaned UID outlives its object in the caches by the grace,
+    /// whether the caches report it gone one by one or a sweep finds it missing.
+    fn a_cleaned_uid_outlives_its_object_only_briefly<S: Clone + Default>(m: &Written<S>) {
+        m.cleaned("swept");
+        m.cleaned("forgotten");
+        m.retain(|_| true);
+        assert!(m.is_cleaned("swept"), "still cached: kept");
+        m.retain(|uid| uid != "swept");
+        assert!(m.is_cleaned("swept"), "just gone: kept for the grace");
+        m.forget("forgotten");
+        assert!(m.is_cleaned("forgotten"), "just gone: kept for the grace");
+        m.lock().expire(Instant::now() + CLEANED_GRACE);
+        assert!(!m.is_cleaned("swept") && !m.is_cleaned("forgotten"));
         assert_eq!(m.sizes(), (0, 0));
     }
 
     #[test]
+    fn a_cleaned_apitoken_outlives_its_object_only_briefly() {
+        a_cleaned_uid_outlives_its_object_only_briefly(&Written::<ApiTokenStatus>::default());
+    }
+
+    #[test]
+    fn a_cleaned_application_outlives_its_object_only_briefly() {
+        a_cleaned_uid_outlives_its_object_only_briefly(&Written::<ApplicationStatus>::default());
+    }
+
+    #[test]
     fn statuses_of_objects_no_cache_holds_are_dropped() {
-        let m = StatusMemory::default();
-        m.remember("kept", &ApiTokenStatus::default());
-        m.remember("gone", &ApiTokenStatus::default());
+        let m = Written::<ApplicationStatus>::default();
+        m.remember("kept", &ApplicationStatus::default());
+        m.remember("gone", &ApplicationStatus::default());
         m.retain(|uid| uid == "kept");
         assert_eq!(m.sizes(), (1, 0));
         assert!(m.current("gone", None).is_none());

@@ -1,0 +1,43 @@
+//! The failures of the owned layer; each kind turns them into its own error, whose variants of
+//! the same names carry the sentences users read.
+
+/// A failed write of a result Secret or a status.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnedError {
+    /// The result Secret was created by someone else after it was found absent; it was left alone.
+    #[error("retSecretRef: {secret}: a Secret of that name appeared and was left untouched")]
+    SecretAppeared { secret: String },
+    /// The namespace the result Secret goes to does not exist.
+    #[error("retSecretRef.namespace: namespace {namespace} does not exist")]
+    ResultNamespaceMissing { namespace: String },
+    /// The cached copy a guarded status write was decided on was out of date.
+    #[error("the cached copy was out of date; reconciling again with a fresh one")]
+    StaleRead,
+    /// The Kubernetes API failed.
+    #[error("cannot {action}: {source}")]
+    Kube {
+        action: &'static str,
+        source: kube::Error,
+    },
+}
+
+/// Implements `From<OwnedError>` for a kind's error enum, whose variants of the same names
+/// carry that kind's sentences.
+macro_rules! into_kind_error {
+    ($error:ident) => {
+        impl From<$crate::owned::OwnedError> for $error {
+            fn from(e: $crate::owned::OwnedError) -> Self {
+                use $crate::owned::OwnedError as Owned;
+                match e {
+                    Owned::SecretAppeared { secret } => $error::SecretAppeared { secret },
+                    Owned::ResultNamespaceMissing { namespace } => {
+                        $error::ResultNamespaceMissing { namespace }
+                    }
+                    Owned::StaleRead => $error::StaleRead,
+                    Owned::Kube { action, source } => $error::Kube { action, source },
+                }
+            }
+        }
+    };
+}
+pub(crate) use into_kind_error;

@@ -1,0 +1,37 @@
+//! What the operator owns for a resource of either kind, ApiToken or Application: its result
+//! Secret (marks, ownership, writes), its status (verdict, merge patch, the guarded write) and
+//! the memory of what this process wrote. Written once; each kind implements [`Owner`].
+
+mod error;
+pub mod memory;
+pub mod secret;
+pub mod secret_writes;
+pub mod status;
+pub mod status_writer;
+
+pub use error::OwnedError;
+pub(crate) use error::into_kind_error;
+pub use memory::Written;
+pub use status::{OwnedStatus, Verdict};
+pub use status_writer::StatusWriter;
+
+use kube::Resource;
+use kube::core::NamespaceResourceScope;
+use kube::core::object::HasStatus;
+
+/// A kind of resource whose result Secret and status this layer writes.
+pub trait Owner:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + HasStatus<Status: OwnedStatus>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+    /// The kind's name, as the owner marks of a Secret and messages name it.
+    const KIND: &'static str;
+    /// What a failed status write was doing, for [`OwnedError::Kube`].
+    const WRITE_STATUS: &'static str;
+}
