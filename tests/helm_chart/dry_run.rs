@@ -154,6 +154,29 @@ fn ensure_monitoring_crds(kubeconfig: &Path) {
         ok,
         "the stand-in CRDs were not Established: {stderr}\n{stdout}"
     );
+    // Established is not yet served by discovery: kubectl maps a kind to its resource through
+    // discovery, and a mapping it cannot find fails the apply ("ensure CRDs are installed").
+    let started = std::time::Instant::now();
+    loop {
+        let (ok, stdout, _) = kubectl(
+            kubeconfig,
+            &[
+                "api-resources",
+                "--api-group=monitoring.coreos.com",
+                "-o",
+                "name",
+            ],
+            None,
+        );
+        if ok && stdout.contains("prometheusrules") && stdout.contains("servicemonitors") {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "discovery does not serve the stand-in CRDs after 60 s: {stdout}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 /// With the PrometheusRule and the ServiceMonitor enabled, the API server accepts every object
