@@ -44,10 +44,10 @@ pub async fn publish(
         policy: ctx.settings.cross_namespace,
     };
     let next = verdict(token, base.clone(), &result, schedule.as_ref(), mark, &at);
+    let (ns, name) = (token.namespace().unwrap_or_default(), token.name_any());
     match result {
         Ok(outcome) => {
             ctx.backoff.reset(&token.uid().unwrap_or_default());
-            let (ns, name) = (token.namespace().unwrap_or_default(), token.name_any());
             let times = schedule.as_ref().map(unix_times);
             ctx.metrics.set_schedule(&ns, &name, times);
             status.write(next).await?;
@@ -57,6 +57,12 @@ pub async fn publish(
             Ok(Action::requeue(wake))
         }
         Err(error) => {
+            // The recorded token is still the one in the Secret: its times stay exported, so
+            // a replica that has failed ever since it started still shows an overdue renewal.
+            let recorded = base.token.as_ref();
+            let times = recorded.and_then(|r| lifetime::schedule(r, &lifetime));
+            ctx.metrics
+                .set_schedule(&ns, &name, times.as_ref().map(unix_times));
             if let Err(write_error) = status.write(next).await {
                 tracing::warn!(error = %write_error, "cannot record the failure in status");
             }

@@ -336,3 +336,44 @@ async fn expiry_metrics_follow_the_apitoken() {
     .await;
     assert!(series("quay_apitoken_renewal_timestamp_seconds").is_none());
 }
+
+/// A replica that starts while Quay fails still exports the recorded token's times: the
+/// expiring-soon alert needs them exactly when renewals fail.
+#[tokio::test]
+async fn expiry_metrics_survive_a_restart_while_quay_fails() {
+    let mut env = Env::start("e2e-life-metrics-failing").await;
+    env.create(
+        "held",
+        spec(&env, json!({"expiration": "1h", "renewBefore": "15m"})),
+    )
+    .await;
+    let ready = env.wait_ready("held").await;
+    let status = ready.status.as_ref().unwrap();
+    let unix = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_second() as f64;
+    let expires = unix(status.expires_at.as_deref().unwrap());
+    let renews = unix(status.renew_at.as_deref().unwrap());
+    env.stop_operator().await;
+    env.quay.set_faults(quay_emulator::Faults {
+        rules: vec![quay_emulator::FaultRule {
+            error_rate: Some(1.0),
+            ..Default::default()
+        }],
+    });
+    env.start_operator().await;
+    let ns = env.ns.name.clone();
+    let series = |metric: &str| {
+        let key = format!("{metric}{{namespace=\"{ns}\",name=\"held\"}}");
+        env.operator().metrics.encode().lines().find_map(|l| {
+            let (k, v) = l.rsplit_once(' ')?;
+            (k == key).then(|| v.parse::<f64>().ok())?
+        })
+    };
+    env.wait_token("held", "not Ready after the restart", |t| {
+        ready(t) == Some(false)
+    })
+    .await;
+    let got = series("quay_apitoken_expiration_timestamp_seconds").expect("expiry series");
+    assert!((got - expires).abs() < 1.0, "{got} vs {expires}");
+    let got = series("quay_apitoken_renewal_timestamp_seconds").expect("renewal series");
+    assert!((got - renews).abs() < 1.0, "{got} vs {renews}");
+}
