@@ -119,7 +119,7 @@ fn prometheus_rule_is_opt_in_and_uses_exported_metrics() {
     assert!(
         by_name(&docs, "QuayApiTokenExpiringSoon")["expr"]
             .as_str()
-            .is_some_and(|e| e.ends_with("< 7 * 86400"))
+            .is_some_and(|e| e.contains("< 7 * 86400)") && e.ends_with("< time())"))
     );
     assert!(
         by_name(&docs, "QuayApiTokenQuayErrors")["expr"]
@@ -146,7 +146,7 @@ fn prometheus_rule_is_opt_in_and_uses_exported_metrics() {
     assert!(
         by_name(&docs, "QuayApiTokenExpiringSoon")["expr"]
             .as_str()
-            .is_some_and(|e| e.ends_with("< 14 * 86400"))
+            .is_some_and(|e| e.contains("< 14 * 86400)") && e.ends_with("< time())"))
     );
     assert_eq!(
         one(&docs, "PrometheusRule")["metadata"]["labels"]["release"],

@@ -13,6 +13,7 @@ use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::Api;
 use kube::api::PostParams;
+use quay_apitoken_operator::crd::ApiToken;
 use quay_emulator::{FaultRule, Faults};
 use serde_json::json;
 
@@ -20,7 +21,7 @@ use crate::chart::{documents, release_name, template};
 use crate::evaluate::{History, Labels, Sample, parse_exposition};
 use crate::process::OperatorProcess;
 use crate::support::ApiTokenFixture;
-use crate::world::{ADMIN, CONN_SECRET, PATIENCE, World};
+use crate::world::{ADMIN, CONN_SECRET, PATIENCE, World, is_ready_now};
 
 const NOT_READY: &str = "QuayApiTokenNotReady";
 const EXPIRING_SOON: &str = "QuayApiTokenExpiringSoon";
@@ -101,11 +102,8 @@ impl Monitor {
             Some((200, body)) => parse_exposition(&body).unwrap_or_else(|e| panic!("{e}")),
             _ => Vec::new(),
         };
-        let at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64();
-        self.history.record(at, samples.clone(), &self.rules.target);
+        self.history
+            .record(now(), samples.clone(), &self.rules.target);
         samples
     }
 
@@ -183,6 +181,31 @@ fn total(samples: &[Sample], name: &str, with: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
+/// The expiration and renewal timestamps the operator exports for ApiToken `name`.
+fn scheduled(samples: &[Sample], name: &str) -> Option<(f64, f64)> {
+    let of = |metric: &str| {
+        samples
+            .iter()
+            .find(|s| {
+                s.labels.get("__name__").is_some_and(|n| n == metric)
+                    && s.labels.get("name").is_some_and(|n| n == name)
+            })
+            .map(|s| s.value)
+    };
+    Some((
+        of("quay_apitoken_expiration_timestamp_seconds")?,
+        of("quay_apitoken_renewal_timestamp_seconds")?,
+    ))
+}
+
+/// Now, in seconds since the epoch, as `time()` reads it.
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
 /// Whether the ready gauge counts `ready` Ready and `not_ready` not-Ready ApiTokens.
 fn counted(samples: &[Sample], ready: f64, not_ready: f64) -> bool {
     let gauge = "quay_apitoken_apitokens";
@@ -235,7 +258,7 @@ async fn a_ready_token_far_from_its_expiry_fires_no_alert() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_close_to_its_expiry_fires_expiring_soon_for_it_alone() {
+async fn a_short_lived_token_renewed_on_schedule_fires_no_alert() {
     let world = World::start("alerts-soon").await;
     let operator = operator_for(&world, "alerts-soon").await;
     let mut monitor = Monitor::new();
@@ -244,21 +267,77 @@ async fn a_token_close_to_its_expiry_fires_expiring_soon_for_it_alone() {
     world.wait_ready("far", PATIENCE).await;
     world.wait_ready("short", PATIENCE).await;
     monitor
-        .scrape_until(&operator, "two Ready ApiTokens with their expiries", |s| {
-            counted(s, 2.0, 0.0)
-                && s.iter()
-                    .filter(|s| {
-                        s.labels.get("__name__").map(String::as_str)
-                            == Some("quay_apitoken_expiration_timestamp_seconds")
-                    })
-                    .count()
-                    == 2
+        .scrape_until(&operator, "two Ready ApiTokens with their schedules", |s| {
+            counted(s, 2.0, 0.0) && scheduled(s, "far").is_some() && scheduled(s, "short").is_some()
         })
         .await;
     monitor.scrape(&operator).await;
+    // The 48 h token expires within 7 days, but its renewal is 32 h ahead: nothing is wrong.
+    monitor.expect("a Ready ApiToken of 48 h beside one of 30 days", &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_renewal_fires_expiring_soon_for_that_token_alone() {
+    let world = World::start("alerts-overdue").await;
+    let operator = operator_for(&world, "alerts-overdue").await;
+    let mut monitor = Monitor::new();
+    create(&world, token("short", &world, "48h")).await;
+    // Renewed 20 s after its mint: Quay fails before then.
+    create(
+        &world,
+        token("overdue", &world, "48h").with("renewBefore", json!("47h59m40s")),
+    )
+    .await;
+    world.wait_ready("short", PATIENCE).await;
+    world.wait_ready("overdue", PATIENCE).await;
+    world.quay.set_faults(Faults {
+        rules: vec![FaultRule {
+            error_rate: Some(1.0),
+            ..FaultRule::default()
+        }],
+    });
+    world
+        .ns
+        .wait_for("overdue", PATIENCE, "not Ready", |t: Option<ApiToken>| {
+            t.filter(|t| !is_ready_now(t))
+        })
+        .await;
+    let errors = "quay_apitoken_quay_request_errors_total";
+    // Both tokens expire within the 7 days; only one is past its renewal.
+    let overdue = |s: &[Sample]| {
+        scheduled(s, "overdue").is_some_and(|(_, renews)| renews < now())
+            && scheduled(s, "short")
+                .is_some_and(|(expires, renews)| expires - now() < 7.0 * 86400.0 && renews > now())
+            && total(s, "quay_apitoken_apitokens", &[("ready", "false")]) >= 1.0
+            && total(s, errors, &[]) > 0.0
+    };
+    monitor
+        .scrape_until(&operator, "a renewal failed and past its time", overdue)
+        .await;
+    // rate() needs one error series grown between two scrapes (a series new since then has no
+    // rate yet): the failed renewal's retries, 2 s, 4 s… apart, repeat its requests.
+    let before: Vec<Sample> = monitor
+        .scrape(&operator)
+        .await
+        .into_iter()
+        .filter(|s| s.labels.get("__name__").is_some_and(|n| n == errors))
+        .collect();
+    monitor
+        .scrape_until(&operator, "an error series grown by a retry", |s| {
+            overdue(s)
+                && s.iter().any(|later| {
+                    before.iter().any(|earlier| {
+                        earlier.labels == later.labels && later.value > earlier.value
+                    })
+                })
+        })
+        .await;
+    // NotReady: the failed renewal is the overdue ApiToken's Ready=False. QuayErrors: every
+    // request since the faults got a 503. ExpiringSoon: for the overdue token only; the other
+    // 48 h token is as close to its expiry but its renewal is still ahead.
     let firing = monitor.expect(
-        "a Ready ApiToken of 48 h beside one of 30 days",
-        &[EXPIRING_SOON],
+        "a 48 h ApiToken whose renewal fails, beside one renewed on schedule",
+        &[NOT_READY, EXPIRING_SOON, QUAY_ERRORS],
     );
     let instances: Vec<(Option<&str>, Option<&str>)> = firing[EXPIRING_SOON]
         .iter()
@@ -269,8 +348,8 @@ async fn a_token_close_to_its_expiry_fires_expiring_soon_for_it_alone() {
         .collect();
     assert_eq!(
         instances,
-        vec![(Some(world.ns.name.as_str()), Some("short"))],
-        "the alert names the short-lived ApiToken, in its own namespace"
+        vec![(Some(world.ns.name.as_str()), Some("overdue"))],
+        "the alert names the ApiToken whose renewal is overdue, in its own namespace"
     );
 }
 

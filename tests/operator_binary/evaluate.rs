@@ -4,8 +4,9 @@
 //! It covers exactly what the chart's four alerts use — vector selectors with label matchers,
 //! `rate()` over a range selector, `time()`, `vector()`, `sum`/`min`/`max` with or without `by`,
 //! arithmetic and filtering comparisons between scalars and vectors (one-to-one matching on all
-//! labels), and `or` — and refuses everything else with an error naming the construct, so an
-//! alert that starts using something new fails its test instead of being judged by a guess.
+//! labels), `or`, and `and` (matching on all labels, or on those `on(...)` names) — and refuses
+//! everything else with an error naming the construct, so an alert that starts using something
+//! new fails its test instead of being judged by a guess.
 //!
 //! Where it simplifies Prometheus, it says so: an instant selector reads the newest scrape no older
 //! than the 5-minute lookback, and a series missing from that scrape is stale (as Prometheus marks
@@ -259,10 +260,16 @@ impl Evaluation<'_> {
 
     fn binary(&self, binary: &BinaryExpr) -> Result<Value, String> {
         let op = binary.op.to_string();
+        // `on(...)` is taken where the alerts use it, on `and`; nowhere else.
+        let mut on = None;
         if let Some(modifier) = &binary.modifier {
             let plain_matching = match &modifier.matching {
                 None => true,
                 Some(LabelModifier::Exclude(labels)) => labels.labels.is_empty(),
+                Some(LabelModifier::Include(labels)) if op == "and" => {
+                    on = Some(labels.labels.iter().cloned().collect::<BTreeSet<String>>());
+                    true
+                }
                 Some(LabelModifier::Include(_)) => false,
             };
             let plain_card = matches!(
@@ -272,7 +279,7 @@ impl Evaluation<'_> {
             let no_fill = modifier.fill_values.lhs.is_none() && modifier.fill_values.rhs.is_none();
             if modifier.return_bool || !plain_matching || !plain_card || !no_fill {
                 return Err(unsupported(
-                    "bool, on/ignoring, group_left/group_right or fill modifiers",
+                    "bool, on/ignoring (except `and on`), group_left/group_right or fill modifiers",
                     binary,
                 ));
             }
@@ -290,6 +297,26 @@ impl Evaluation<'_> {
                     .filter(|s| !taken.contains(&signature(&s.labels))),
             );
             return Ok(Value::Vector(out));
+        }
+        if op == "and" {
+            let (Value::Vector(lhs), Value::Vector(rhs)) = (lhs, rhs) else {
+                return Err(unsupported("`and` on scalars", binary));
+            };
+            // The key both sides are matched on: the `on` labels, or all but the name.
+            let key = |labels: &Labels| match &on {
+                Some(on) => labels
+                    .iter()
+                    .filter(|(label, _)| on.contains(*label))
+                    .map(|(label, value)| (label.clone(), value.clone()))
+                    .collect(),
+                None => signature(labels),
+            };
+            let present: BTreeSet<Labels> = rhs.iter().map(|s| key(&s.labels)).collect();
+            return Ok(Value::Vector(
+                lhs.into_iter()
+                    .filter(|s| present.contains(&key(&s.labels)))
+                    .collect(),
+            ));
         }
         let kind = Operator::parse(&op).ok_or_else(|| unsupported(&format!("`{op}`"), binary))?;
         match (lhs, rhs) {
@@ -530,6 +557,49 @@ mod tests {
     }
 
     #[test]
+    fn and_keeps_the_left_samples_the_right_matches() {
+        let mut history = History::default();
+        let target = Labels::from([("job".to_owned(), "op-metrics".to_owned())]);
+        let text = "exp{namespace=\"n\",name=\"x\",pod=\"a\"} 100\n\
+                    exp{namespace=\"n\",name=\"y\",pod=\"a\"} 100\n\
+                    ren{namespace=\"n\",name=\"x\",pod=\"b\"} 50\n\
+                    ren{namespace=\"n\",name=\"y\",pod=\"b\"} 90\n";
+        history.record(60.0, parse_exposition(text).unwrap(), &target);
+        let names = |expr: &str| -> Vec<(String, f64)> {
+            history
+                .alerts(expr, 60.0)
+                .unwrap_or_else(|e| panic!("{expr}: {e}"))
+                .into_iter()
+                .map(|s| (format!("{}/{}", s.labels[NAME], s.labels["name"]), s.value))
+                .collect()
+        };
+        // The left side's samples, name and value, where the right has their `on` labels.
+        assert_eq!(
+            names("exp and on (namespace, name) (ren < 60)"),
+            vec![("exp/x".to_owned(), 100.0)]
+        );
+        assert_eq!(
+            names("exp and on (name) ren"),
+            vec![("exp/x".to_owned(), 100.0), ("exp/y".to_owned(), 100.0)]
+        );
+        // Without `on`, every label but the name must match: `pod` differs.
+        assert!(names("exp and ren").is_empty());
+        assert_eq!(names("exp and exp").len(), 2);
+        assert!(names("exp and on (namespace, name) missing").is_empty());
+        // The shape of QuayApiTokenExpiringSoon: close to expiry and past its renewal time.
+        let shape = "(min by (namespace, name) (exp) - time() < 50) \
+                     and on (namespace, name) (max by (namespace, name) (ren) < time())";
+        let fired = history.alerts(shape, 60.0).unwrap();
+        assert_eq!(
+            fired,
+            vec![Sample {
+                labels: labels(&[("name", "x"), ("namespace", "n")]),
+                value: 40.0
+            }]
+        );
+    }
+
+    #[test]
     fn an_empty_scrape_leaves_nothing_to_select() {
         let mut history = history();
         history.record(1020.0, Vec::new(), &Labels::new());
@@ -556,7 +626,9 @@ mod tests {
             "g / on(name) g",
             "g * ignoring(name) group_left g",
             "g unless g",
-            "g and g",
+            "g and ignoring(name) g",
+            "g or on(name) g",
+            "g > on(name) g",
             "g offset 5m",
             "-g",
             "max_over_time(g[5m:1m])",
