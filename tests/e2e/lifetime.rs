@@ -337,8 +337,8 @@ async fn expiry_metrics_follow_the_apitoken() {
     assert!(series("quay_apitoken_renewal_timestamp_seconds").is_none());
 }
 
-/// A replica that starts while Quay fails still exports the recorded token's times: the
-/// expiring-soon alert needs them exactly when renewals fail.
+/// A replica that starts while Quay fails, with a renewal due, still exports the recorded
+/// token's times: the expiring-soon alert needs them exactly when renewals fail.
 #[tokio::test]
 async fn expiry_metrics_survive_a_restart_while_quay_fails() {
     let mut env = Env::start("e2e-life-metrics-failing").await;
@@ -347,12 +347,14 @@ async fn expiry_metrics_survive_a_restart_while_quay_fails() {
         spec(&env, json!({"expiration": "1h", "renewBefore": "15m"})),
     )
     .await;
-    let ready = env.wait_ready("held").await;
-    let status = ready.status.as_ref().unwrap();
+    let held = env.wait_ready("held").await;
+    let status = held.status.as_ref().unwrap();
     let unix = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_second() as f64;
     let expires = unix(status.expires_at.as_deref().unwrap());
     let renews = unix(status.renew_at.as_deref().unwrap());
     env.stop_operator().await;
+    // Past the renewal time: the new replica's first reconcile asks Quay, which fails.
+    env.advance_clock(46 * MINUTE);
     env.quay.set_faults(quay_emulator::Faults {
         rules: vec![quay_emulator::FaultRule {
             error_rate: Some(1.0),
