@@ -5,112 +5,92 @@
 // kube's printcolumn(...) repeats `type_ = ...` by design.
 #![allow(clippy::duplicated_attributes)]
 
+use kube::KubeSchema;
 use kube::core::crd::CustomResourceExt;
-use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Manage Quay Container Registry applications.
-#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[kube(
-    group = "quay.herve4m.github.io",
-    version = "v1alpha1",
+crate::crd::quay_resource! {
     kind = "Application",
     plural = "applications",
-    namespaced,
-    category = "quay",
     status = "ApplicationStatus",
     doc = "Application creates and keeps an OAuth application in a Quay organization, and stores its client ID and secret in a Secret that ApiTokens read through clientIdFrom.",
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Success",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Successful")].status"#,
-        priority = "1"
-    ),
-    printcolumn(
-        name = "Client ID",
-        type_ = "string",
-        json_path = ".status.application.clientId"
-    ),
-    printcolumn(name = "Secret", type_ = "string", json_path = ".status.secretName"),
-    printcolumn(name = "Message", type_ = "string", json_path = ".status.message"),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
-)]
-#[serde(rename_all = "camelCase")]
-pub struct ApplicationSpec {
-    /// Reference to the secret resource that stores the connection parameters to the Quay
-    /// Container Registry API. The secret must include the host key and either a token key (an
-    /// OAuth access token with the org:admin scope, such as the result Secret of an ApiToken) or
-    /// the username and password keys of an administrator of the organization; token wins when
-    /// both are given. validateCerts, timeout and caCert are optional.
-    pub conn_secret_ref: AppSecretRef,
+    lead = [
+        printcolumn(
+            name = "Client ID",
+            type_ = "string",
+            json_path = ".status.application.clientId"
+        ),
+    ],
+    trail = [],
+    /// Manage Quay Container Registry applications.
+    #[serde(rename_all = "camelCase")]
+    pub struct ApplicationSpec {
+        /// Reference to the secret resource that stores the connection parameters to the Quay
+        /// Container Registry API. The secret must include the host key and either a token key (an
+        /// OAuth access token with the org:admin scope, such as the result Secret of an ApiToken) or
+        /// the username and password keys of an administrator of the organization; token wins when
+        /// both are given. validateCerts, timeout and caCert are optional.
+        pub conn_secret_ref: AppSecretRef,
 
-    /// Name of the organization in which to manage the application.
-    #[schemars(length(min = 1))]
-    pub organization: String,
+        /// Name of the organization in which to manage the application.
+        #[schemars(length(min = 1))]
+        pub organization: String,
 
-    /// Name of the application to create, update, or delete. Application names must be at least
-    /// two characters long. Quay does not keep names unique: the operator records the client ID
-    /// of the application it created or took over, and looks for one by this name only when it
-    /// has none recorded.
-    #[schemars(length(min = 2, max = 255))]
-    pub name: String,
+        /// Name of the application to create, update, or delete. Application names must be at least
+        /// two characters long. Quay does not keep names unique: the operator records the client ID
+        /// of the application it created or took over, and looks for one by this name only when it
+        /// has none recorded.
+        #[schemars(length(min = 2, max = 255))]
+        pub name: String,
 
-    /// New name for the application. Setting this option changes the name of the application
-    /// which current name is provided in name; its client ID stays the same.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 2, max = 255))]
-    pub new_name: Option<String>,
+        /// New name for the application. Setting this option changes the name of the application
+        /// which current name is provided in name; its client ID stays the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(length(min = 2, max = 255))]
+        pub new_name: Option<String>,
 
-    /// Description for the application. When omitted, the description in Quay is left as it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+        /// Description for the application. When omitted, the description in Quay is left as it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
 
-    /// URL to the application home page. When omitted, the value in Quay is left as it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application_uri: Option<String>,
+        /// URL to the application home page. When omitted, the value in Quay is left as it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub application_uri: Option<String>,
 
-    /// Prefix of the application's OAuth redirection/callback URLs. When omitted, the value in
-    /// Quay is left as it is. ApiTokens need none: Quay always accepts its own /oauth/localapp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redirect_uri: Option<String>,
+        /// Prefix of the application's OAuth redirection/callback URLs. When omitted, the value in
+        /// Quay is left as it is. ApiTokens need none: Quay always accepts its own /oauth/localapp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub redirect_uri: Option<String>,
 
-    /// Email address that represents the avatar for the application. When omitted, the value in
-    /// Quay is left as it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avatar_email: Option<String>,
+        /// Email address that represents the avatar for the application. When omitted, the value in
+        /// Quay is left as it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub avatar_email: Option<String>,
 
-    /// Whether to preserve the corresponding Quay object when you delete the Application
-    /// resource. When set to false (the default), the object is deleted from Quay, and with it
-    /// every OAuth access token minted for the application.
-    #[serde(default)]
-    pub preserve_in_quay_on_deletion: bool,
+        /// Whether to preserve the corresponding Quay object when you delete the Application
+        /// resource. When set to false (the default), the object is deleted from Quay, and with it
+        /// every OAuth access token minted for the application.
+        #[serde(default)]
+        pub preserve_in_quay_on_deletion: bool,
 
-    /// Whether deleting the Application also deletes, in Quay, an application it took over
-    /// (one of the same name that already existed, recorded as Adopted in
-    /// status.application.origin) rather than created. When false (the default), such an
-    /// application stays in Quay, with its tokens: someone else made it. Applications the
-    /// operator created are deleted unless preserveInQuayOnDeletion is true, which wins over
-    /// this field.
-    #[serde(default)]
-    pub delete_adopted_in_quay: bool,
+        /// Whether deleting the Application also deletes, in Quay, an application it took over
+        /// (one of the same name that already existed, recorded as Adopted in
+        /// status.application.origin) rather than created. When false (the default), such an
+        /// application stays in Quay, with its tokens: someone else made it. Applications the
+        /// operator created are deleted unless preserveInQuayOnDeletion is true, which wins over
+        /// this field.
+        #[serde(default)]
+        pub delete_adopted_in_quay: bool,
 
-    /// RetSecretRef is the secret resource that the Application resource creates. This secret
-    /// will store the data that the resource generates: clientId - ID of the client associated
-    /// with the application object (what an ApiToken's clientIdFrom reads by default);
-    /// clientSecret - secret for the client associated with the application object; name -
-    /// application name. When omitted, the secret takes the name of the Application resource.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ret_secret_ref: Option<AppSecretRef>,
+        /// RetSecretRef is the secret resource that the Application resource creates. This secret
+        /// will store the data that the resource generates: clientId - ID of the client associated
+        /// with the application object (what an ApiToken's clientIdFrom reads by default);
+        /// clientSecret - secret for the client associated with the application object; name -
+        /// application name. When omitted, the secret takes the name of the Application resource.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ret_secret_ref: Option<AppSecretRef>,
+    }
 }
 
 /// A Secret by name, in the Application's namespace unless another is given.

@@ -8,10 +8,12 @@
 
 use kube::core::crd::CustomResourceExt;
 
+mod resource;
 mod rights;
 mod spec;
 mod status;
 
+pub(crate) use resource::quay_resource;
 pub use rights::{Right, scopes_of};
 pub use spec::{ApiToken, ApiTokenSpec, ClientIdFrom, SecretRef};
 pub(crate) use status::kind_status;

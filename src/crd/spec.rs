@@ -3,118 +3,98 @@
 // kube's printcolumn(...) repeats `type_ = ...` by design.
 #![allow(clippy::duplicated_attributes)]
 
-use kube::{CustomResource, KubeSchema};
+use kube::KubeSchema;
 use serde::{Deserialize, Serialize};
 
 use super::rights::Right;
 use super::status::ApiTokenStatus;
 
-/// Create OAuth access tokens for accessing the Quay Container Registry API.
-#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[kube(
-    group = "quay.herve4m.github.io",
-    version = "v1alpha1",
+super::resource::quay_resource! {
     kind = "ApiToken",
     plural = "apitokens",
-    namespaced,
-    category = "quay",
     status = "ApiTokenStatus",
     doc = "ApiToken creates an OAuth access token for accessing the Quay Container Registry API and stores it in a Secret.",
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Success",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Successful")].status"#,
-        priority = "1"
-    ),
-    printcolumn(name = "Secret", type_ = "string", json_path = ".status.secretName"),
-    printcolumn(name = "Message", type_ = "string", json_path = ".status.message"),
-    printcolumn(
-        name = "Expires",
-        type_ = "date",
-        json_path = ".status.expiresAt",
-        priority = "1"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
-)]
-#[x_kube(validation = Rule::new("has(self.clientId) != has(self.clientIdFrom)").message("exactly one of clientId and clientIdFrom must be set"))]
-#[x_kube(validation = Rule::new("!has(self.renewBefore) || duration(self.renewBefore) < (has(self.expiration) ? duration(self.expiration) : duration('87600h'))").message("renewBefore must be shorter than expiration (10 years when expiration is not set)").field_path(".renewBefore"))]
-#[serde(rename_all = "camelCase")]
-pub struct ApiTokenSpec {
-    /// Reference to the secret resource that stores the connection parameters to the Quay Container
-    /// Registry API. The secret must include the host, username and password, and optionally the
-    /// validateCerts keys (a token cannot be used to create another token).
-    pub conn_secret_ref: SecretRef,
+    lead = [],
+    trail = [
+        printcolumn(
+            name = "Expires",
+            type_ = "date",
+            json_path = ".status.expiresAt",
+            priority = "1"
+        ),
+    ],
+    /// Create OAuth access tokens for accessing the Quay Container Registry API.
+    #[x_kube(validation = Rule::new("has(self.clientId) != has(self.clientIdFrom)").message("exactly one of clientId and clientIdFrom must be set"))]
+    #[x_kube(validation = Rule::new("!has(self.renewBefore) || duration(self.renewBefore) < (has(self.expiration) ? duration(self.expiration) : duration('87600h'))").message("renewBefore must be shorter than expiration (10 years when expiration is not set)").field_path(".renewBefore"))]
+    #[serde(rename_all = "camelCase")]
+    pub struct ApiTokenSpec {
+        /// Reference to the secret resource that stores the connection parameters to the Quay Container
+        /// Registry API. The secret must include the host, username and password, and optionally the
+        /// validateCerts keys (a token cannot be used to create another token).
+        pub conn_secret_ref: SecretRef,
 
-    /// The client ID associated with the OAuth application to use for generating the OAuth access
-    /// token. See the Application resource to create an application object and to retrieve the
-    /// associated client ID. Mutually exclusive with clientIdFrom.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self != ''").message("clientId must not be empty"))]
-    pub client_id: Option<String>,
+        /// The client ID associated with the OAuth application to use for generating the OAuth access
+        /// token. See the Application resource to create an application object and to retrieve the
+        /// associated client ID. Mutually exclusive with clientIdFrom.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[x_kube(validation = Rule::new("self != ''").message("clientId must not be empty"))]
+        pub client_id: Option<String>,
 
-    /// Reference to the secret resource that stores the client ID of the application. You specify
-    /// the key that stores this client ID by using the key parameter. By default the operator looks
-    /// for a clientId key in the secret. Mutually exclusive with clientId.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id_from: Option<ClientIdFrom>,
+        /// Reference to the secret resource that stores the client ID of the application. You specify
+        /// the key that stores this client ID by using the key parameter. By default the operator looks
+        /// for a clientId key in the secret. Mutually exclusive with clientId.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub client_id_from: Option<ClientIdFrom>,
 
-    /// List of permissions to grant to the user account. all means all the permissions.
-    #[serde(default = "default_rights")]
-    #[schemars(length(min = 1))]
-    pub rights: Vec<Right>,
+        /// List of permissions to grant to the user account. all means all the permissions.
+        #[serde(default = "default_rights")]
+        #[schemars(length(min = 1))]
+        pub rights: Vec<Right>,
 
-    /// The username to generate an OAuth access token for. The user receives a notification in the
-    /// web interface, which enables the user to retrieve the token. When you use this option, the
-    /// resource does not return the token. Requires Quay version 3.12 or later.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self != ''").message("forUser must not be empty"))]
-    pub for_user: Option<String>,
+        /// The username to generate an OAuth access token for. The user receives a notification in the
+        /// web interface, which enables the user to retrieve the token. When you use this option, the
+        /// resource does not return the token. Requires Quay version 3.12 or later.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[x_kube(validation = Rule::new("self != ''").message("forUser must not be empty"))]
+        pub for_user: Option<String>,
 
-    /// Whether to preserve the corresponding Quay object when you delete the ApiToken resource.
-    /// When set to false (the default), the object is deleted from Quay.
-    #[serde(default)]
-    pub preserve_in_quay_on_deletion: bool,
+        /// Whether to preserve the corresponding Quay object when you delete the ApiToken resource.
+        /// When set to false (the default), the object is deleted from Quay.
+        #[serde(default)]
+        pub preserve_in_quay_on_deletion: bool,
 
-    /// RetSecretRef is the secret resource that the ApiToken resource creates. This secret will
-    /// store the data that the resource generates: accessToken - the OAuth access token; token - the
-    /// OAuth access token (copy); host - URL for accessing the Quay API; validateCerts - whether to
-    /// allow insecure connections to the API. When omitted, the secret takes the name of the
-    /// ApiToken resource (an extension: without it the token could never be read).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ret_secret_ref: Option<SecretRef>,
+        /// RetSecretRef is the secret resource that the ApiToken resource creates. This secret will
+        /// store the data that the resource generates: accessToken - the OAuth access token; token - the
+        /// OAuth access token (copy); host - URL for accessing the Quay API; validateCerts - whether to
+        /// allow insecure connections to the API. When omitted, the secret takes the name of the
+        /// ApiToken resource (an extension: without it the token could never be read).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ret_secret_ref: Option<SecretRef>,
 
-    /// How long each minted token lives, as a duration such as 720h or 90m: at least 5m, at
-    /// most 87600h (10 years). Quay 3.18 and later expire the token themselves; with older Quay
-    /// the operator replaces it at its renewal time and revokes it at its expiry at the latest.
-    /// When omitted, a token lives as long as Quay lets it (10 years) and is renewed before that.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(crate::duration::PATTERN))]
-    #[x_kube(validation = Rule::new("duration(self) >= duration('5m') && duration(self) <= duration('87600h')").message("expiration must be between 5m and 87600h (10 years)"))]
-    pub expiration: Option<String>,
+        /// How long each minted token lives, as a duration such as 720h or 90m: at least 5m, at
+        /// most 87600h (10 years). Quay 3.18 and later expire the token themselves; with older Quay
+        /// the operator replaces it at its renewal time and revokes it at its expiry at the latest.
+        /// When omitted, a token lives as long as Quay lets it (10 years) and is renewed before that.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(pattern(crate::duration::PATTERN))]
+        #[x_kube(validation = Rule::new("duration(self) >= duration('5m') && duration(self) <= duration('87600h')").message("expiration must be between 5m and 87600h (10 years)"))]
+        pub expiration: Option<String>,
 
-    /// How long before the token expires its replacement is minted, as a duration such as 240h.
-    /// Defaults to a third of the lifetime; must be shorter than expiration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(crate::duration::PATTERN))]
-    pub renew_before: Option<String>,
+        /// How long before the token expires its replacement is minted, as a duration such as 240h.
+        /// Defaults to a third of the lifetime; must be shorter than expiration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(pattern(crate::duration::PATTERN))]
+        pub renew_before: Option<String>,
 
-    /// How long a replaced token stays valid after the result Secret holds its successor, as a
-    /// duration such as 2m, so that consumers that read the Secret from time to time (a mounted
-    /// volume refreshes in about a minute) never hold a revoked token. Applies to every
-    /// replacement unless the old token is known to be dead. Defaults to 0s: revoke at once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(crate::duration::PATTERN))]
-    #[x_kube(validation = Rule::new("duration(self) <= duration('87600h')").message("gracePeriod must be at most 87600h (10 years)"))]
-    pub grace_period: Option<String>,
+        /// How long a replaced token stays valid after the result Secret holds its successor, as a
+        /// duration such as 2m, so that consumers that read the Secret from time to time (a mounted
+        /// volume refreshes in about a minute) never hold a revoked token. Applies to every
+        /// replacement unless the old token is known to be dead. Defaults to 0s: revoke at once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(pattern(crate::duration::PATTERN))]
+        #[x_kube(validation = Rule::new("duration(self) <= duration('87600h')").message("gracePeriod must be at most 87600h (10 years)"))]
+        pub grace_period: Option<String>,
+    }
 }
 
 /// A Secret by name, in the ApiToken's namespace unless another is given.
