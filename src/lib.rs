@@ -33,4 +33,5 @@ pub mod release;
 pub mod secret_index;
 pub mod slots;
 pub mod stored;
+pub mod target;
 pub mod telemetry;
