@@ -171,6 +171,12 @@ impl From<ReferenceError> for ReconcileError {
     }
 }
 
+impl From<crate::fault_points::Stopped> for ReconcileError {
+    fn from(stopped: crate::fault_points::Stopped) -> Self {
+        ReconcileError::FaultInjected(stopped.0)
+    }
+}
+
 /// The finalizer helper wraps our errors; unwrapping them lets status, events and metrics see
 /// the cause.
 impl From<kube::runtime::finalizer::Error<ReconcileError>> for ReconcileError {
