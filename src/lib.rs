@@ -30,6 +30,7 @@ pub mod redacted;
 pub mod reference_grants;
 pub mod references;
 pub mod release;
+pub mod runner;
 pub mod secret_index;
 pub mod slots;
 pub mod stored;
