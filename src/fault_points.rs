@@ -5,8 +5,7 @@
 //! In-process tests arm a point for one ApiToken with [`arm`] (tests run side by side in one
 //! process, so a point never fires for another test's objects): the reconcile that reaches it
 //! stops there with [`Stopped`] (a `FaultInjected` error of the reconcile), as a crash would
-//! stop it, and the test
-//! then restarts the controller with fresh memory. A process started with
+//! stop it, and the test then restarts the controller with fresh memory. A process started with
 //! `QAO_FAULT_POINTS=<point>[,<point>…]` exits at once (status 86) when it reaches one, as a
 //! SIGKILL at that instant would.
 
