@@ -64,8 +64,8 @@ pub struct Context {
 /// How long an account no recorded token uses is kept (its session, its sign-in state).
 const ACCOUNT_IDLE: Duration = Duration::from_secs(600);
 
-/// Field manager and event reporter name.
-pub const MANAGER: &str = "quay-apitoken-operator";
+/// Field manager and event reporter name (owned by the layer that writes Secrets).
+pub use crate::owned::MANAGER;
 
 impl Context {
     /// Builds the context; the Quay client reports its requests to the metrics.

@@ -1,11 +1,7 @@
 //! The controllers of the process: the ApiToken kind's wiring into the generic runner
 //! ([`runner`]), and the start of both kinds on the same namespaces, leadership and slots.
 
-pub mod kind;
-mod malformed;
-pub mod runner;
 pub use crate::stored;
-pub use kind::Kind;
 
 use crate::backoff::Backoff;
 use crate::context::Context;
@@ -14,6 +10,7 @@ use crate::error::ReconcileError;
 use crate::owned::Written;
 use crate::peers::Peers;
 use crate::reconcile;
+use crate::runner::{self, Kind};
 use crate::slots::Slots;
 use futures::Future;
 use kube::core::ObjectMeta;

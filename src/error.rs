@@ -1,6 +1,7 @@
 //! Why a reconcile of one ApiToken failed, in sentences that name the field or key to fix.
 
 use crate::quay::{QuayError, SettingsError};
+use crate::references::{ReferenceError, Refused};
 
 /// A failed reconcile or cleanup of one ApiToken.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +152,31 @@ impl ReconcileError {
 
 crate::owned::into_kind_error!(ReconcileError);
 
+impl From<Refused> for ReconcileError {
+    fn from(r: Refused) -> Self {
+        ReconcileError::CrossNamespaceDenied {
+            field: r.field,
+            namespace: r.namespace,
+            why: r.why,
+        }
+    }
+}
+
+impl From<ReferenceError> for ReconcileError {
+    fn from(e: ReferenceError) -> Self {
+        match e {
+            ReferenceError::NoNamespace => ReconcileError::Malformed("namespace"),
+            ReferenceError::Refused(r) => r.into(),
+        }
+    }
+}
+
+impl From<crate::fault_points::Stopped> for ReconcileError {
+    fn from(stopped: crate::fault_points::Stopped) -> Self {
+        ReconcileError::FaultInjected(stopped.0)
+    }
+}
+
 /// The finalizer helper wraps our errors; unwrapping them lets status, events and metrics see
 /// the cause.
 impl From<kube::runtime::finalizer::Error<ReconcileError>> for ReconcileError {
@@ -165,5 +191,35 @@ impl From<kube::runtime::finalizer::Error<ReconcileError>> for ReconcileError {
             Error::UnnamedObject => ReconcileError::Malformed("name"),
             Error::InvalidFinalizer => ReconcileError::Malformed("valid finalizer name"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::references::Refusal;
+
+    /// A refused reference becomes a permanent CrossNamespaceDenied that says what would allow
+    /// it; one refused only because the grants are not listed yet is retried.
+    #[test]
+    fn a_refused_reference_names_its_field_and_what_would_allow_it() {
+        let refused = |why| Refused {
+            field: "clientIdFrom",
+            namespace: "b".into(),
+            why: Box::new(why),
+        };
+        let error = ReconcileError::from(ReferenceError::from(refused(Refusal::ApiMissing)));
+        assert_eq!(error.reason(), "CrossNamespaceDenied");
+        assert!(!error.is_transient());
+        let missing = error.to_string();
+        assert!(
+            missing.starts_with("clientIdFrom: namespace b is not this ApiToken's namespace")
+                && missing.contains("install the Gateway API ReferenceGrant CRD")
+                && missing.contains("--cross-namespace-refs=allow"),
+            "{missing}"
+        );
+        assert!(ReconcileError::from(refused(Refusal::NotLoaded)).is_transient());
+        let unread = ReconcileError::from(ReferenceError::NoNamespace);
+        assert_eq!(unread.reason(), "Malformed");
     }
 }

@@ -4,14 +4,17 @@
 //!
 //! In-process tests arm a point for one ApiToken with [`arm`] (tests run side by side in one
 //! process, so a point never fires for another test's objects): the reconcile that reaches it
-//! stops there with
-//! [`crate::error::ReconcileError::FaultInjected`], as a crash would stop it, and the test
-//! then restarts the controller with fresh memory. A process started with
+//! stops there with [`Stopped`] (a `FaultInjected` error of the reconcile), as a crash would
+//! stop it, and the test then restarts the controller with fresh memory. A process started with
 //! `QAO_FAULT_POINTS=<point>[,<point>…]` exits at once (status 86) when it reaches one, as a
 //! SIGKILL at that instant would.
 
 use crate::crd::ApiToken;
-use crate::error::ReconcileError;
+
+/// A reconcile stopped at a fault point a test armed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("stopped at fault point {0}, as a crash would stop it")]
+pub struct Stopped(pub &'static str);
 
 /// Every point, in the order a mint and a cleanup reach them.
 pub const POINTS: &[&str] = &[
@@ -103,7 +106,7 @@ pub fn left(point: &str, namespace: &str, name: &str) -> u32 {
 
 /// Passes, or stops the reconcile of `token` here when a test armed `point` for it.
 #[inline]
-pub fn hit(point: &'static str, token: &ApiToken) -> Result<(), ReconcileError> {
+pub fn hit(point: &'static str, token: &ApiToken) -> Result<(), Stopped> {
     #[cfg(feature = "fault-points")]
     {
         use kube::ResourceExt;
@@ -113,7 +116,7 @@ pub fn hit(point: &'static str, token: &ApiToken) -> Result<(), ReconcileError> 
             token.name_any()
         );
         if armed::fires(point, &object) {
-            return Err(ReconcileError::FaultInjected(point));
+            return Err(Stopped(point));
         }
     }
     let _ = (point, token);

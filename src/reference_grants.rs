@@ -1,7 +1,7 @@
 //! Gateway API ReferenceGrants: the consent a namespace gives to references into it, as a
 //! watched cache (list and watch only), and a broadcast of the namespaces whose grants changed.
 
-use crate::references::Target;
+use crate::target::Target;
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::ObjectMeta;

@@ -3,24 +3,10 @@
 //! check and the reconciles of both kinds share them.
 
 use crate::crd::ApiToken;
-use crate::error::ReconcileError;
 use crate::reference_grants::{Answer, ReferenceGrants, Referrer};
 use kube::ResourceExt;
 
-/// Where a Secret lives.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Target {
-    /// Its namespace.
-    pub namespace: String,
-    /// Its name.
-    pub name: String,
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
+pub use crate::target::{Role, Target};
 
 /// Whether references may point into other namespaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,15 +17,6 @@ pub enum CrossNamespacePolicy {
     Allow,
     /// Only the object's own namespace.
     Deny,
-}
-
-/// How an ApiToken uses a Secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// It reads it (connection, client ID).
-    Input,
-    /// It writes its token there.
-    Result,
 }
 
 /// A reference into another namespace that the policy refuses.
@@ -92,6 +69,23 @@ pub enum Refusal {
     /// The ReferenceGrants are being listed (the operator just started).
     #[error("the ReferenceGrants are not listed yet; this is retried")]
     NotLoaded,
+}
+
+/// Why an ApiToken's reference cannot be followed; the reconcile's error wraps it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    /// The ApiToken lacks a namespace, so it was not read from the API server.
+    #[error("the ApiToken has no namespace; it was not read from the API server")]
+    NoNamespace,
+    /// The cross-namespace policy refuses the reference.
+    #[error("{}: namespace {} is not this ApiToken's namespace, and {}", .0.field, .0.namespace, .0.why)]
+    Refused(Refused),
+}
+
+impl From<Refused> for ReferenceError {
+    fn from(r: Refused) -> Self {
+        ReferenceError::Refused(r)
+    }
 }
 
 impl Refusal {
@@ -181,12 +175,9 @@ impl Consent<'_> {
         token: &ApiToken,
         field: &'static str,
         target: Target,
-    ) -> Result<Target, ReconcileError> {
-        let own = token
-            .namespace()
-            .ok_or(ReconcileError::Malformed("namespace"))?;
-        self.check(API_TOKEN, &own, field, &target)
-            .map_err(ReconcileError::from)?;
+    ) -> Result<Target, ReferenceError> {
+        let own = token.namespace().ok_or(ReferenceError::NoNamespace)?;
+        self.check(API_TOKEN, &own, field, &target)?;
         Ok(target)
     }
 }
@@ -195,16 +186,6 @@ impl Consent<'_> {
 pub const API_TOKEN: &str = "ApiToken";
 /// The kind name of Applications, as ReferenceGrants name it.
 pub const APPLICATION: &str = "Application";
-
-impl From<Refused> for ReconcileError {
-    fn from(r: Refused) -> Self {
-        ReconcileError::CrossNamespaceDenied {
-            field: r.field,
-            namespace: r.namespace,
-            why: r.why,
-        }
-    }
-}
 
 /// Whether `token`'s result reference is one the policy lets it write: only those take part in
 /// the shared-Secret check, so a refused reference never affects another ApiToken.
@@ -220,18 +201,16 @@ pub fn namespace_of(
     field: &'static str,
     given: Option<&String>,
     policy: CrossNamespacePolicy,
-) -> Result<String, ReconcileError> {
-    let own = token
-        .namespace()
-        .ok_or(ReconcileError::Malformed("namespace"))?;
-    resolve_namespace(own, field, given, policy).map_err(ReconcileError::from)
+) -> Result<String, ReferenceError> {
+    let own = token.namespace().ok_or(ReferenceError::NoNamespace)?;
+    Ok(resolve_namespace(own, field, given, policy)?)
 }
 
 /// Where the connection Secret is.
 pub fn conn_target(
     token: &ApiToken,
     policy: CrossNamespacePolicy,
-) -> Result<Target, ReconcileError> {
+) -> Result<Target, ReferenceError> {
     let r = &token.spec.conn_secret_ref;
     Ok(Target {
         namespace: namespace_of(token, "connSecretRef", r.namespace.as_ref(), policy)?,
@@ -243,7 +222,7 @@ pub fn conn_target(
 pub fn result_target(
     token: &ApiToken,
     policy: CrossNamespacePolicy,
-) -> Result<Target, ReconcileError> {
+) -> Result<Target, ReferenceError> {
     match &token.spec.ret_secret_ref {
         Some(r) => Ok(Target {
             namespace: namespace_of(token, "retSecretRef", r.namespace.as_ref(), policy)?,
@@ -260,7 +239,7 @@ pub fn result_target(
 pub fn client_id_target(
     token: &ApiToken,
     policy: CrossNamespacePolicy,
-) -> Option<Result<Target, ReconcileError>> {
+) -> Option<Result<Target, ReferenceError>> {
     let from = token.spec.client_id_from.as_ref()?;
     Some(
         namespace_of(token, "clientIdFrom", from.namespace.as_ref(), policy).map(|namespace| {
@@ -325,26 +304,12 @@ mod tests {
             .check(API_TOKEN, "a", "connSecretRef", &at("b", "s"))
             .unwrap_err();
         assert_eq!(*refused.why, Refusal::NotWatched("b".into()));
-        let error = ReconcileError::from(refused);
-        assert_eq!(error.reason(), "CrossNamespaceDenied");
-        assert!(!error.is_transient());
+        assert!(!refused.why.is_transient());
         let allow = Consent {
             policy: CrossNamespacePolicy::Allow,
             ..consent
         };
         assert_eq!(allow.check(API_TOKEN, "a", "f", &at("b", "s")), Ok(()));
-        let missing = ReconcileError::CrossNamespaceDenied {
-            field: "clientIdFrom",
-            namespace: "b".into(),
-            why: Box::new(Refusal::ApiMissing),
-        }
-        .to_string();
-        assert!(
-            missing.starts_with("clientIdFrom: namespace b is not this ApiToken's namespace")
-                && missing.contains("install the Gateway API ReferenceGrant CRD")
-                && missing.contains("--cross-namespace-refs=allow"),
-            "{missing}"
-        );
         assert!(Refusal::NotLoaded.is_transient());
     }
 

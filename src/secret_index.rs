@@ -3,9 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::references::Target;
+use crate::target::Target;
 
-pub use crate::references::Role;
+pub use crate::target::Role;
 
 /// What the index knows of one ApiToken.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The Application kind's wiring into the generic controller ([`crate::controller::runner`]),
+//! The Application kind's wiring into the generic controller ([`crate::runner`]),
 //! on the same namespaces, leadership and slots as the ApiToken controller.
 
 use super::context::AppContext;
@@ -8,10 +8,10 @@ use super::reconcile::{error_policy, reconcile};
 use super::{inputs, status};
 use crate::backoff::Backoff;
 use crate::context::Context;
-use crate::controller::kind::Kind;
 use crate::owned::Written;
 use crate::peers::Peers;
 use crate::references::{Role, Target};
+use crate::runner::Kind;
 use crate::slots::Slots;
 use crate::stored::StoredKind;
 use futures::Future;
@@ -29,7 +29,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
 ) {
     let ctx = Arc::new(AppContext::new(ctx));
-    crate::controller::runner::run::<Application>(ctx, scopes, slots, shutdown, || {}).await;
+    crate::runner::run::<Application>(ctx, scopes, slots, shutdown, || {}).await;
 }
 
 impl StoredKind for Application {

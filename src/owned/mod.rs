@@ -19,6 +19,9 @@ use kube::Resource;
 use kube::core::NamespaceResourceScope;
 use kube::core::object::HasStatus;
 
+/// The field manager of every write this process makes, and its event reporter name.
+pub const MANAGER: &str = "quay-apitoken-operator";
+
 /// A kind of resource whose result Secret and status this layer writes.
 pub trait Owner:
     Resource<DynamicType = (), Scope = NamespaceResourceScope>

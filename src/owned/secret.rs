@@ -28,7 +28,7 @@ pub const LEGACY_PRIMARY_TYPE: &str = "operator-sdk/primary-resource-type";
 /// The kind whose Secrets carry no [`OWNER_KIND_ANNOTATION`].
 const UNMARKED_KIND: &str = "ApiToken";
 
-pub use crate::references::Target;
+pub use crate::target::Target;
 
 /// Whose the Secret at the target is.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,8 +2,7 @@
 //! was found absent, a server-side apply when it was proven ours, a dry run, a delete.
 
 use super::secret::{Ownership, Target, ownership};
-use super::{OwnedError, Owner};
-use crate::context::MANAGER;
+use super::{MANAGER, OwnedError, Owner};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};

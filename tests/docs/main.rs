@@ -7,6 +7,7 @@
 //! `hack/build-control-plane.sh` (a no-op once built), and `go` for the generator.
 #![allow(clippy::expect_used)] // a test failing loudly on a broken fixture is the point
 
+mod layers;
 mod protocol;
 mod reasons;
 mod reference;

@@ -2,9 +2,14 @@
 //! cache, indexed by the Secrets each object names, filtered to the changes that matter), the
 //! metadata watch of Secrets mapped through that index, nudges, the first-list signal, the
 //! housekeeping of memory and the ready gauge, and every reconcile in the process's slots.
+//! Each kind wires itself in (`crate::controller` for ApiTokens, `crate::application` for
+//! Applications); this module knows neither.
 
-use super::kind::Kind;
-use super::malformed;
+pub mod kind;
+mod malformed;
+
+pub use kind::Kind;
+
 use crate::peers::ScopeId;
 use crate::reference_grants::Change;
 use crate::slots::Slots;
@@ -263,7 +268,7 @@ fn users<K: Kind>(
     scope: ScopeId,
     meta: &PartialObjectMeta<Secret>,
 ) -> Vec<ObjectRef<Stored<K>>> {
-    let target = crate::references::Target {
+    let target = crate::target::Target {
         namespace: meta.namespace().unwrap_or_default(),
         name: meta.name_any(),
     };
