@@ -95,6 +95,17 @@ impl Context {
         }
     }
 
+    /// Admits a reconcile to the Quay `host` of its connection Secret: the host must be in
+    /// `--quay-hosts`, and the reconcile takes the host's share of the slots now, as soon as the
+    /// host is known and before any lock of the Quay layer (an account's token list or sign-in,
+    /// an organization's lock): one that waited for its share while holding such a lock would
+    /// stall those that hold the share and need the lock.
+    pub async fn admit_host(&self, host: &str) -> Result<(), crate::hosts::HostRefused> {
+        self.settings.quay_hosts.check(host)?;
+        crate::slots::enter_host(host).await;
+        Ok(())
+    }
+
     /// The cross-namespace policy with the ReferenceGrants it judges by.
     pub fn consent(&self) -> crate::references::Consent<'_> {
         crate::references::Consent {

@@ -195,15 +195,18 @@ pub fn result_allowed(token: &ApiToken, consent: Consent<'_>) -> bool {
         .is_ok()
 }
 
-/// The namespace an ApiToken's reference points to, after the cross-namespace policy.
-pub fn namespace_of(
-    token: &ApiToken,
+/// Where a reference of `object` (of either kind) through `field` points, after the
+/// cross-namespace policy: Secret `name` in namespace `given`, else in the object's own.
+pub fn target_of<K: kube::Resource>(
+    object: &K,
     field: &'static str,
     given: Option<&String>,
+    name: String,
     policy: CrossNamespacePolicy,
-) -> Result<String, ReferenceError> {
-    let own = token.namespace().ok_or(ReferenceError::NoNamespace)?;
-    Ok(resolve_namespace(own, field, given, policy)?)
+) -> Result<Target, ReferenceError> {
+    let own = object.namespace().ok_or(ReferenceError::NoNamespace)?;
+    let namespace = resolve_namespace(own, field, given, policy)?;
+    Ok(Target { namespace, name })
 }
 
 /// Where the connection Secret is.
@@ -212,10 +215,13 @@ pub fn conn_target(
     policy: CrossNamespacePolicy,
 ) -> Result<Target, ReferenceError> {
     let r = &token.spec.conn_secret_ref;
-    Ok(Target {
-        namespace: namespace_of(token, "connSecretRef", r.namespace.as_ref(), policy)?,
-        name: r.name.clone(),
-    })
+    target_of(
+        token,
+        "connSecretRef",
+        r.namespace.as_ref(),
+        r.name.clone(),
+        policy,
+    )
 }
 
 /// Where the result Secret goes: retSecretRef, or the ApiToken's own name.
@@ -223,16 +229,26 @@ pub fn result_target(
     token: &ApiToken,
     policy: CrossNamespacePolicy,
 ) -> Result<Target, ReferenceError> {
-    match &token.spec.ret_secret_ref {
-        Some(r) => Ok(Target {
-            namespace: namespace_of(token, "retSecretRef", r.namespace.as_ref(), policy)?,
-            name: r.name.clone(),
-        }),
-        None => Ok(Target {
-            namespace: namespace_of(token, "retSecretRef", None, policy)?,
-            name: token.name_any(),
-        }),
-    }
+    let given = token.spec.ret_secret_ref.as_ref();
+    result_target_of(
+        token,
+        given.map(|r| (r.namespace.as_ref(), &r.name)),
+        policy,
+    )
+}
+
+/// Where the result Secret of `object` (of either kind) goes: its `retSecretRef` (namespace,
+/// name) when given, else the object's own name in its own namespace.
+pub fn result_target_of<K: kube::Resource>(
+    object: &K,
+    given: Option<(Option<&String>, &String)>,
+    policy: CrossNamespacePolicy,
+) -> Result<Target, ReferenceError> {
+    let (namespace, name) = match given {
+        Some((namespace, name)) => (namespace, name.clone()),
+        None => (None, object.name_any()),
+    };
+    target_of(object, "retSecretRef", namespace, name, policy)
 }
 
 /// Where the client ID's Secret is, when the client ID comes from one.
@@ -241,14 +257,14 @@ pub fn client_id_target(
     policy: CrossNamespacePolicy,
 ) -> Option<Result<Target, ReferenceError>> {
     let from = token.spec.client_id_from.as_ref()?;
-    Some(
-        namespace_of(token, "clientIdFrom", from.namespace.as_ref(), policy).map(|namespace| {
-            Target {
-                namespace,
-                name: from.name.clone(),
-            }
-        }),
-    )
+    let given = from.namespace.as_ref();
+    Some(target_of(
+        token,
+        "clientIdFrom",
+        given,
+        from.name.clone(),
+        policy,
+    ))
 }
 
 /// Every Secret this ApiToken reads or writes (connection, result, client ID), whatever the

@@ -154,6 +154,27 @@ impl ApplicationError {
 
 crate::owned::into_kind_error!(ApplicationError);
 
+impl From<crate::references::Refused> for ApplicationError {
+    fn from(r: crate::references::Refused) -> Self {
+        ApplicationError::CrossNamespaceDenied {
+            field: r.field,
+            namespace: r.namespace,
+            why: r.why,
+        }
+    }
+}
+
+impl From<crate::references::ReferenceError> for ApplicationError {
+    fn from(error: crate::references::ReferenceError) -> Self {
+        match error {
+            crate::references::ReferenceError::NoNamespace => {
+                ApplicationError::Malformed("namespace")
+            }
+            crate::references::ReferenceError::Refused(r) => r.into(),
+        }
+    }
+}
+
 impl From<crate::quay::QuayError> for ApplicationError {
     fn from(e: crate::quay::QuayError) -> Self {
         Self::Quay(e.into())

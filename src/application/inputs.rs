@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::owned::{secret, secret_writes};
 use crate::quay::AppConnection;
 use crate::reconcile::secret::Target;
-use crate::references::{APPLICATION, CrossNamespacePolicy, Refused, resolve_namespace};
+use crate::references::{APPLICATION, CrossNamespacePolicy, result_target_of, target_of};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 use std::collections::BTreeMap;
@@ -49,27 +49,6 @@ pub fn check_spec(app: &Application) -> Result<(), ApplicationError> {
     Ok(())
 }
 
-/// The namespace a reference points to, after the cross-namespace policy.
-fn namespace_of(
-    app: &Application,
-    field: &'static str,
-    given: Option<&String>,
-    policy: CrossNamespacePolicy,
-) -> Result<String, ApplicationError> {
-    let own = app
-        .namespace()
-        .ok_or(ApplicationError::Malformed("namespace"))?;
-    resolve_namespace(own, field, given, policy).map_err(refused)
-}
-
-fn refused(r: Refused) -> ApplicationError {
-    ApplicationError::CrossNamespaceDenied {
-        field: r.field,
-        namespace: r.namespace,
-        why: r.why,
-    }
-}
-
 /// Whether the cross-namespace policy lets `app` use `target` through `field`.
 pub fn allowed(ctx: &Context, app: &Application, field: &'static str, target: &Target) -> bool {
     consented(ctx, app, field, target.clone()).is_ok()
@@ -85,9 +64,7 @@ fn consented(
     let own = app
         .namespace()
         .ok_or(ApplicationError::Malformed("namespace"))?;
-    ctx.consent()
-        .check(APPLICATION, &own, field, &target)
-        .map_err(refused)?;
+    ctx.consent().check(APPLICATION, &own, field, &target)?;
     Ok(target)
 }
 
@@ -97,10 +74,14 @@ pub fn conn_target(
     policy: CrossNamespacePolicy,
 ) -> Result<Target, ApplicationError> {
     let r = &app.spec.conn_secret_ref;
-    Ok(Target {
-        namespace: namespace_of(app, "connSecretRef", r.namespace.as_ref(), policy)?,
-        name: r.name.clone(),
-    })
+    let given = r.namespace.as_ref();
+    Ok(target_of(
+        app,
+        "connSecretRef",
+        given,
+        r.name.clone(),
+        policy,
+    )?)
 }
 
 /// Where the result Secret goes (no I/O): retSecretRef, or the Application's own name.
@@ -108,14 +89,9 @@ pub fn result_target(
     app: &Application,
     policy: CrossNamespacePolicy,
 ) -> Result<Target, ApplicationError> {
-    let (given, name) = match &app.spec.ret_secret_ref {
-        Some(r) => (r.namespace.as_ref(), r.name.clone()),
-        None => (None, app.name_any()),
-    };
-    Ok(Target {
-        namespace: namespace_of(app, "retSecretRef", given, policy)?,
-        name,
-    })
+    let given = app.spec.ret_secret_ref.as_ref();
+    let given = given.map(|r| (r.namespace.as_ref(), &r.name));
+    Ok(result_target_of(app, given, policy)?)
 }
 
 /// Every Secret this Application reads or writes, under any policy (no I/O).
@@ -163,12 +139,9 @@ pub async fn connection(
             source,
         }
     })?;
-    ctx.settings
-        .quay_hosts
-        .check(&conn.host_string())
+    ctx.admit_host(&conn.host_string())
+        .await
         .map_err(|source| ApplicationError::HostNotAllowed { reference, source })?;
-    // Before any lock of the Quay layer (an organization's lock): see the ApiToken side.
-    crate::slots::enter_host(&conn.host_string()).await;
     Ok((at, conn))
 }
 

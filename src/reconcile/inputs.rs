@@ -81,14 +81,9 @@ pub async fn connection(
             source,
         }
     })?;
-    ctx.settings
-        .quay_hosts
-        .check(&settings.host_string())
+    ctx.admit_host(&settings.host_string())
+        .await
         .map_err(|source| ReconcileError::HostNotAllowed { reference, source })?;
-    // The host's share of the slots is taken as soon as the host is known, before any lock of
-    // the Quay layer (an account's token list, its sign-in): a reconcile that waited for its
-    // share while holding such a lock would stall the ones that hold the share and need it.
-    crate::slots::enter_host(&settings.host_string()).await;
     Ok((conn, settings))
 }
 
