@@ -103,6 +103,16 @@ fn jittered(delay: Duration, unit: f64) -> Duration {
     Duration::try_from_secs_f64(delay.as_secs_f64() * factor).unwrap_or(Duration::MAX)
 }
 
+impl crate::per_uid::PerUid for Backoff {
+    fn forget(&self, uid: &str) {
+        self.reset(uid);
+    }
+
+    fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
+        self.retain(live);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

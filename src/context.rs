@@ -4,6 +4,7 @@ use crate::backoff::Backoff;
 use crate::events::EventRecorder;
 use crate::liveness::Liveness;
 use crate::metrics::Metrics;
+use crate::per_uid::{self, PerUid};
 use crate::quay::QuayClient;
 use kube::runtime::events::Reporter;
 use std::sync::Arc;
@@ -147,10 +148,17 @@ pub struct MemorySizes {
 impl Context {
     /// Forgets what concerns an ApiToken the caches no longer hold (deleted, finalizer gone).
     pub fn forget(&self, uid: &str) {
-        self.backoff.reset(uid);
-        self.written.forget(uid);
-        self.recorder.forget(uid);
-        self.own_writes.forget(uid);
+        per_uid::forget(&self.per_uid(), uid);
+    }
+
+    /// Every per-ApiToken memory of the process, so that forgetting and sweeping reach each.
+    fn per_uid(&self) -> [&dyn PerUid; 4] {
+        [
+            &self.backoff,
+            &self.written,
+            &self.recorder,
+            &self.own_writes,
+        ]
     }
 
     /// Drops every entry about ApiTokens that no cache holds, and the Quay token lists that
@@ -158,10 +166,7 @@ impl Context {
     /// empty cache would look as if all its ApiTokens had gone.
     pub fn sweep(&self) {
         let (uids, mut records) = self.peers.live();
-        self.backoff.retain(|uid| uids.contains(uid));
-        self.written.retain(|uid| uids.contains(uid));
-        self.recorder.prune(|uid| uids.contains(uid));
-        self.own_writes.retain(|uid| uids.contains(uid));
+        per_uid::sweep(&self.per_uid(), &|uid| uids.contains(uid));
         // Our own writes may be ahead of the caches (a token just minted).
         records.extend(self.written.collect(|s| s.token.clone()));
         self.liveness.retain_used(&records);

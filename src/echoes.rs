@@ -109,6 +109,16 @@ impl OwnWrites {
     }
 }
 
+impl crate::per_uid::PerUid for OwnWrites {
+    fn forget(&self, uid: &str) {
+        OwnWrites::forget(self, uid);
+    }
+
+    fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
+        self.retain(live);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

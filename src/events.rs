@@ -212,6 +212,16 @@ fn capped(mut note: String) -> String {
     note
 }
 
+impl crate::per_uid::PerUid for EventRecorder {
+    fn forget(&self, uid: &str) {
+        EventRecorder::forget(self, uid);
+    }
+
+    fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
+        self.prune(live);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ pub mod liveness;
 pub mod metrics;
 pub mod owned;
 pub mod peers;
+pub mod per_uid;
 pub mod quay;
 pub mod reconcile;
 pub mod redacted;

@@ -33,6 +33,11 @@ pub struct AppContext {
 }
 
 impl AppContext {
+    /// Every per-Application memory of the process, so that forgetting and sweeping reach each.
+    pub fn per_uid(&self) -> [&dyn crate::per_uid::PerUid; 3] {
+        [&self.backoff, &self.written, &self.events]
+    }
+
     /// Builds the Application controller's state on top of the operator's context.
     pub fn new(base: Arc<Context>) -> Self {
         let observer: Arc<dyn RequestObserver> = Arc::new(Observer(base.metrics.clone()));

@@ -10,6 +10,7 @@ use crate::backoff::Backoff;
 use crate::context::Context;
 use crate::owned::Written;
 use crate::peers::Peers;
+use crate::per_uid;
 use crate::references::{Role, Target};
 use crate::runner::Kind;
 use crate::slots::Slots;
@@ -106,16 +107,12 @@ impl Kind for Application {
     }
 
     fn forget(ctx: &AppContext, meta: &ObjectMeta) {
-        let uid = meta.uid.as_deref().unwrap_or_default();
-        ctx.backoff.reset(uid);
-        ctx.written.forget(uid);
+        per_uid::forget(&ctx.per_uid(), meta.uid.as_deref().unwrap_or_default());
     }
 
     fn sweep(ctx: &AppContext) {
         let live = ctx.peers.live_uids();
-        ctx.backoff.retain(|uid| live.contains(uid));
-        ctx.written.retain(|uid| live.contains(uid));
-        ctx.events.prune(|uid| live.contains(uid));
+        per_uid::sweep(&ctx.per_uid(), &|uid| live.contains(uid));
     }
 
     fn reconcile_finished(ctx: &AppContext, label: &str, elapsed: Duration) {

@@ -18,13 +18,18 @@ impl AppEvents {
         }
     }
 
-    /// Forgets the events of Applications that have gone (see [`EventRecorder::prune`]).
-    pub fn prune(&self, keep: impl Fn(&str) -> bool) {
-        self.recorder.prune(keep);
-    }
-
     /// Publishes one event; a failure to publish is logged, never fatal to the reconcile.
     pub async fn publish(&self, app: &Application, warning: bool, reason: &str, note: String) {
         crate::events::publish(&self.recorder, app, warning, reason, note).await;
+    }
+}
+
+impl crate::per_uid::PerUid for AppEvents {
+    fn forget(&self, uid: &str) {
+        self.recorder.forget(uid);
+    }
+
+    fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
+        self.recorder.prune(live);
     }
 }

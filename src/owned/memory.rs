@@ -131,6 +131,16 @@ impl<S: Clone> Written<S> {
     }
 }
 
+impl<S: Clone + Send> crate::per_uid::PerUid for Written<S> {
+    fn forget(&self, uid: &str) {
+        Written::forget(self, uid);
+    }
+
+    fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
+        self.retain(live);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
