@@ -308,24 +308,10 @@ async fn expiry_metrics_follow_the_apitoken() {
         spec(&env, json!({"expiration": "1h", "renewBefore": "15m"})),
     )
     .await;
-    let ready = env.wait_ready("measured").await;
-    let status = ready.status.as_ref().unwrap();
-    let unix = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_second() as f64;
-    let expires = unix(status.expires_at.as_deref().unwrap());
-    let renews = unix(status.renew_at.as_deref().unwrap());
-    let ns = env.ns.name.clone();
-    let series = |metric: &str| {
-        let key = format!("{metric}{{namespace=\"{ns}\",name=\"measured\"}}");
-        env.operator().metrics.encode().lines().find_map(|l| {
-            let (k, v) = l.rsplit_once(' ')?;
-            (k == key).then(|| v.parse::<f64>().ok())?
-        })
-    };
-    let got = series("quay_apitoken_expiration_timestamp_seconds").expect("expiry series");
-    assert!((got - expires).abs() < 1.0, "{got} vs {expires}");
-    let got = series("quay_apitoken_renewal_timestamp_seconds").expect("renewal series");
-    assert!((got - renews).abs() < 1.0, "{got} vs {renews}");
+    let (expires, renews) = recorded_times(&env.wait_ready("measured").await);
+    assert_exported(&env, "measured", expires, renews);
     assert_eq!(renews + 15.0 * 60.0, expires);
+    let series = |metric: &str| series(&env, "measured", metric);
 
     env.delete_and_wait("measured").await;
     crate::support::wait_for(PATIENCE, "the series gone", || async {
@@ -347,11 +333,7 @@ async fn expiry_metrics_survive_a_restart_while_quay_fails() {
         spec(&env, json!({"expiration": "1h", "renewBefore": "15m"})),
     )
     .await;
-    let held = env.wait_ready("held").await;
-    let status = held.status.as_ref().unwrap();
-    let unix = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_second() as f64;
-    let expires = unix(status.expires_at.as_deref().unwrap());
-    let renews = unix(status.renew_at.as_deref().unwrap());
+    let (expires, renews) = recorded_times(&env.wait_ready("held").await);
     env.stop_operator().await;
     // Past the renewal time: the new replica's first reconcile asks Quay, which fails.
     env.advance_clock(46 * MINUTE);
@@ -362,20 +344,35 @@ async fn expiry_metrics_survive_a_restart_while_quay_fails() {
         }],
     });
     env.start_operator().await;
-    let ns = env.ns.name.clone();
-    let series = |metric: &str| {
-        let key = format!("{metric}{{namespace=\"{ns}\",name=\"held\"}}");
-        env.operator().metrics.encode().lines().find_map(|l| {
-            let (k, v) = l.rsplit_once(' ')?;
-            (k == key).then(|| v.parse::<f64>().ok())?
-        })
-    };
     env.wait_token("held", "not Ready after the restart", |t| {
         ready(t) == Some(false)
     })
     .await;
-    let got = series("quay_apitoken_expiration_timestamp_seconds").expect("expiry series");
+    assert_exported(&env, "held", expires, renews);
+}
+
+/// The expiry and renewal times the status records, in Unix seconds.
+fn recorded_times(token: &quay_apitoken_operator::crd::ApiToken) -> (f64, f64) {
+    let status = token.status.as_ref().unwrap();
+    let unix = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_second() as f64;
+    let expires = unix(status.expires_at.as_deref().unwrap());
+    let renews = unix(status.renew_at.as_deref().unwrap());
+    (expires, renews)
+}
+
+/// The value of the operator's `metric` series for the ApiToken `name`, if it has one.
+fn series(env: &Env, name: &str, metric: &str) -> Option<f64> {
+    let key = format!("{metric}{{namespace=\"{}\",name=\"{name}\"}}", env.ns.name);
+    env.operator().metrics.encode().lines().find_map(|l| {
+        let (k, v) = l.rsplit_once(' ')?;
+        (k == key).then(|| v.parse::<f64>().ok())?
+    })
+}
+
+/// The operator exports `expires` and `renews` for the ApiToken `name`.
+fn assert_exported(env: &Env, name: &str, expires: f64, renews: f64) {
+    let got = series(env, name, "quay_apitoken_expiration_timestamp_seconds").expect("expiry");
     assert!((got - expires).abs() < 1.0, "{got} vs {expires}");
-    let got = series("quay_apitoken_renewal_timestamp_seconds").expect("renewal series");
+    let got = series(env, name, "quay_apitoken_renewal_timestamp_seconds").expect("renewal");
     assert!((got - renews).abs() < 1.0, "{got} vs {renews}");
 }
