@@ -1,10 +1,10 @@
 //! What every reconcile shares: clients, policy, metrics, events and backoff.
 
-use crate::backoff::Backoff;
+use crate::controller::backoff::Backoff;
 use crate::events::EventRecorder;
-use crate::liveness::Liveness;
 use crate::metrics::Metrics;
 use crate::per_uid::{self, PerUid};
+use crate::quay::Liveness;
 use crate::quay::QuayClient;
 use kube::runtime::events::Reporter;
 use std::sync::Arc;
@@ -49,13 +49,13 @@ pub struct Context {
     /// behind our own writes; as the only writer of status, our last write is the truth.
     pub written: crate::owned::Written<crate::crd::ApiTokenStatus>,
     /// Other ApiTokens, through the controller's caches.
-    pub peers: crate::peers::Peers<crate::crd::ApiToken>,
+    pub peers: crate::controller::peers::Peers<crate::crd::ApiToken>,
     /// The wall clock of lifetime decisions (moved only by tests).
     pub clock: Arc<crate::clock::Clock>,
     /// Result Secret versions this process wrote, whose watch events wake nobody.
-    pub own_writes: crate::echoes::OwnWrites,
+    pub own_writes: crate::controller::own_writes::OwnWrites,
     /// Tokens minted by running reconciles that no status records yet.
-    pub in_flight: crate::in_flight::InFlight,
+    pub in_flight: crate::controller::in_flight::InFlight,
     /// How long one reconcile may work in its concurrency slot before it is stopped.
     pub reconcile_deadline: Duration,
     /// The ReferenceGrants in sight, which `--cross-namespace-refs=grant` judges by.
@@ -80,17 +80,17 @@ impl Context {
         Context {
             recorder: EventRecorder::new(client.clone(), reporter),
             client,
-            quay: QuayClient::paced(Some(observer), Arc::new(crate::slots::SlotPace)),
+            quay: QuayClient::paced(Some(observer), Arc::new(crate::controller::slots::SlotPace)),
             // Half the interval, so one list serves a whole round of periodic checks.
             liveness: Liveness::new(settings.verify_interval / 2),
             metrics,
             backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
             settings,
             written: Default::default(),
-            peers: crate::peers::Peers::default(),
+            peers: crate::controller::peers::Peers::default(),
             clock: Arc::new(crate::clock::Clock::system()),
-            own_writes: crate::echoes::OwnWrites::default(),
-            in_flight: crate::in_flight::InFlight::default(),
+            own_writes: crate::controller::own_writes::OwnWrites::default(),
+            in_flight: crate::controller::in_flight::InFlight::default(),
             reconcile_deadline: DEFAULT_RECONCILE_DEADLINE,
             grants: Arc::default(),
         }
@@ -103,7 +103,7 @@ impl Context {
     /// stall those that hold the share and need the lock.
     pub async fn admit_host(&self, host: &str) -> Result<(), crate::hosts::HostRefused> {
         self.settings.quay_hosts.check(host)?;
-        crate::slots::enter_host(host).await;
+        crate::controller::slots::enter_host(host).await;
         Ok(())
     }
 

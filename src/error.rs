@@ -80,7 +80,7 @@ pub enum ReconcileError {
     StaleRead,
     /// The reconcile worked past its deadline in its slot and was stopped.
     #[error(transparent)]
-    Overran(#[from] crate::slots::Overran),
+    Overran(#[from] crate::controller::slots::Overran),
     /// A test stopped the reconcile at a fault point (only with the `fault-points` feature).
     #[error("stopped at fault point {0}, as a crash would stop it")]
     FaultInjected(&'static str),

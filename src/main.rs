@@ -8,7 +8,7 @@ use quay_apitoken_operator::context::{Context, CrossNamespacePolicy, Settings};
 use quay_apitoken_operator::hosts::QuayHosts;
 use quay_apitoken_operator::leader::{LeaderElector, LeaseSettings};
 use quay_apitoken_operator::metrics::Metrics;
-use quay_apitoken_operator::{controller, crd, telemetry};
+use quay_apitoken_operator::{controllers, crd, telemetry};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -112,7 +112,7 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
             let ready = ready.clone();
             move || ready.set_ready()
         };
-        let controller = controller::run(
+        let controller = controllers::run(
             ctx,
             namespaces,
             args.concurrency,
@@ -136,7 +136,7 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
             let ready = ready.clone();
             move || ready.set_ready()
         };
-        controller::run(
+        controllers::run(
             ctx,
             namespaces,
             args.concurrency,

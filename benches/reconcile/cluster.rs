@@ -33,7 +33,7 @@ pub fn start_controller(
     let shutdown = futures::FutureExt::shared(async move {
         let _ = stopped.await;
     });
-    let handle = tokio::spawn(quay_apitoken_operator::controller::run(
+    let handle = tokio::spawn(quay_apitoken_operator::controllers::run(
         ctx,
         Some(vec![ns.to_string()]),
         CONCURRENCY,

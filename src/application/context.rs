@@ -6,9 +6,9 @@ use super::crd::ApplicationStatus;
 use super::events::AppEvents;
 use super::org_locks::OrgLocks;
 use super::plan::Claims;
-use crate::backoff::Backoff;
 use crate::context::{Context, MANAGER};
-use crate::peers::Peers;
+use crate::controller::backoff::Backoff;
+use crate::controller::peers::Peers;
 use crate::quay::{Applications, RequestObserver};
 use kube::runtime::events::Reporter;
 use std::sync::Arc;
@@ -60,7 +60,7 @@ impl AppContext {
     /// its account's mint lock: Applications queued behind one organization leave the slots to
     /// every other reconcile meanwhile.
     pub async fn org_lock(&self, host: &str, org: &str) -> tokio::sync::OwnedMutexGuard<()> {
-        crate::slots::while_waiting(self.org_locks.lock(host, org)).await
+        crate::controller::slots::while_waiting(self.org_locks.lock(host, org)).await
     }
 
     /// What the Applications other than `me` record or are creating on `host`/`org`.

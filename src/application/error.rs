@@ -100,7 +100,7 @@ pub enum ApplicationError {
     StaleRead,
     /// The reconcile worked past its deadline in its slot and was stopped.
     #[error(transparent)]
-    Overran(#[from] crate::slots::Overran),
+    Overran(#[from] crate::controller::slots::Overran),
     /// The object lacks fields every stored object has.
     #[error("the Application has no {0}; it was not read from the API server")]
     Malformed(&'static str),

@@ -59,7 +59,7 @@ async fn through_finalizer(
             Event::Apply(app) => apply(&app, ctx).await,
             Event::Cleanup(app) => {
                 let work = cleanup::cleanup(&app, ctx);
-                crate::slots::bounded(ctx.base.reconcile_deadline, work)
+                crate::controller::slots::bounded(ctx.base.reconcile_deadline, work)
                     .await
                     .unwrap_or_else(|overran| Err(overran.into()))
             }
@@ -93,7 +93,7 @@ async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, Applicatio
     // Stopped at its deadline, the work is dropped where a crash could stop it (a create
     // records its intent first).
     let work = converge(app, ctx, &status, &mut credentials);
-    let result = crate::slots::bounded(ctx.base.reconcile_deadline, work)
+    let result = crate::controller::slots::bounded(ctx.base.reconcile_deadline, work)
         .await
         .unwrap_or_else(|overran| Err(overran.into()));
     let mut next = status.current();

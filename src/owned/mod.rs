@@ -3,17 +3,17 @@
 //! the memory of what this process wrote. Written once; each kind implements [`Owner`].
 
 mod error;
-pub mod memory;
 pub mod secret;
 pub mod secret_writes;
 pub mod status;
 pub mod status_writer;
+pub mod written;
 
 pub use error::OwnedError;
 pub(crate) use error::into_kind_error;
-pub use memory::Written;
 pub use status::{OwnedStatus, Verdict};
 pub use status_writer::StatusWriter;
+pub use written::Written;
 
 use kube::Resource;
 use kube::core::NamespaceResourceScope;

@@ -3,6 +3,7 @@
 //! Built on the Quay behaviour that docs/quay-protocol.md records (comments cite its sections).
 //!
 //! Each module uses only modules further down this list, and none uses this index:
+//! - `liveness`: one token list per account and interval, the cache every verification reads;
 //! - `applications`: the organization applications API, over the client's sessions;
 //! - `client`: the `QuayClient` facade, which routes each call to its flavour;
 //! - `assign`, `web_flow`, `token_api`: one family of Quay endpoints each (`assign` takes the
@@ -21,6 +22,7 @@ mod bounds;
 mod client;
 mod error;
 mod flavour;
+mod liveness;
 mod lookup;
 mod memory;
 mod mint;
@@ -42,6 +44,7 @@ pub use applications::{
 pub use client::{MintSlot, QuayClient};
 pub use error::{HeldMint, QuayError};
 pub use flavour::{Flavour, UnknownFlavour};
+pub use liveness::Liveness;
 pub use mint::{MintRequest, MintedToken};
 pub use pace::{Pace, Unpaced};
 pub use settings::{ConnectionSettings, DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS, SettingsError};

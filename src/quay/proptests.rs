@@ -237,7 +237,7 @@ proptest! {
     /// Per-object backoff with any configured base and maximum.
     #[test]
     fn backoff(base in any::<u64>(), max in any::<u64>(), failures in 1usize..40) {
-        let backoff = crate::backoff::Backoff::new(Duration::from_secs(base), Duration::from_secs(max));
+        let backoff = crate::controller::backoff::Backoff::new(Duration::from_secs(base), Duration::from_secs(max));
         for _ in 0..failures {
             let _ = backoff.next_delay("a");
         }

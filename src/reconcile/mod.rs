@@ -50,7 +50,7 @@ pub async fn reconcile(token: Arc<ApiToken>, ctx: Arc<Context>) -> Result<Action
             Event::Apply(token) => apply(&token, &ctx).await,
             Event::Cleanup(token) => {
                 let work = cleanup::cleanup(&token, &ctx);
-                crate::slots::bounded(ctx.reconcile_deadline, work)
+                crate::controller::slots::bounded(ctx.reconcile_deadline, work)
                     .await
                     .unwrap_or_else(|overran| Err(overran.into()))
             }
@@ -73,7 +73,7 @@ async fn apply(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError
     // Stopped at its deadline, the work is dropped where a crash could stop it: the intent in
     // status names any mint Quay may have made, and the next reconcile recovers it.
     let work = converge(token, ctx, &status, &mut mark);
-    let converged = crate::slots::bounded(ctx.reconcile_deadline, work)
+    let converged = crate::controller::slots::bounded(ctx.reconcile_deadline, work)
         .await
         .unwrap_or_else(|overran| Err(overran.into()));
     match converged {

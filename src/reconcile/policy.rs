@@ -7,7 +7,7 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use std::sync::Arc;
 
-/// The requeue after `error`, by its class: see [`crate::backoff::Backoff::requeue_after`].
+/// The requeue after `error`, by its class: see [`crate::controller::backoff::Backoff::requeue_after`].
 pub fn error_policy(token: Arc<ApiToken>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
     let retry_after = match error {
         ReconcileError::Quay(q) => q.retry_after(),

@@ -1,10 +1,10 @@
 //! What the generic controller needs to know of one kind: how to reconcile it, what to do after a
 //! failure, where its caches, memory and events live, and how a malformed one is reported.
 
-use crate::backoff::Backoff;
 use crate::context::Context;
+use crate::controller::backoff::Backoff;
+use crate::controller::peers::Peers;
 use crate::owned::Written;
-use crate::peers::Peers;
 use crate::stored::StoredKind;
 use kube::runtime::controller::Action;
 use serde::Serialize;
@@ -39,7 +39,7 @@ pub trait Kind:
     /// What to do after a failed reconcile of a valid object.
     fn error_policy(object: Arc<Self>, error: &Self::Error, ctx: Arc<Self::Ctx>) -> Action;
 
-    /// Whether the Secret writes of its reconciles are noted as echoes ([`crate::echoes`]), so
+    /// Whether the Secret writes of its reconciles are noted as echoes ([`crate::controller::own_writes`]), so
     /// that their watch events wake nobody.
     const NOTES_ECHOES: bool;
 

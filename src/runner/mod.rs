@@ -10,9 +10,9 @@ mod malformed;
 
 pub use kind::Kind;
 
-use crate::peers::ScopeId;
+use crate::controller::peers::ScopeId;
+use crate::controller::slots::Slots;
 use crate::reference_grants::Change;
-use crate::slots::Slots;
 use crate::stored::Stored;
 use futures::{Future, StreamExt};
 use k8s_openapi::api::core::v1::Secret;

@@ -79,7 +79,7 @@ impl Owned {
         });
         let synced = Arc::new(AtomicBool::new(false));
         let flag = synced.clone();
-        let handle = tokio::spawn(quay_apitoken_operator::controller::run(
+        let handle = tokio::spawn(quay_apitoken_operator::controllers::run(
             ctx.clone(),
             Some(vec![env.ns.name.clone()]),
             4,

@@ -50,7 +50,7 @@ impl Operator {
         let shutdown = futures::FutureExt::shared(async move {
             let _ = stopped.await;
         });
-        let handle = tokio::spawn(quay_apitoken_operator::controller::run(
+        let handle = tokio::spawn(quay_apitoken_operator::controllers::run(
             ctx,
             Some(namespaces),
             concurrency,

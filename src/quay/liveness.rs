@@ -1,7 +1,7 @@
 //! Which tokens Quay still holds: one list call per account serves every ApiToken of it.
 
+use super::{ConnectionSettings, Flavour, QuayClient, QuayError};
 use crate::crd::TokenRecord;
-use crate::quay::{ConnectionSettings, Flavour, QuayClient, QuayError};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

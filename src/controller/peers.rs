@@ -2,10 +2,10 @@
 //! Secret, who uses a Secret (of another watched namespace, or whose ReferenceGrants changed),
 //! and a way to make them reconcile.
 
+use crate::controller::secret_index::SecretIndex;
 use crate::crd::{ApiToken, TokenRecord};
 use crate::reference_grants::Change;
 use crate::references::{CrossNamespacePolicy, Target, result_target};
-use crate::secret_index::SecretIndex;
 use crate::stored::{Stored, StoredKind};
 use futures::channel::mpsc::UnboundedSender;
 use kube::ResourceExt;

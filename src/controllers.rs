@@ -3,15 +3,15 @@
 
 pub use crate::stored;
 
-use crate::backoff::Backoff;
 use crate::context::Context;
+use crate::controller::backoff::Backoff;
+use crate::controller::peers::Peers;
+use crate::controller::slots::Slots;
 use crate::crd::{ApiToken, ApiTokenStatus};
 use crate::error::ReconcileError;
 use crate::owned::Written;
-use crate::peers::Peers;
 use crate::reconcile;
 use crate::runner::{self, Kind};
-use crate::slots::Slots;
 use futures::Future;
 use kube::core::ObjectMeta;
 use kube::runtime::controller::Action;
