@@ -1,6 +1,7 @@
 //! Deletion: revoke the token (unless preserved), delete the result Secret, release the finalizer.
 //! Never blocks on what can never succeed, so a namespace deletion cannot hang on us.
 
+use super::subject::Subject;
 use super::{inputs, secret};
 use crate::context::Context;
 use crate::crd::ApiToken;
@@ -11,19 +12,19 @@ use crate::owned::OwnedError;
 use crate::owned::secret_writes::{self, Unreachable};
 use crate::quay::{ConnectionSettings, Flavour};
 use crate::release;
-use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 /// Cleans up after a deleted ApiToken; `Err` keeps the finalizer (only for transient failures).
-pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, ReconcileError> {
+pub async fn cleanup(subject: &Subject<'_>, ctx: &Context) -> Result<Action, ReconcileError> {
+    let token = subject.token;
     if release::requested(token) {
-        release(token, ctx).await;
+        release(subject, ctx).await;
     } else {
-        settle(token, ctx).await?;
-        revoke(token, ctx).await?;
+        settle(subject, ctx).await?;
+        revoke(subject, ctx).await?;
     }
     delete_result_secret(token, ctx).await?;
-    ctx.written.cleaned(&token.uid().unwrap_or_default());
+    ctx.written.cleaned(&subject.uid);
     // An ApiToken that shared our result Secret can have it now.
     ctx.peers
         .sharing_result_secret(token, |_| true)
@@ -34,11 +35,11 @@ pub async fn cleanup(token: &ApiToken, ctx: &Context) -> Result<Action, Reconcil
 
 /// A person let go of the ApiToken without Quay: nothing is asked of Quay, and a Warning
 /// event names every token left there (by id; names for a mint that never answered).
-async fn release(token: &ApiToken, ctx: &Context) {
-    let uid = token.uid().unwrap_or_default();
+async fn release(subject: &Subject<'_>, ctx: &Context) {
+    let token = subject.token;
     let status = ctx
         .written
-        .current(&uid, token.status.as_ref())
+        .current(&subject.uid, token.status.as_ref())
         .unwrap_or_default();
     let mut left: Vec<String> = status
         .token
@@ -73,9 +74,9 @@ async fn release(token: &ApiToken, ctx: &Context) {
 
 /// What a deletion must not leave behind besides the recorded token: the token of a mint
 /// still pending, and replaced tokens not yet revoked. Neither was ever the user's to keep.
-async fn settle(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
-    let uid = token.uid().unwrap_or_default();
-    let Some(status) = ctx.written.current(&uid, token.status.as_ref()) else {
+async fn settle(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileError> {
+    let token = subject.token;
+    let Some(status) = ctx.written.current(&subject.uid, token.status.as_ref()) else {
         return Ok(());
     };
     if status.pending_mint.is_none() && status.replaced.is_empty() {
@@ -126,11 +127,11 @@ async fn connection_or_left(
     }
 }
 
-async fn revoke(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
-    let uid = token.uid().unwrap_or_default();
+async fn revoke(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileError> {
+    let token = subject.token;
     let Some(record) = ctx
         .written
-        .current(&uid, token.status.as_ref())
+        .current(&subject.uid, token.status.as_ref())
         .and_then(|s| s.token)
     else {
         return Ok(());

@@ -1,9 +1,9 @@
 //! What the controller does after a failed reconcile of an ApiToken.
 
+use super::subject::Subject;
 use crate::context::Context;
 use crate::crd::ApiToken;
 use crate::error::ReconcileError;
-use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ pub fn error_policy(token: Arc<ApiToken>, error: &ReconcileError, ctx: Arc<Conte
         _ => None,
     };
     ctx.backoff.requeue_after(
-        &token.uid().unwrap_or_default(),
+        Subject::backoff_key(&token),
         error,
         error.is_transient(),
         retry_after,

@@ -2,8 +2,9 @@
 //! reconcile writes (the intent, the record, the verdict) is built here by pure functions;
 //! [`publish`] alone writes (one status write, an event on a new failure).
 
-use super::lifetime::{self, Lifetime, Schedule};
+use super::lifetime::{self, Schedule};
 use super::status::{self, Verdict};
+use super::subject::Subject;
 use crate::clock::stamp_of;
 use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, ROTATE_ANNOTATION, TokenRecord};
@@ -27,29 +28,28 @@ pub struct Outcome {
 /// Reports a reconcile: its status (one write when it changed), the schedule's metrics, an
 /// event for a failure not reported yet, and when to look again. Network: the Kubernetes API.
 pub async fn publish(
-    token: &ApiToken,
+    subject: &Subject<'_>,
     ctx: &Context,
     status: &StatusWriter<'_, ApiToken>,
     result: Result<Outcome, ReconcileError>,
     mark: Option<String>,
 ) -> Result<Action, ReconcileError> {
+    let (token, ns, name) = (subject.token, &subject.namespace, &subject.name);
     let base = status.current();
-    // Converge read the lifetime already: a bad one never gets to a schedule.
-    let lifetime = Lifetime::of(&token.spec).unwrap_or_default();
+    let lifetime = subject.lifetime_or_default();
     let record = result.as_ref().ok().and_then(|o| o.record.as_ref());
     let schedule = record.and_then(|r| lifetime::schedule(r, &lifetime));
     let at = Moment {
-        generation: token.metadata.generation,
+        generation: subject.generation,
         stamp: &ctx.clock.stamp(),
         policy: ctx.settings.cross_namespace,
     };
     let next = verdict(token, base.clone(), &result, schedule.as_ref(), mark, &at);
-    let (ns, name) = (token.namespace().unwrap_or_default(), token.name_any());
     match result {
         Ok(outcome) => {
-            ctx.backoff.reset(&token.uid().unwrap_or_default());
+            ctx.backoff.reset(&subject.uid);
             let times = schedule.as_ref().map(unix_times);
-            ctx.metrics.set_schedule(&ns, &name, times);
+            ctx.metrics.set_schedule(ns, name, times);
             status.write(next).await?;
             let now = ctx.clock.now();
             let verify = ctx.settings.verify_interval;
@@ -62,7 +62,7 @@ pub async fn publish(
             let recorded = base.token.as_ref();
             let times = recorded.and_then(|r| lifetime::schedule(r, &lifetime));
             ctx.metrics
-                .set_schedule(&ns, &name, times.as_ref().map(unix_times));
+                .set_schedule(ns, name, times.as_ref().map(unix_times));
             if let Err(write_error) = status.write(next).await {
                 tracing::warn!(error = %write_error, "cannot record the failure in status");
             }

@@ -4,6 +4,7 @@
 
 use super::inputs::Inputs;
 use super::secret::OWNER_UID_LABEL;
+use super::subject::Subject;
 use crate::context::Context;
 use crate::crd::ApiToken;
 use crate::error::ReconcileError;
@@ -16,18 +17,18 @@ use std::sync::Arc;
 /// better claim while nobody holds it.
 pub fn refuse_shared(
     ctx: &Context,
-    token: &ApiToken,
+    subject: &Subject<'_>,
     inputs: &Inputs,
 ) -> Result<(), ReconcileError> {
     let consent = ctx.consent();
     let sharing = ctx
         .peers
-        .sharing_result_secret(token, |other| result_allowed(other, consent));
+        .sharing_result_secret(subject.token, |other| result_allowed(other, consent));
     let holder = inputs
         .existing
         .as_ref()
         .and_then(|s| s.labels().get(OWNER_UID_LABEL).cloned());
-    let Some(other) = first_claim(token, &sharing, holder.as_deref()) else {
+    let Some(other) = first_claim(subject, &sharing, holder.as_deref()) else {
         return Ok(());
     };
     let how = if other.uid() == holder {
@@ -49,12 +50,11 @@ pub fn refuse_shared(
 /// whose uid the Secret's owner label carries; when it carries none of theirs (absent, or
 /// someone else's, which the ownership check reports), the oldest, so that exactly one goes on.
 fn first_claim<'a>(
-    me: &ApiToken,
+    me: &Subject<'_>,
     sharing: &'a [Arc<ApiToken>],
     holder: Option<&str>,
 ) -> Option<&'a Arc<ApiToken>> {
-    let mine = me.uid();
-    if holder.is_some() && holder == mine.as_deref() {
+    if holder == Some(me.uid.as_str()) {
         return None;
     }
     if let Some(held) = sharing
@@ -63,13 +63,9 @@ fn first_claim<'a>(
     {
         return Some(held);
     }
-    let age = |t: &ApiToken| {
-        (
-            t.metadata.creation_timestamp.clone().map(|Time(t)| t),
-            t.uid().unwrap_or_default(),
-        )
-    };
-    let me_age = age(me);
+    let created = |t: &ApiToken| t.metadata.creation_timestamp.clone().map(|Time(t)| t);
+    let me_age = (created(me.token), me.uid.clone());
+    let age = |other: &ApiToken| (created(other), other.uid().unwrap_or_default());
     sharing
         .iter()
         .filter(|o| age(o) < me_age)
@@ -92,6 +88,10 @@ mod tests {
         )
     }
 
+    fn me(token: &ApiToken) -> Subject<'_> {
+        Subject::of(token).unwrap()
+    }
+
     const EARLY: &str = "2026-01-01T00:00:00Z";
     const LATE: &str = "2026-06-01T00:00:00Z";
 
@@ -99,8 +99,8 @@ mod tests {
     #[test]
     fn the_owner_label_decides_who_keeps_the_secret() {
         let (holder, newcomer) = (token("h", LATE), token("n", EARLY));
-        assert!(first_claim(&holder, std::slice::from_ref(&newcomer), Some("h")).is_none());
-        let claim = first_claim(&newcomer, std::slice::from_ref(&holder), Some("h"));
+        assert!(first_claim(&me(&holder), std::slice::from_ref(&newcomer), Some("h")).is_none());
+        let claim = first_claim(&me(&newcomer), std::slice::from_ref(&holder), Some("h"));
         assert_eq!(claim.and_then(|c| c.uid()), Some("h".into()));
     }
 
@@ -108,12 +108,12 @@ mod tests {
     #[test]
     fn without_a_holder_the_oldest_claims_it() {
         let (old, new) = (token("o", EARLY), token("y", LATE));
-        assert!(first_claim(&old, std::slice::from_ref(&new), None).is_none());
+        assert!(first_claim(&me(&old), std::slice::from_ref(&new), None).is_none());
         assert_eq!(
-            first_claim(&new, std::slice::from_ref(&old), None).and_then(|c| c.uid()),
+            first_claim(&me(&new), std::slice::from_ref(&old), None).and_then(|c| c.uid()),
             Some("o".into())
         );
-        assert!(first_claim(&old, std::slice::from_ref(&new), Some("stranger")).is_none());
-        assert!(first_claim(&old, &[], None).is_none());
+        assert!(first_claim(&me(&old), std::slice::from_ref(&new), Some("stranger")).is_none());
+        assert!(first_claim(&me(&old), &[], None).is_none());
     }
 }

@@ -4,10 +4,11 @@
 use super::retire::{Grace, retire_all, to_retire};
 use super::{Outcome, record};
 use crate::context::Context;
-use crate::crd::{ApiToken, ApiTokenStatus, TokenRecord};
+use crate::crd::{ApiTokenStatus, TokenRecord};
 use crate::error::ReconcileError;
 use crate::events;
 use crate::reconcile::inputs::Inputs;
+use crate::reconcile::subject::Subject;
 use crate::reconcile::{apply, secret};
 
 /// What status says of a token assigned to `user`.
@@ -19,13 +20,14 @@ pub fn assigned_message(user: &str) -> String {
 
 /// Asks Quay to assign a token to the user and records the assignment.
 pub async fn assign(
-    token: &ApiToken,
+    subject: &Subject<'_>,
     ctx: &Context,
     inputs: &Inputs,
     input_hash: &str,
     old: Option<TokenRecord>,
     status: &ApiTokenStatus,
 ) -> Result<Outcome, ReconcileError> {
+    let token = subject.token;
     let user = token.spec.for_user.clone().unwrap_or_default();
     let scopes: Vec<String> = inputs.scopes.iter().map(|s| s.to_string()).collect();
     ctx.quay
@@ -33,7 +35,7 @@ pub async fn assign(
         .await?; // Quay
     apply::write_secret(
         ctx,
-        token,
+        subject,
         &secret::desired(token, &inputs.target, &inputs.settings, None),
         inputs.existing.as_ref(),
     )

@@ -4,23 +4,25 @@
 use super::retire::{Grace, retire_all};
 use super::{Outcome, assign};
 use crate::context::Context;
-use crate::crd::{ApiToken, ApiTokenStatus, TokenRecord};
+use crate::crd::{ApiTokenStatus, TokenRecord};
 use crate::error::ReconcileError;
 use crate::reconcile::inputs::Inputs;
+use crate::reconcile::subject::Subject;
 use crate::reconcile::{apply, secret};
 use crate::redacted::Redacted;
 
 /// Writes the Secret again only if it differs from what it should hold.
 pub async fn keep(
-    token: &ApiToken,
+    subject: &Subject<'_>,
     ctx: &Context,
     inputs: &Inputs,
     in_secret: Option<&Redacted>,
     status: &ApiTokenStatus,
 ) -> Result<Outcome, ReconcileError> {
+    let token = subject.token;
     let desired = secret::desired(token, &inputs.target, &inputs.settings, in_secret);
     if secret::needs_write(inputs.existing.as_ref(), &desired) {
-        apply::write_secret(ctx, token, &desired, inputs.existing.as_ref()).await?; // Kubernetes API
+        apply::write_secret(ctx, subject, &desired, inputs.existing.as_ref()).await?; // Kubernetes API
     }
     let record = status.token.clone();
     let message = match &record {

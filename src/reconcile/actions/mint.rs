@@ -17,12 +17,12 @@ use crate::quay::{MintRequest, MintSlot, QuayError};
 use crate::reconcile::inputs::Inputs;
 use crate::reconcile::lifetime::{self, Lifetime};
 use crate::reconcile::plan::MintReason;
+use crate::reconcile::subject::Checked;
 use crate::reconcile::{apply, grant, naming, report, secret};
-use kube::ResourceExt;
 
 /// Mints a token for `inputs`, replacing `old`.
 pub async fn mint(
-    token: &ApiToken,
+    checked: &Checked<'_>,
     ctx: &Context,
     inputs: &Inputs,
     input_hash: &str,
@@ -30,14 +30,14 @@ pub async fn mint(
     reason: MintReason,
     status: &StatusWriter<'_, ApiToken>,
 ) -> Result<Outcome, ReconcileError> {
+    let (subject, lifetime) = (checked.subject, &checked.lifetime);
+    let token = subject.token;
     let name = naming::token_name(
-        &token.namespace().unwrap_or_default(),
-        &token.name_any(),
-        &token.uid().unwrap_or_default(),
+        &subject.namespace,
+        &subject.name,
+        &subject.uid,
         &naming::mint_mark(),
     );
-    // Converge read it already: a bad one never gets here.
-    let lifetime = Lifetime::of(&token.spec).unwrap_or_default();
     let grant = grant_for(ctx, inputs, &token.spec.rights).await?; // Quay, once per account
     let scopes: Vec<String> = grant.scopes.iter().map(|s| s.to_string()).collect();
     let slot = ctx
@@ -71,15 +71,14 @@ pub async fn mint(
     let record = record::minted(inputs, input_hash, &minted, scopes, now);
     // Tracked in memory before the account's lock goes: the next mint or recovery under it
     // must not take this token for someone else's or for an orphan.
-    ctx.in_flight
-        .hold(&token.uid().unwrap_or_default(), record.clone());
+    ctx.in_flight.hold(&subject.uid, record.clone());
     drop(slot);
     let mut replaced: Vec<TokenRecord> = to_retire(token, old)
-        .map(|old| with_grace(old, &lifetime, reason, now))
+        .map(|old| with_grace(old, lifetime, reason, now))
         .into_iter()
         .collect();
     if reason == MintReason::Unrecorded {
-        replaced.extend(unrecorded(token, ctx, inputs, &record).await); // Quay
+        replaced.extend(unrecorded(subject, ctx, inputs, &record).await); // Quay
     }
     let recorded = report::minted(token, status.current(), record.clone(), replaced);
     // A mint that replaces a token records both in one write before the Secret can be seen
@@ -96,7 +95,7 @@ pub async fn mint(
     let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&minted.token));
     // A failed write leaves the new token recorded: the next reconcile sees the Secret without
     // it, mints again and revokes it, so nothing is left untracked.
-    let written = apply::write_secret(ctx, token, &desired, inputs.existing.as_ref()).await; // Kubernetes API
+    let written = apply::write_secret(ctx, subject, &desired, inputs.existing.as_ref()).await; // Kubernetes API
     if let Err(error) = written {
         if !record_first {
             // Still named by the intent if this write fails too.

@@ -23,17 +23,18 @@ use crate::reconcile::inputs::Inputs;
 use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::Plan;
 pub use crate::reconcile::report::Outcome;
+use crate::reconcile::subject::Checked;
 
 /// Does what `plan` says, and returns what status should record.
 pub async fn act(
     plan: Plan,
-    token: &ApiToken,
+    checked: &Checked<'_>,
     ctx: &Context,
     inputs: &Inputs,
     seen: Observed,
     status: &StatusWriter<'_, ApiToken>,
 ) -> Result<Outcome, ReconcileError> {
-    let current = status.current();
+    let (subject, current) = (checked.subject, status.current());
     let Observed {
         input_hash,
         record,
@@ -45,14 +46,14 @@ pub async fn act(
             secret: inputs.target.to_string(),
             detail,
         }),
-        Plan::Keep => keep::keep(token, ctx, inputs, in_secret.as_ref(), &current).await,
+        Plan::Keep => keep::keep(subject, ctx, inputs, in_secret.as_ref(), &current).await,
         Plan::Adopt => {
             let value = in_secret.unwrap_or_default();
-            adopt::adopt(token, ctx, inputs, &input_hash, value).await
+            adopt::adopt(subject, ctx, inputs, &input_hash, value).await
         }
-        Plan::Assign => assign::assign(token, ctx, inputs, &input_hash, record, &current).await,
+        Plan::Assign => assign::assign(subject, ctx, inputs, &input_hash, record, &current).await,
         Plan::Mint(reason) => {
-            mint::mint(token, ctx, inputs, &input_hash, record, reason, status).await
+            mint::mint(checked, ctx, inputs, &input_hash, record, reason, status).await
         }
     }
 }

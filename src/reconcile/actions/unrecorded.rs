@@ -3,29 +3,26 @@
 
 use super::tracked::tracked_ids;
 use crate::context::Context;
-use crate::crd::{ApiToken, TokenRecord};
+use crate::crd::TokenRecord;
 use crate::events;
 use crate::quay::Flavour;
 use crate::reconcile::inputs::Inputs;
 use crate::reconcile::naming;
-use kube::ResourceExt;
+use crate::reconcile::subject::Subject;
 
 /// Found by the name prefix every mint of the ApiToken shares, on the token API; the web flow
 /// cannot tell them, and says so in an event.
 pub async fn unrecorded(
-    token: &ApiToken,
+    subject: &Subject<'_>,
     ctx: &Context,
     inputs: &Inputs,
     new: &TokenRecord,
 ) -> Vec<TokenRecord> {
+    let token = subject.token;
     if token.spec.preserve_in_quay_on_deletion {
         return Vec::new();
     }
-    let prefix = naming::name_prefix(
-        &token.namespace().unwrap_or_default(),
-        &token.name_any(),
-        &token.uid().unwrap_or_default(),
-    );
+    let prefix = naming::name_prefix(&subject.namespace, &subject.name, &subject.uid);
     let found = ctx
         .quay
         .token_ids_with_prefix(&inputs.settings, &inputs.client_id, &prefix)
