@@ -112,10 +112,6 @@ impl Kind for ApiToken {
         reconcile::error_policy(token, error, ctx)
     }
 
-    fn is_ready(&self) -> bool {
-        reconcile::is_ready(self)
-    }
-
     fn set_ready_gauge(ctx: &Context, ready: i64, not_ready: i64) {
         ctx.metrics.set_apitokens_ready(ready, not_ready);
     }
@@ -141,20 +137,6 @@ impl Kind for ApiToken {
         &ctx.written
     }
 
-    fn with_failure(
-        status: ApiTokenStatus,
-        reason: &str,
-        message: &str,
-        generation: Option<i64>,
-    ) -> ApiTokenStatus {
-        let verdict = reconcile::status::Verdict {
-            ready: false,
-            reason,
-            message,
-        };
-        reconcile::status::with_verdict(status, &verdict, generation, &now())
-    }
-
     fn left_in_quay(status: Option<&ApiTokenStatus>) -> String {
         match status.and_then(|s| s.token.as_ref()) {
             Some(record) => format!(
@@ -170,20 +152,4 @@ impl Kind for ApiToken {
     async fn warn(ctx: &Context, token: &ApiToken, reason: &str, note: String) {
         crate::events::publish(&ctx.recorder, token, true, reason, note).await;
     }
-
-    fn kube_error(action: &'static str, source: kube::Error) -> ReconcileError {
-        ReconcileError::Kube { action, source }
-    }
-
-    fn is_transient(error: &ReconcileError) -> bool {
-        error.is_transient()
-    }
-
-    fn reason(error: &ReconcileError) -> &'static str {
-        error.reason()
-    }
-}
-
-fn now() -> String {
-    crate::clock::stamp_of(jiff::Timestamp::now())
 }

@@ -4,8 +4,8 @@
 use super::context::AppContext;
 use super::crd::{Application, ApplicationStatus};
 use super::error::ApplicationError;
+use super::inputs;
 use super::reconcile::{error_policy, reconcile};
-use super::{inputs, status};
 use crate::backoff::Backoff;
 use crate::context::Context;
 use crate::owned::Written;
@@ -98,10 +98,6 @@ impl Kind for Application {
         error_policy(app, error, ctx)
     }
 
-    fn is_ready(&self) -> bool {
-        status::is_ready(self.status.as_ref())
-    }
-
     fn set_ready_gauge(ctx: &AppContext, ready: i64, not_ready: i64) {
         ctx.base.metrics.set_applications_ready(ready, not_ready);
     }
@@ -125,20 +121,6 @@ impl Kind for Application {
         &ctx.written
     }
 
-    fn with_failure(
-        previous: ApplicationStatus,
-        reason: &str,
-        message: &str,
-        generation: Option<i64>,
-    ) -> ApplicationStatus {
-        let verdict = status::Verdict {
-            ready: false,
-            reason,
-            message,
-        };
-        status::with_verdict(previous, &verdict, generation, &super::now())
-    }
-
     fn left_in_quay(status: Option<&ApplicationStatus>) -> String {
         match status.and_then(|s| s.application.as_ref()) {
             Some(r) => format!(
@@ -151,17 +133,5 @@ impl Kind for Application {
 
     async fn warn(ctx: &AppContext, app: &Application, reason: &str, note: String) {
         ctx.events.publish(app, true, reason, note).await;
-    }
-
-    fn kube_error(action: &'static str, source: kube::Error) -> ApplicationError {
-        ApplicationError::Kube { action, source }
-    }
-
-    fn is_transient(error: &ApplicationError) -> bool {
-        error.is_transient()
-    }
-
-    fn reason(error: &ApplicationError) -> &'static str {
-        error.reason()
     }
 }

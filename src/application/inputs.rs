@@ -10,7 +10,6 @@ use crate::reconcile::secret::Target;
 use crate::references::{APPLICATION, CrossNamespacePolicy, result_target_of, target_of};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
-use std::collections::BTreeMap;
 
 /// The resolved inputs of one Application.
 pub struct Inputs {
@@ -120,28 +119,7 @@ pub async fn connection(
 ) -> Result<(Target, AppConnection), ApplicationError> {
     let at = conn_target(app, ctx.settings.cross_namespace)?;
     let at = consented(ctx, app, "connSecretRef", at)?;
-    let reference = at.to_string();
-    let secret =
-        read_secret(ctx, &at)
-            .await?
-            .ok_or_else(|| ApplicationError::ConnectionSecretMissing {
-                reference: reference.clone(),
-            })?;
-    let data: BTreeMap<String, Vec<u8>> = secret
-        .data
-        .iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), v.0.clone()))
-        .collect();
-    let conn = AppConnection::from_secret_data(&data).map_err(|source| {
-        ApplicationError::InvalidConnectionSecret {
-            reference: reference.clone(),
-            source,
-        }
-    })?;
-    ctx.admit_host(&conn.host_string())
-        .await
-        .map_err(|source| ApplicationError::HostNotAllowed { reference, source })?;
+    let conn = crate::connection::check(ctx, &at, read_secret(ctx, &at).await?).await?;
     Ok((at, conn))
 }
 

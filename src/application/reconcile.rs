@@ -66,22 +66,7 @@ async fn through_finalizer(
         }
     })
     .await
-    .map_err(flatten)
-}
-
-/// The finalizer helper wraps our errors; unwrap them so status, events and metrics see the cause.
-fn flatten(e: finalizer::Error<ApplicationError>) -> ApplicationError {
-    match e {
-        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => {
-            ApplicationError::Kube {
-                action: "update the finalizer",
-                source,
-            }
-        }
-        finalizer::Error::UnnamedObject => ApplicationError::Malformed("name"),
-        finalizer::Error::InvalidFinalizer => ApplicationError::Malformed("valid finalizer name"),
-    }
+    .map_err(ApplicationError::from)
 }
 
 /// Apply: make Quay hold the application the spec describes and the Secret hold its client ID

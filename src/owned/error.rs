@@ -20,24 +20,3 @@ pub enum OwnedError {
         source: kube::Error,
     },
 }
-
-/// Implements `From<OwnedError>` for a kind's error enum, whose variants of the same names
-/// carry that kind's sentences.
-macro_rules! into_kind_error {
-    ($error:ident) => {
-        impl From<$crate::owned::OwnedError> for $error {
-            fn from(e: $crate::owned::OwnedError) -> Self {
-                use $crate::owned::OwnedError as Owned;
-                match e {
-                    Owned::SecretAppeared { secret } => $error::SecretAppeared { secret },
-                    Owned::ResultNamespaceMissing { namespace } => {
-                        $error::ResultNamespaceMissing { namespace }
-                    }
-                    Owned::StaleRead => $error::StaleRead,
-                    Owned::Kube { action, source } => $error::Kube { action, source },
-                }
-            }
-        }
-    };
-}
-pub(crate) use into_kind_error;

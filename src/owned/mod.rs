@@ -10,7 +10,6 @@ pub mod status;
 pub mod status_writer;
 
 pub use error::OwnedError;
-pub(crate) use error::into_kind_error;
 pub use memory::Written;
 pub use status::{OwnedStatus, Verdict};
 pub use status_writer::StatusWriter;

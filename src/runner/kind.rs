@@ -3,23 +3,23 @@
 
 use crate::backoff::Backoff;
 use crate::context::Context;
-use crate::owned::Written;
+use crate::object_error::KindError;
+use crate::owned::{OwnedStatus, Verdict, Written};
 use crate::peers::Peers;
 use crate::stored::StoredKind;
 use kube::runtime::controller::Action;
-use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// One kind the operator reconciles (ApiToken, Application).
 pub trait Kind:
-    StoredKind<Status: Serialize> + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+    StoredKind<Status: OwnedStatus> + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
 {
     /// What its reconciles share.
     type Ctx: Send + Sync + 'static;
     /// Why one of its reconciles failed.
-    type Error: std::error::Error + Send + Sync + 'static;
+    type Error: KindError;
 
     /// The operator's context under the kind's own.
     fn base(ctx: &Self::Ctx) -> &Context;
@@ -44,7 +44,9 @@ pub trait Kind:
     const NOTES_ECHOES: bool;
 
     /// Whether a valid object is Ready, for the ready gauge.
-    fn is_ready(&self) -> bool;
+    fn is_ready(&self) -> bool {
+        crate::owned::status::is_ready(self.status())
+    }
 
     /// Sets the ready gauge.
     fn set_ready_gauge(ctx: &Self::Ctx, ready: i64, not_ready: i64);
@@ -67,7 +69,15 @@ pub trait Kind:
         reason: &str,
         message: &str,
         generation: Option<i64>,
-    ) -> Self::Status;
+    ) -> Self::Status {
+        let verdict = Verdict {
+            ready: false,
+            reason,
+            message,
+        };
+        let now = crate::clock::stamp_of(jiff::Timestamp::now());
+        crate::owned::status::with_verdict(status, &verdict, generation, &now)
+    }
 
     /// What stays in Quay when an object is released without cleanup, from its status.
     fn left_in_quay(status: Option<&Self::Status>) -> String;
@@ -79,13 +89,4 @@ pub trait Kind:
         reason: &str,
         note: String,
     ) -> impl Future<Output = ()> + Send;
-
-    /// A failed Kubernetes request as the kind's error.
-    fn kube_error(action: &'static str, source: kube::Error) -> Self::Error;
-
-    /// Whether an error may pass by itself.
-    fn is_transient(error: &Self::Error) -> bool;
-
-    /// The error's reason, for metrics.
-    fn reason(error: &Self::Error) -> &'static str;
 }

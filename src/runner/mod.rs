@@ -10,6 +10,7 @@ mod malformed;
 
 pub use kind::Kind;
 
+use crate::object_error::KindError;
 use crate::peers::ScopeId;
 use crate::reference_grants::Change;
 use crate::slots::Slots;
@@ -239,7 +240,7 @@ async fn reconcile_stored<K: Kind>(
             let result = malformed::reconcile(object, &ctx).await;
             let label = match &result {
                 Ok(_) => malformed::REASON,
-                Err(e) => K::reason(e),
+                Err(e) => e.reason(),
             };
             K::reconcile_finished(&ctx, label, started.elapsed());
             result
