@@ -3,14 +3,11 @@
 
 pub use crate::stored;
 
-use crate::backoff::Backoff;
 use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus};
 use crate::error::ReconcileError;
-use crate::owned::Written;
-use crate::peers::Peers;
 use crate::reconcile;
-use crate::runner::{self, Kind};
+use crate::runner::{self, Kind, Parts};
 use crate::slots::Slots;
 use futures::Future;
 use kube::core::ObjectMeta;
@@ -89,16 +86,8 @@ impl Kind for ApiToken {
     type Error = ReconcileError;
     const NOTES_ECHOES: bool = true;
 
-    fn base(ctx: &Context) -> &Context {
-        ctx
-    }
-
-    fn peers(ctx: &Context) -> &Peers<ApiToken> {
-        &ctx.peers
-    }
-
-    fn backoff(ctx: &Context) -> &Backoff {
-        &ctx.backoff
+    fn parts(ctx: &Context) -> Parts<'_, ApiToken> {
+        Parts::new(ctx, &ctx.peers, &ctx.backoff, &ctx.written)
     }
 
     fn reconcile(
@@ -131,10 +120,6 @@ impl Kind for ApiToken {
 
     fn reconcile_finished(ctx: &Context, label: &str, elapsed: Duration) {
         ctx.metrics.reconcile_finished(label, elapsed);
-    }
-
-    fn written(ctx: &Context) -> &Written<ApiTokenStatus> {
-        &ctx.written
     }
 
     fn left_in_quay(status: Option<&ApiTokenStatus>) -> String {

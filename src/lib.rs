@@ -33,6 +33,7 @@ pub mod redacted;
 pub mod reference_grants;
 pub mod references;
 pub mod release;
+pub mod result_secret;
 pub mod runner;
 pub mod secret_index;
 pub mod slots;

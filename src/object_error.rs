@@ -49,9 +49,7 @@ impl ObjectError {
             | Self::ResultNamespaceMissing { .. }
             | Self::Overran(_) => true,
             Self::CrossNamespaceDenied { why, .. } => why.is_transient(),
-            Self::Kube { source, .. } => {
-                !matches!(source, kube::Error::Api(s) if s.code == 403 || s.code == 422)
-            }
+            Self::Kube { source, .. } => crate::owned::retry_may_pass(source),
         }
     }
 

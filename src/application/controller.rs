@@ -4,15 +4,10 @@
 use super::context::AppContext;
 use super::crd::{Application, ApplicationStatus};
 use super::error::ApplicationError;
-use super::inputs;
 use super::reconcile::{error_policy, reconcile};
-use crate::backoff::Backoff;
 use crate::context::Context;
-use crate::owned::Written;
-use crate::peers::Peers;
 use crate::per_uid;
-use crate::references::{Role, Target};
-use crate::runner::Kind;
+use crate::runner::{Kind, Parts};
 use crate::slots::Slots;
 use crate::stored::StoredKind;
 use futures::Future;
@@ -34,33 +29,8 @@ pub async fn run(
 }
 
 impl StoredKind for Application {
-    type Status = ApplicationStatus;
-
     fn placeholder_spec() -> serde_json::Value {
         serde_json::json!({"connSecretRef": {"name": "-"}, "organization": "-", "name": "--"})
-    }
-
-    fn status(&self) -> Option<&ApplicationStatus> {
-        self.status.as_ref()
-    }
-
-    fn set_status(&mut self, status: Option<ApplicationStatus>) {
-        self.status = status;
-    }
-
-    fn secret_uses(&self) -> Vec<(Target, Role)> {
-        let result = inputs::result_target(self, crate::references::CrossNamespacePolicy::Allow);
-        inputs::targets(self)
-            .into_iter()
-            .map(|t| {
-                let role = if result.as_ref().is_ok_and(|r| *r == t) {
-                    Role::Result
-                } else {
-                    Role::Input
-                };
-                (t, role)
-            })
-            .collect()
     }
 }
 
@@ -71,16 +41,8 @@ impl Kind for Application {
     // finds nothing to do.
     const NOTES_ECHOES: bool = false;
 
-    fn base(ctx: &AppContext) -> &Context {
-        &ctx.base
-    }
-
-    fn peers(ctx: &AppContext) -> &Peers<Application> {
-        &ctx.peers
-    }
-
-    fn backoff(ctx: &AppContext) -> &Backoff {
-        &ctx.backoff
+    fn parts(ctx: &AppContext) -> Parts<'_, Application> {
+        Parts::new(&ctx.base, &ctx.peers, &ctx.backoff, &ctx.written)
     }
 
     fn reconcile(
@@ -115,10 +77,6 @@ impl Kind for Application {
         ctx.base
             .metrics
             .application_reconcile_finished(label, elapsed);
-    }
-
-    fn written(ctx: &AppContext) -> &Written<ApplicationStatus> {
-        &ctx.written
     }
 
     fn left_in_quay(status: Option<&ApplicationStatus>) -> String {

@@ -20,3 +20,9 @@ pub enum OwnedError {
         source: kube::Error,
     },
 }
+
+/// Whether retrying a failed Kubernetes request may pass: a refusal (403) or a rejected object
+/// (422) stays as it is until someone changes something.
+pub fn retry_may_pass(error: &kube::Error) -> bool {
+    !matches!(error, kube::Error::Api(s) if s.code == 403 || s.code == 422)
+}

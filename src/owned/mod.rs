@@ -9,7 +9,7 @@ pub mod secret_writes;
 pub mod status;
 pub mod status_writer;
 
-pub use error::OwnedError;
+pub use error::{OwnedError, retry_may_pass};
 pub use memory::Written;
 pub use status::{OwnedStatus, Verdict};
 pub use status_writer::StatusWriter;

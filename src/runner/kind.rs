@@ -7,6 +7,7 @@ use crate::object_error::KindError;
 use crate::owned::{OwnedStatus, Verdict, Written};
 use crate::peers::Peers;
 use crate::stored::StoredKind;
+use kube::core::object::HasStatus;
 use kube::runtime::controller::Action;
 use std::future::Future;
 use std::sync::Arc;
@@ -14,21 +15,32 @@ use std::time::Duration;
 
 /// One kind the operator reconciles (ApiToken, Application).
 pub trait Kind:
-    StoredKind<Status: OwnedStatus> + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+    StoredKind
+    + HasStatus<Status: OwnedStatus>
+    + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
 {
     /// What its reconciles share.
     type Ctx: Send + Sync + 'static;
     /// Why one of its reconciles failed.
     type Error: KindError;
 
+    /// Where its state is in its context.
+    fn parts(ctx: &Self::Ctx) -> Parts<'_, Self>;
+
     /// The operator's context under the kind's own.
-    fn base(ctx: &Self::Ctx) -> &Context;
+    fn base(ctx: &Self::Ctx) -> &Context {
+        Self::parts(ctx).base
+    }
 
     /// The caches, Secret index and wake-up channels of its controller scopes.
-    fn peers(ctx: &Self::Ctx) -> &Peers<Self>;
+    fn peers(ctx: &Self::Ctx) -> &Peers<Self> {
+        Self::parts(ctx).peers
+    }
 
     /// Its per-object backoff.
-    fn backoff(ctx: &Self::Ctx) -> &Backoff;
+    fn backoff(ctx: &Self::Ctx) -> &Backoff {
+        Self::parts(ctx).backoff
+    }
 
     /// Reconciles one valid object.
     fn reconcile(
@@ -61,7 +73,9 @@ pub trait Kind:
     fn reconcile_finished(ctx: &Self::Ctx, label: &str, elapsed: Duration);
 
     /// What this process wrote about objects of the kind, and which it cleaned up after.
-    fn written(ctx: &Self::Ctx) -> &Written<Self::Status>;
+    fn written(ctx: &Self::Ctx) -> &Written<Self::Status> {
+        Self::parts(ctx).written
+    }
 
     /// `status` with a not-Ready verdict of `reason` and `message` for `generation`.
     fn with_failure(
@@ -89,4 +103,33 @@ pub trait Kind:
         reason: &str,
         note: String,
     ) -> impl Future<Output = ()> + Send;
+}
+
+/// Where the controller finds a kind's state in the kind's context.
+pub struct Parts<'a, K: Kind> {
+    /// The operator's context under the kind's own.
+    pub base: &'a Context,
+    /// The caches, Secret index and wake-up channels of its controller scopes.
+    pub peers: &'a Peers<K>,
+    /// Its per-object backoff.
+    pub backoff: &'a Backoff,
+    /// What this process wrote about objects of the kind, and which it cleaned up after.
+    pub written: &'a Written<K::Status>,
+}
+
+impl<'a, K: Kind> Parts<'a, K> {
+    /// The kind's state: the operator's context, its caches, backoff and written statuses.
+    pub fn new(
+        base: &'a Context,
+        peers: &'a Peers<K>,
+        backoff: &'a Backoff,
+        written: &'a Written<K::Status>,
+    ) -> Self {
+        Parts {
+            base,
+            peers,
+            backoff,
+            written,
+        }
+    }
 }

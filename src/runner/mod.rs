@@ -8,7 +8,7 @@
 pub mod kind;
 mod malformed;
 
-pub use kind::Kind;
+pub use kind::{Kind, Parts};
 
 use crate::object_error::KindError;
 use crate::peers::ScopeId;
