@@ -1,6 +1,6 @@
-//! Which Secrets an ApiToken names and where they are, and whether the cross-namespace policy
-//! lets an ApiToken or an Application use one. No I/O: the controller's indexes, the peers
-//! check and the reconciles of both kinds share them.
+//! Which Secrets an ApiToken or an Application names and where they are, and whether the
+//! cross-namespace policy lets it use one. No I/O: the controller's indexes, the peers check
+//! and the reconciles of both kinds share them.
 
 use crate::crd::ApiToken;
 use crate::owned::Owner;
