@@ -4,14 +4,11 @@
 pub use crate::stored;
 
 use crate::context::Context;
-use crate::controller::backoff::Backoff;
-use crate::controller::peers::Peers;
 use crate::controller::slots::Slots;
 use crate::crd::{ApiToken, ApiTokenStatus};
 use crate::error::ReconcileError;
-use crate::owned::Written;
 use crate::reconcile;
-use crate::runner::{self, Kind};
+use crate::runner::{self, Kind, Parts};
 use futures::Future;
 use kube::core::ObjectMeta;
 use kube::runtime::controller::Action;
@@ -89,16 +86,8 @@ impl Kind for ApiToken {
     type Error = ReconcileError;
     const NOTES_ECHOES: bool = true;
 
-    fn base(ctx: &Context) -> &Context {
-        ctx
-    }
-
-    fn peers(ctx: &Context) -> &Peers<ApiToken> {
-        &ctx.peers
-    }
-
-    fn backoff(ctx: &Context) -> &Backoff {
-        &ctx.backoff
+    fn parts(ctx: &Context) -> Parts<'_, ApiToken> {
+        Parts::new(ctx, &ctx.peers, &ctx.backoff, &ctx.written)
     }
 
     fn reconcile(
@@ -110,10 +99,6 @@ impl Kind for ApiToken {
 
     fn error_policy(token: Arc<ApiToken>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
         reconcile::error_policy(token, error, ctx)
-    }
-
-    fn is_ready(&self) -> bool {
-        reconcile::is_ready(self)
     }
 
     fn set_ready_gauge(ctx: &Context, ready: i64, not_ready: i64) {
@@ -137,24 +122,6 @@ impl Kind for ApiToken {
         ctx.metrics.reconcile_finished(label, elapsed);
     }
 
-    fn written(ctx: &Context) -> &Written<ApiTokenStatus> {
-        &ctx.written
-    }
-
-    fn with_failure(
-        status: ApiTokenStatus,
-        reason: &str,
-        message: &str,
-        generation: Option<i64>,
-    ) -> ApiTokenStatus {
-        let verdict = reconcile::status::Verdict {
-            ready: false,
-            reason,
-            message,
-        };
-        reconcile::status::with_verdict(status, &verdict, generation, &now())
-    }
-
     fn left_in_quay(status: Option<&ApiTokenStatus>) -> String {
         match status.and_then(|s| s.token.as_ref()) {
             Some(record) => format!(
@@ -170,20 +137,4 @@ impl Kind for ApiToken {
     async fn warn(ctx: &Context, token: &ApiToken, reason: &str, note: String) {
         crate::events::publish(&ctx.recorder, token, true, reason, note).await;
     }
-
-    fn kube_error(action: &'static str, source: kube::Error) -> ReconcileError {
-        ReconcileError::Kube { action, source }
-    }
-
-    fn is_transient(error: &ReconcileError) -> bool {
-        error.is_transient()
-    }
-
-    fn reason(error: &ReconcileError) -> &'static str {
-        error.reason()
-    }
-}
-
-fn now() -> String {
-    crate::clock::stamp_of(jiff::Timestamp::now())
 }

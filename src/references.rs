@@ -1,8 +1,9 @@
-//! Which Secrets an ApiToken names and where they are, and whether the cross-namespace policy
-//! lets an ApiToken or an Application use one. No I/O: the controller's indexes, the peers
-//! check and the reconciles of both kinds share them.
+//! Which Secrets an ApiToken or an Application names and where they are, and whether the
+//! cross-namespace policy lets it use one. No I/O: the controller's indexes, the peers check
+//! and the reconciles of both kinds share them.
 
 use crate::crd::ApiToken;
+use crate::owned::Owner;
 use crate::reference_grants::{Answer, ReferenceGrants, Referrer};
 use kube::ResourceExt;
 
@@ -176,8 +177,18 @@ impl Consent<'_> {
         field: &'static str,
         target: Target,
     ) -> Result<Target, ReferenceError> {
-        let own = token.namespace().ok_or(ReferenceError::NoNamespace)?;
-        self.check(API_TOKEN, &own, field, &target)?;
+        self.object(token, field, target)
+    }
+
+    /// [`Consent::check`] for an object of either kind; `target` back when allowed.
+    pub fn object<K: Owner>(
+        &self,
+        object: &K,
+        field: &'static str,
+        target: Target,
+    ) -> Result<Target, ReferenceError> {
+        let own = object.namespace().ok_or(ReferenceError::NoNamespace)?;
+        self.check(K::KIND, &own, field, &target)?;
         Ok(target)
     }
 }
@@ -209,42 +220,63 @@ pub fn target_of<K: kube::Resource>(
     Ok(Target { namespace, name })
 }
 
-/// Where the connection Secret is.
-pub fn conn_target(
-    token: &ApiToken,
-    policy: CrossNamespacePolicy,
-) -> Result<Target, ReferenceError> {
-    let r = &token.spec.conn_secret_ref;
-    target_of(
-        token,
-        "connSecretRef",
-        r.namespace.as_ref(),
-        r.name.clone(),
-        policy,
-    )
+/// The Secret references both kinds have, as their specs give them.
+pub trait SecretRefs: kube::Resource {
+    /// `connSecretRef`: its namespace, if given, and its name.
+    fn conn_ref(&self) -> (Option<&String>, &String);
+
+    /// `retSecretRef`, if given: its namespace, if given, and its name.
+    fn result_ref(&self) -> Option<(Option<&String>, &String)>;
+
+    /// `clientIdFrom`, for a kind that has it and when given: its namespace, if given, and its
+    /// name.
+    fn client_id_ref(&self) -> Option<(Option<&String>, &String)> {
+        None
+    }
 }
 
-/// Where the result Secret goes: retSecretRef, or the ApiToken's own name.
-pub fn result_target(
-    token: &ApiToken,
-    policy: CrossNamespacePolicy,
-) -> Result<Target, ReferenceError> {
-    let given = token.spec.ret_secret_ref.as_ref();
-    result_target_of(
-        token,
-        given.map(|r| (r.namespace.as_ref(), &r.name)),
-        policy,
-    )
-}
+/// Implements [`SecretRefs`] for a kind whose spec has `conn_secret_ref` and `ret_secret_ref`
+/// (and the given field for `clientIdFrom`), each with `namespace` and `name`.
+macro_rules! secret_refs {
+    ($kind:ty $(, $client_id:ident)?) => {
+        impl $crate::references::SecretRefs for $kind {
+            fn conn_ref(&self) -> (Option<&String>, &String) {
+                let r = &self.spec.conn_secret_ref;
+                (r.namespace.as_ref(), &r.name)
+            }
 
-/// Where the result Secret of `object` (of either kind) goes: its `retSecretRef` (namespace,
-/// name) when given, else the object's own name in its own namespace.
-pub fn result_target_of<K: kube::Resource>(
+            fn result_ref(&self) -> Option<(Option<&String>, &String)> {
+                let r = self.spec.ret_secret_ref.as_ref()?;
+                Some((r.namespace.as_ref(), &r.name))
+            }
+
+            $(fn client_id_ref(&self) -> Option<(Option<&String>, &String)> {
+                let r = self.spec.$client_id.as_ref()?;
+                Some((r.namespace.as_ref(), &r.name))
+            })?
+        }
+    };
+}
+pub(crate) use secret_refs;
+
+secret_refs!(ApiToken, client_id_from);
+
+/// Where the connection Secret of `object` (of either kind) is.
+pub fn conn_target<K: SecretRefs>(
     object: &K,
-    given: Option<(Option<&String>, &String)>,
     policy: CrossNamespacePolicy,
 ) -> Result<Target, ReferenceError> {
-    let (namespace, name) = match given {
+    let (namespace, name) = object.conn_ref();
+    target_of(object, "connSecretRef", namespace, name.clone(), policy)
+}
+
+/// Where the result Secret of `object` (of either kind) goes: its `retSecretRef` when given,
+/// else the object's own name in its own namespace.
+pub fn result_target<K: SecretRefs>(
+    object: &K,
+    policy: CrossNamespacePolicy,
+) -> Result<Target, ReferenceError> {
+    let (namespace, name) = match object.result_ref() {
         Some((namespace, name)) => (namespace, name.clone()),
         None => (None, object.name_any()),
     };
@@ -252,30 +284,30 @@ pub fn result_target_of<K: kube::Resource>(
 }
 
 /// Where the client ID's Secret is, when the client ID comes from one.
-pub fn client_id_target(
-    token: &ApiToken,
+pub fn client_id_target<K: SecretRefs>(
+    object: &K,
     policy: CrossNamespacePolicy,
 ) -> Option<Result<Target, ReferenceError>> {
-    let from = token.spec.client_id_from.as_ref()?;
-    let given = from.namespace.as_ref();
+    let (namespace, name) = object.client_id_ref()?;
     Some(target_of(
-        token,
+        object,
         "clientIdFrom",
-        given,
-        from.name.clone(),
+        namespace,
+        name.clone(),
         policy,
     ))
 }
 
-/// Every Secret this ApiToken reads or writes (connection, result, client ID), whatever the
-/// policy says of them: the indexes must find an ApiToken that a refused reference names too.
-pub fn secret_uses(token: &ApiToken) -> Vec<(Target, Role)> {
+/// Every Secret `object` (of either kind) reads or writes (connection, result, client ID),
+/// whatever the policy says of them: the indexes must find an object that a refused
+/// reference names too.
+pub fn secret_uses<K: SecretRefs>(object: &K) -> Vec<(Target, Role)> {
     let policy = CrossNamespacePolicy::Allow;
-    let result = result_target(token, policy).ok();
+    let result = result_target(object, policy).ok();
     let targets = [
-        conn_target(token, policy).ok(),
+        conn_target(object, policy).ok(),
         result.clone(),
-        client_id_target(token, policy).and_then(Result::ok),
+        client_id_target(object, policy).and_then(Result::ok),
     ];
     targets
         .into_iter()

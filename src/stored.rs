@@ -6,9 +6,10 @@
 //! with the path of the field that failed.
 
 use crate::crd::{ApiToken, ApiTokenStatus, TokenRecord};
-use crate::references::{Role, Target};
+use crate::references::{Role, SecretRefs, Target};
 use kube::Resource;
 use kube::core::ObjectMeta;
+use kube::core::object::HasStatus;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
@@ -17,22 +18,23 @@ use std::sync::Arc;
 
 /// A kind the operator watches, as far as its stored form and the Secrets it names go.
 pub trait StoredKind:
-    Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug + Send + Sync + 'static
+    Resource<DynamicType = ()>
+    + HasStatus<Status: DeserializeOwned + Clone + Debug + Default + PartialEq + Send + Sync>
+    + SecretRefs
+    + DeserializeOwned
+    + Clone
+    + Debug
+    + Send
+    + Sync
+    + 'static
 {
-    /// Its status.
-    type Status: DeserializeOwned + Clone + Debug + Default + PartialEq + Send + Sync + 'static;
-
     /// A spec its schema accepts, for a stand-in whose own spec cannot be read.
     fn placeholder_spec() -> serde_json::Value;
 
-    /// Its status, if any.
-    fn status(&self) -> Option<&Self::Status>;
-
-    /// Replaces its status.
-    fn set_status(&mut self, status: Option<Self::Status>);
-
     /// The Secrets it names, with the role of each (what a change of one of them wakes).
-    fn secret_uses(&self) -> Vec<(Target, Role)>;
+    fn secret_uses(&self) -> Vec<(Target, Role)> {
+        crate::references::secret_uses(self)
+    }
 }
 
 /// One watched object: valid, or malformed with what is known of it.
@@ -169,7 +171,7 @@ impl<K: StoredKind> Malformed<K> {
             "spec": K::placeholder_spec(),
         });
         let mut object = K::deserialize(placeholder).ok()?;
-        object.set_status(self.status.clone());
+        *object.status_mut() = self.status.clone();
         Some(object)
     }
 }
@@ -265,22 +267,8 @@ impl<K: StoredKind> Resource for Stored<K> {
 }
 
 impl StoredKind for ApiToken {
-    type Status = ApiTokenStatus;
-
     fn placeholder_spec() -> serde_json::Value {
         serde_json::json!({"connSecretRef": {"name": "-"}, "clientId": "-"})
-    }
-
-    fn status(&self) -> Option<&ApiTokenStatus> {
-        self.status.as_ref()
-    }
-
-    fn set_status(&mut self, status: Option<ApiTokenStatus>) {
-        self.status = status;
-    }
-
-    fn secret_uses(&self) -> Vec<(Target, Role)> {
-        crate::references::secret_uses(self)
     }
 }
 #[cfg(test)]

@@ -8,9 +8,6 @@ use super::crd::{AppRecord, Application};
 use super::error::ApplicationError;
 use super::inputs;
 use super::plan::{self, Recovery};
-use crate::owned::OwnedError;
-use crate::owned::secret::Target;
-use crate::owned::secret_writes::{self, Unreachable};
 use crate::quay::AppConnection;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
@@ -200,40 +197,14 @@ async fn left_in_quay(app: &Application, ctx: &AppContext, what: &str, why: &str
     ctx.events.publish(app, true, "LeftInQuay", note).await;
 }
 
-/// Deletes the result Secret if it is ours; a broken spec or policy never blocks deletion, nor
-/// does a Secret the operator may not read or delete (a Warning event names it instead).
+/// Deletes the result Secret if it is ours; one the operator may not read or delete is named
+/// in a Warning event instead.
 async fn delete_result_secret(app: &Application, ctx: &AppContext) -> Result<(), ApplicationError> {
-    // Found wherever it points; where the policy refuses it now, only a Secret carrying this
-    // Application's owner label goes (one written while it was allowed).
-    let policy = crate::references::CrossNamespacePolicy::Allow;
-    let Ok(target) = inputs::result_target(app, policy) else {
-        return Ok(());
-    };
-    let allowed = inputs::allowed(&ctx.base, app, "retSecretRef", &target);
-    let conn = inputs::conn_target(app, policy).ok();
-    let deleted =
-        secret_writes::delete_if_ours(&ctx.base.client, app, &target, conn.as_ref(), allowed);
-    match deleted.await {
-        Ok(()) => Ok(()),
-        Err(failed) => left_behind(app, ctx, &target, failed).await,
+    let client = &ctx.base.client;
+    if let Some(note) = crate::result_secret::delete(client, ctx.base.consent(), app).await? {
+        ctx.events
+            .publish(app, true, "ResultSecretLeft", note)
+            .await;
     }
-}
-
-/// A failed read or delete of the result Secret: retried when it may pass, else (a refusal
-/// such as 403) reported in a Warning event so that the finalizer can go.
-async fn left_behind(
-    app: &Application,
-    ctx: &AppContext,
-    target: &Target,
-    failed: Unreachable,
-) -> Result<(), ApplicationError> {
-    let note = failed.note(target);
-    let error = ApplicationError::from(OwnedError::from(failed));
-    if error.is_transient() {
-        return Err(error);
-    }
-    ctx.events
-        .publish(app, true, "ResultSecretLeft", note)
-        .await;
     Ok(())
 }

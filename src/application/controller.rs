@@ -5,15 +5,10 @@ use super::context::AppContext;
 use super::crd::{Application, ApplicationStatus};
 use super::error::ApplicationError;
 use super::reconcile::{error_policy, reconcile};
-use super::{inputs, status};
 use crate::context::Context;
-use crate::controller::backoff::Backoff;
-use crate::controller::peers::Peers;
 use crate::controller::slots::Slots;
-use crate::owned::Written;
 use crate::per_uid;
-use crate::references::{Role, Target};
-use crate::runner::Kind;
+use crate::runner::{Kind, Parts};
 use crate::stored::StoredKind;
 use futures::Future;
 use kube::core::ObjectMeta;
@@ -34,33 +29,8 @@ pub async fn run(
 }
 
 impl StoredKind for Application {
-    type Status = ApplicationStatus;
-
     fn placeholder_spec() -> serde_json::Value {
         serde_json::json!({"connSecretRef": {"name": "-"}, "organization": "-", "name": "--"})
-    }
-
-    fn status(&self) -> Option<&ApplicationStatus> {
-        self.status.as_ref()
-    }
-
-    fn set_status(&mut self, status: Option<ApplicationStatus>) {
-        self.status = status;
-    }
-
-    fn secret_uses(&self) -> Vec<(Target, Role)> {
-        let result = inputs::result_target(self, crate::references::CrossNamespacePolicy::Allow);
-        inputs::targets(self)
-            .into_iter()
-            .map(|t| {
-                let role = if result.as_ref().is_ok_and(|r| *r == t) {
-                    Role::Result
-                } else {
-                    Role::Input
-                };
-                (t, role)
-            })
-            .collect()
     }
 }
 
@@ -71,16 +41,8 @@ impl Kind for Application {
     // finds nothing to do.
     const NOTES_ECHOES: bool = false;
 
-    fn base(ctx: &AppContext) -> &Context {
-        &ctx.base
-    }
-
-    fn peers(ctx: &AppContext) -> &Peers<Application> {
-        &ctx.peers
-    }
-
-    fn backoff(ctx: &AppContext) -> &Backoff {
-        &ctx.backoff
+    fn parts(ctx: &AppContext) -> Parts<'_, Application> {
+        Parts::new(&ctx.base, &ctx.peers, &ctx.backoff, &ctx.written)
     }
 
     fn reconcile(
@@ -96,10 +58,6 @@ impl Kind for Application {
         ctx: Arc<AppContext>,
     ) -> Action {
         error_policy(app, error, ctx)
-    }
-
-    fn is_ready(&self) -> bool {
-        status::is_ready(self.status.as_ref())
     }
 
     fn set_ready_gauge(ctx: &AppContext, ready: i64, not_ready: i64) {
@@ -121,24 +79,6 @@ impl Kind for Application {
             .application_reconcile_finished(label, elapsed);
     }
 
-    fn written(ctx: &AppContext) -> &Written<ApplicationStatus> {
-        &ctx.written
-    }
-
-    fn with_failure(
-        previous: ApplicationStatus,
-        reason: &str,
-        message: &str,
-        generation: Option<i64>,
-    ) -> ApplicationStatus {
-        let verdict = status::Verdict {
-            ready: false,
-            reason,
-            message,
-        };
-        status::with_verdict(previous, &verdict, generation, &super::now())
-    }
-
     fn left_in_quay(status: Option<&ApplicationStatus>) -> String {
         match status.and_then(|s| s.application.as_ref()) {
             Some(r) => format!(
@@ -151,17 +91,5 @@ impl Kind for Application {
 
     async fn warn(ctx: &AppContext, app: &Application, reason: &str, note: String) {
         ctx.events.publish(app, true, reason, note).await;
-    }
-
-    fn kube_error(action: &'static str, source: kube::Error) -> ApplicationError {
-        ApplicationError::Kube { action, source }
-    }
-
-    fn is_transient(error: &ApplicationError) -> bool {
-        error.is_transient()
-    }
-
-    fn reason(error: &ApplicationError) -> &'static str {
-        error.reason()
     }
 }

@@ -2,9 +2,6 @@
 //! ApiToken mints its tokens for. Field names and meanings are the earlier operator's, so that
 //! its manifests keep working; `kubectl explain` answers with these descriptions.
 
-// kube's printcolumn(...) repeats `type_ = ...` by design.
-#![allow(clippy::duplicated_attributes)]
-
 use kube::KubeSchema;
 use kube::core::crd::CustomResourceExt;
 use schemars::JsonSchema;
@@ -109,24 +106,20 @@ pub struct AppSecretRef {
 crate::crd::kind_status! {
 /// What the operator observed and recorded for one Application.
 pub struct ApplicationStatus {
-    conditions:
+    shared:
         /// Ready (the application exists in Quay as the spec says and the Secret holds its client
         /// ID and secret) and Successful (same status, kept for users of the earlier operator).
         ;
-    exist_in_quay:
         /// True once the application exists in Quay for this resource.
         ;
+        /// A salted hash of connection settings that Quay rejected (wrong password, dead token).
+        /// The operator does not try them again, after restarts too, until the Secret changes.
+        ;
     /// The application this resource manages in Quay, by client ID (names are not unique).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application: Option<AppRecord>,
     /// A create that was started and not yet recorded; kept so that a crash in between never
     /// leads to a second application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_create: Option<PendingCreate>,
-    /// A salted hash of connection settings that Quay rejected (wrong password, dead token).
-    /// The operator does not try them again, after restarts too, until the Secret changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rejected_credentials: Option<String>,
 }
 }
 

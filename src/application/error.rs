@@ -1,36 +1,15 @@
 //! Why a reconcile of one Application failed, in sentences that name the field or key to fix.
 
+use crate::connection::ConnectionSecretError;
+use crate::object_error::ObjectError;
 use crate::quay::{AppApiError, ConnectionError};
 
 /// A failed reconcile or cleanup of one Application.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplicationError {
-    /// The connection Secret does not exist.
-    #[error(
-        "connSecretRef: {reference}: secret not found; create it with host and token, or host, \
-         username and password"
-    )]
-    ConnectionSecretMissing { reference: String },
-    /// The connection Secret exists but a key is missing or wrong.
-    #[error("connSecretRef: {reference}: {source}")]
-    InvalidConnectionSecret {
-        reference: String,
-        source: ConnectionError,
-    },
-    /// The connection Secret's host is not on the operator's allow-list.
-    #[error("connSecretRef: {reference}: {source}")]
-    HostNotAllowed {
-        reference: String,
-        source: crate::hosts::HostRefused,
-    },
-    /// A reference points to another namespace that the cross-namespace policy does not let
-    /// this Application use (deny, or no ReferenceGrant there under grant).
-    #[error("{field}: namespace {namespace} is not this Application's namespace, and {why}")]
-    CrossNamespaceDenied {
-        field: &'static str,
-        namespace: String,
-        why: Box<crate::references::Refusal>,
-    },
+    /// The connection Secret is missing, unusable, or names a host off the allow-list.
+    #[error(transparent)]
+    Connection(#[from] ConnectionSecretError<ConnectionError>),
     /// A spec field holds a value Quay cannot take (objects stored before the schema said so).
     #[error("{field}: {problem}")]
     InvalidSpec {
@@ -74,33 +53,15 @@ pub enum ApplicationError {
     /// The result Secret exists and belongs to someone else.
     #[error("retSecretRef: {secret}: {detail}; choose another retSecretRef.name")]
     SecretConflict { secret: String, detail: String },
-    /// The result Secret was created by someone else after it was found absent.
-    #[error(
-        "retSecretRef: {secret}: a Secret of that name appeared while this operator was about to \
-         create it, and was left untouched; if it is not this Application's, choose another \
-         retSecretRef.name"
-    )]
-    SecretAppeared { secret: String },
-    /// The namespace the result Secret goes to does not exist.
-    #[error(
-        "retSecretRef.namespace: namespace {namespace} does not exist; create it or change \
-         retSecretRef.namespace"
-    )]
-    ResultNamespaceMissing { namespace: String },
-    /// The Kubernetes API failed.
-    #[error("cannot {action}: {source}")]
-    Kube {
-        action: &'static str,
-        source: kube::Error,
-    },
+    /// A failure both kinds share: a refused reference, the result Secret's namespace or
+    /// name, the Kubernetes API, the deadline.
+    #[error(transparent)]
+    Object(#[from] ObjectError),
     /// The cached copy a create was decided on was out of date.
     #[error(
         "the cached copy of the Application was out of date; reconciling again with a fresh one"
     )]
     StaleRead,
-    /// The reconcile worked past its deadline in its slot and was stopped.
-    #[error(transparent)]
-    Overran(#[from] crate::controller::slots::Overran),
     /// The object lacks fields every stored object has.
     #[error("the Application has no {0}; it was not read from the API server")]
     Malformed(&'static str),
@@ -111,15 +72,8 @@ impl ApplicationError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Quay(e) => e.is_transient(),
-            Self::SecretAppeared { .. }
-            | Self::ResultNamespaceMissing { .. }
-            | Self::StaleRead
-            | Self::Overran(_)
-            | Self::Vanished { .. } => true,
-            Self::CrossNamespaceDenied { why, .. } => why.is_transient(),
-            Self::Kube { source, .. } => {
-                !matches!(source, kube::Error::Api(s) if s.code == 403 || s.code == 422)
-            }
+            Self::Object(e) => e.is_transient(),
+            Self::StaleRead | Self::Vanished { .. } => true,
             _ => false,
         }
     }
@@ -127,53 +81,21 @@ impl ApplicationError {
     /// A CamelCase reason for conditions, events and metrics.
     pub fn reason(&self) -> &'static str {
         match self {
-            Self::ConnectionSecretMissing { .. } => "ConnectionSecretMissing",
-            Self::InvalidConnectionSecret { .. } => "InvalidConnectionSecret",
-            Self::HostNotAllowed { .. } => "HostNotAllowed",
-            Self::CrossNamespaceDenied { .. } => "CrossNamespaceDenied",
+            Self::Connection(e) => e.reason(),
+            Self::Object(e) => e.reason(),
+            Self::Quay(e) => e.reason(),
             Self::InvalidSpec { .. } => "InvalidSpec",
             Self::Ambiguous { .. } => "ApplicationAmbiguous",
             Self::Claimed { .. } => "ApplicationConflict",
             Self::Vanished { .. } => "ApplicationVanished",
-            Self::Quay(e) => e.reason(),
             Self::SecretConflict { .. } => "SecretConflict",
-            Self::SecretAppeared { .. } => "SecretAppeared",
-            Self::ResultNamespaceMissing { .. } => "ResultNamespaceMissing",
-            Self::Kube { .. } => "KubernetesApiError",
             Self::StaleRead => "StaleRead",
-            Self::Overran(_) => "DeadlineExceeded",
             Self::Malformed(_) => "Malformed",
         }
     }
-
-    /// Wraps a Kubernetes API error with what was being done.
-    pub fn kube(action: &'static str) -> impl FnOnce(kube::Error) -> ApplicationError {
-        move |source| ApplicationError::Kube { action, source }
-    }
 }
 
-crate::owned::into_kind_error!(ApplicationError);
-
-impl From<crate::references::Refused> for ApplicationError {
-    fn from(r: crate::references::Refused) -> Self {
-        ApplicationError::CrossNamespaceDenied {
-            field: r.field,
-            namespace: r.namespace,
-            why: r.why,
-        }
-    }
-}
-
-impl From<crate::references::ReferenceError> for ApplicationError {
-    fn from(error: crate::references::ReferenceError) -> Self {
-        match error {
-            crate::references::ReferenceError::NoNamespace => {
-                ApplicationError::Malformed("namespace")
-            }
-            crate::references::ReferenceError::Refused(r) => r.into(),
-        }
-    }
-}
+crate::object_error::kind_error!(ApplicationError, "Application");
 
 impl From<crate::quay::QuayError> for ApplicationError {
     fn from(e: crate::quay::QuayError) -> Self {

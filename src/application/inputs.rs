@@ -7,10 +7,9 @@ use crate::context::Context;
 use crate::owned::{secret, secret_writes};
 use crate::quay::AppConnection;
 use crate::reconcile::secret::Target;
-use crate::references::{APPLICATION, CrossNamespacePolicy, result_target_of, target_of};
+use crate::references::{conn_target, result_target};
 use k8s_openapi::api::core::v1::Secret;
-use kube::{Api, ResourceExt};
-use std::collections::BTreeMap;
+use kube::Api;
 
 /// The resolved inputs of one Application.
 pub struct Inputs {
@@ -49,61 +48,7 @@ pub fn check_spec(app: &Application) -> Result<(), ApplicationError> {
     Ok(())
 }
 
-/// Whether the cross-namespace policy lets `app` use `target` through `field`.
-pub fn allowed(ctx: &Context, app: &Application, field: &'static str, target: &Target) -> bool {
-    consented(ctx, app, field, target.clone()).is_ok()
-}
-
-/// `target` back when the cross-namespace policy lets `app` use it through `field`.
-fn consented(
-    ctx: &Context,
-    app: &Application,
-    field: &'static str,
-    target: Target,
-) -> Result<Target, ApplicationError> {
-    let own = app
-        .namespace()
-        .ok_or(ApplicationError::Malformed("namespace"))?;
-    ctx.consent().check(APPLICATION, &own, field, &target)?;
-    Ok(target)
-}
-
-/// Where the connection Secret is (no I/O).
-pub fn conn_target(
-    app: &Application,
-    policy: CrossNamespacePolicy,
-) -> Result<Target, ApplicationError> {
-    let r = &app.spec.conn_secret_ref;
-    let given = r.namespace.as_ref();
-    Ok(target_of(
-        app,
-        "connSecretRef",
-        given,
-        r.name.clone(),
-        policy,
-    )?)
-}
-
-/// Where the result Secret goes (no I/O): retSecretRef, or the Application's own name.
-pub fn result_target(
-    app: &Application,
-    policy: CrossNamespacePolicy,
-) -> Result<Target, ApplicationError> {
-    let given = app.spec.ret_secret_ref.as_ref();
-    let given = given.map(|r| (r.namespace.as_ref(), &r.name));
-    Ok(result_target_of(app, given, policy)?)
-}
-
-/// Every Secret this Application reads or writes, under any policy (no I/O).
-pub fn targets(app: &Application) -> Vec<Target> {
-    [
-        conn_target(app, CrossNamespacePolicy::Allow),
-        result_target(app, CrossNamespacePolicy::Allow),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
-}
+crate::references::secret_refs!(Application);
 
 /// Reads a Secret; `None` when it does not exist.
 pub async fn read_secret(ctx: &Context, at: &Target) -> Result<Option<Secret>, ApplicationError> {
@@ -119,29 +64,8 @@ pub async fn connection(
     app: &Application,
 ) -> Result<(Target, AppConnection), ApplicationError> {
     let at = conn_target(app, ctx.settings.cross_namespace)?;
-    let at = consented(ctx, app, "connSecretRef", at)?;
-    let reference = at.to_string();
-    let secret =
-        read_secret(ctx, &at)
-            .await?
-            .ok_or_else(|| ApplicationError::ConnectionSecretMissing {
-                reference: reference.clone(),
-            })?;
-    let data: BTreeMap<String, Vec<u8>> = secret
-        .data
-        .iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), v.0.clone()))
-        .collect();
-    let conn = AppConnection::from_secret_data(&data).map_err(|source| {
-        ApplicationError::InvalidConnectionSecret {
-            reference: reference.clone(),
-            source,
-        }
-    })?;
-    ctx.admit_host(&conn.host_string())
-        .await
-        .map_err(|source| ApplicationError::HostNotAllowed { reference, source })?;
+    let at = ctx.consent().object(app, "connSecretRef", at)?;
+    let conn = crate::connection::check(ctx, &at, read_secret(ctx, &at).await?).await?;
     Ok((at, conn))
 }
 
@@ -150,7 +74,7 @@ pub async fn resolve(ctx: &Context, app: &Application) -> Result<Inputs, Applica
     check_spec(app)?;
     let (conn_target, conn) = connection(ctx, app).await?;
     let target = result_target(app, ctx.settings.cross_namespace)?;
-    let target = consented(ctx, app, "retSecretRef", target)?;
+    let target = ctx.consent().object(app, "retSecretRef", target)?;
     let existing = read_secret(ctx, &target).await?;
     if existing.is_none() {
         // Before anything is created in Quay: an application whose Secret cannot be written
@@ -168,6 +92,7 @@ pub async fn resolve(ctx: &Context, app: &Application) -> Result<Inputs, Applica
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::references::CrossNamespacePolicy;
     use serde_json::json;
 
     fn app(spec: serde_json::Value) -> Application {
@@ -185,24 +110,12 @@ mod tests {
             e.to_string().starts_with("spec.name: `x` is too short"),
             "{e}"
         );
-        let a = app(
-            json!({"connSecretRef": {"name": "c"}, "organization": " ", "name": "xy", "newName": "y"}),
-        );
-        assert!(
-            check_spec(&a)
-                .unwrap_err()
-                .to_string()
-                .starts_with("spec.organization:")
-        );
-        let a = app(
-            json!({"connSecretRef": {"name": "c"}, "organization": "o", "name": "xy", "newName": "y"}),
-        );
-        assert!(
-            check_spec(&a)
-                .unwrap_err()
-                .to_string()
-                .starts_with("spec.newName:")
-        );
+        let refused = |spec| check_spec(&app(spec)).unwrap_err().to_string();
+        let blank = json!({"connSecretRef": {"name": "c"}, "organization": " ", "name": "xy"});
+        assert!(refused(blank).starts_with("spec.organization:"));
+        let short = json!({"connSecretRef": {"name": "c"}, "organization": "o", "name": "xy",
+                           "newName": "y"});
+        assert!(refused(short).starts_with("spec.newName:"));
     }
 
     #[test]
@@ -219,8 +132,9 @@ mod tests {
                 .to_string(),
             "there/out"
         );
-        let denied = conn_target(&a, CrossNamespacePolicy::Deny).unwrap_err();
+        let denied =
+            ApplicationError::from(conn_target(&a, CrossNamespacePolicy::Deny).unwrap_err());
         assert_eq!(denied.reason(), "CrossNamespaceDenied");
-        assert_eq!(targets(&a).len(), 2);
+        assert_eq!(crate::references::secret_uses(&a).len(), 2);
     }
 }

@@ -11,6 +11,7 @@ use super::{inputs, secret};
 use crate::crd::FINALIZER;
 use crate::owned::{StatusWriter, secret_writes};
 use crate::quay::{AppApiError, AppConnection, QuayError};
+use crate::references::result_target;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, Event};
 use kube::{Api, ResourceExt};
@@ -66,22 +67,7 @@ async fn through_finalizer(
         }
     })
     .await
-    .map_err(flatten)
-}
-
-/// The finalizer helper wraps our errors; unwrap them so status, events and metrics see the cause.
-fn flatten(e: finalizer::Error<ApplicationError>) -> ApplicationError {
-    match e {
-        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => {
-            ApplicationError::Kube {
-                action: "update the finalizer",
-                source,
-            }
-        }
-        finalizer::Error::UnnamedObject => ApplicationError::Malformed("name"),
-        finalizer::Error::InvalidFinalizer => ApplicationError::Malformed("valid finalizer name"),
-    }
+    .map_err(ApplicationError::from)
 }
 
 /// Apply: make Quay hold the application the spec describes and the Secret hold its client ID
@@ -92,7 +78,16 @@ async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, Applicatio
     let mut credentials = None;
     // Stopped at its deadline, the work is dropped where a crash could stop it (a create
     // records its intent first).
-    let work = converge(app, ctx, &status, &mut credentials);
+    let work = async {
+        let inputs = inputs::resolve(&ctx.base, app).await?; // Kubernetes API
+        let mark = credentials.insert(rejection_mark(app, &inputs.conn));
+        if status.current().rejected_credentials.as_ref() == Some(mark) {
+            // Quay rejected exactly these settings before (perhaps before a restart): asking
+            // again would only lengthen its login back-off for the account.
+            return Err(rejection(&inputs.conn).into());
+        }
+        converge(app, ctx, &inputs, &status).await
+    };
     let result = crate::controller::slots::bounded(ctx.base.reconcile_deadline, work)
         .await
         .unwrap_or_else(|overran| Err(overran.into()));
@@ -105,7 +100,7 @@ async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, Applicatio
             next.exist_in_quay = true;
             next.pending_create = None;
             next.rejected_credentials = None;
-            next.secret_name = inputs::result_target(app, ctx.base.settings.cross_namespace)
+            next.secret_name = result_target(app, ctx.base.settings.cross_namespace)
                 .ok()
                 .map(|t| t.to_string());
             let verdict = Verdict {
@@ -142,22 +137,13 @@ async fn apply(app: &Application, ctx: &AppContext) -> Result<Action, Applicatio
     }
 }
 
-/// Reads, decides and acts; returns the application to record.
+/// Decides and acts on the resolved inputs; returns the application to record.
 async fn converge(
     app: &Application,
     ctx: &AppContext,
+    inputs: &inputs::Inputs,
     status: &StatusWriter<'_, Application>,
-    credentials: &mut Option<String>,
 ) -> Result<Located, ApplicationError> {
-    let inputs = inputs::resolve(&ctx.base, app).await?; // Kubernetes API
-    let mark = rejection_mark(app, &inputs.conn);
-    let rejected_before = status.current().rejected_credentials.as_deref() == Some(mark.as_str());
-    *credentials = Some(mark);
-    if rejected_before {
-        // Quay rejected exactly these settings before (perhaps before a restart): asking
-        // again would only lengthen its login back-off for the account.
-        return Err(rejection(&inputs.conn).into());
-    }
     // Before Quay is asked anything: a Secret we may not write means nothing is created.
     let ownership = secret::ownership(
         inputs.existing.as_ref(),
@@ -171,8 +157,8 @@ async fn converge(
             detail,
         });
     }
-    let located = actions::locate(app, ctx, &inputs, status).await?; // Quay, status
-    let view = actions::update(app, ctx, &inputs, located.view).await?; // Quay, when it differs
+    let located = actions::locate(app, ctx, inputs, status).await?; // Quay, status
+    let view = actions::update(app, ctx, inputs, located.view).await?; // Quay, when it differs
     let desired = secret::desired(app, &inputs.target, &view);
     if secret::needs_write(inputs.existing.as_ref(), &desired) {
         secret_writes::write(&ctx.base.client, &desired, inputs.existing.as_ref()).await?; // Kubernetes API

@@ -53,6 +53,8 @@ macro_rules! quay_resource {
                 json_path = ".metadata.creationTimestamp"
             )
         )]
+        // The printer columns repeat `type_ = ...` by design.
+        #[allow(clippy::duplicated_attributes)]
         $(#[$attr])*
         $vis struct $spec $body
     };

@@ -1,8 +1,5 @@
 //! The ApiToken's spec, which is also what generates the CRD: its printer columns and CEL rules.
 
-// kube's printcolumn(...) repeats `type_ = ...` by design.
-#![allow(clippy::duplicated_attributes)]
-
 use kube::KubeSchema;
 use serde::{Deserialize, Serialize};
 

@@ -6,14 +6,19 @@ use serde::{Deserialize, Serialize};
 
 /// Declares a kind's status struct: first the fields every kind's status has (the observed
 /// generation, the Ready and Successful conditions, the message, whether Quay holds the object,
-/// the result Secret's name), the conditions and Quay flag described per kind; then its own.
+/// the result Secret's name, the rejected connection settings), the conditions, Quay flag and
+/// rejected settings described per kind (`shared:`, three doc blocks each ended by `;`); then its
+/// own optional fields, left out when `None`, and its lists, left out when empty.
 macro_rules! kind_status {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            conditions: $(#[$conditions:meta])*;
-            exist_in_quay: $(#[$exists:meta])*;
-            $($own:tt)*
+            shared:
+                $(#[$conditions:meta])*;
+                $(#[$exists:meta])*;
+                $(#[$rejected:meta])*;
+            $($(#[$doc:meta])* pub $field:ident: Option<$type:ty>,)*
+            $(lists: $($(#[$list_doc:meta])* pub $list:ident: Vec<$item:ty>,)*)?
         }
     ) => {
         $(#[$meta])*
@@ -43,7 +48,19 @@ macro_rules! kind_status {
             /// Namespace and name of the result Secret ("namespace/name").
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub secret_name: Option<String>,
-            $($own)*
+            $(#[$rejected])*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub rejected_credentials: Option<String>,
+            $(
+                $(#[$doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$type>,
+            )*
+            $($(
+                $(#[$list_doc])*
+                #[serde(default, skip_serializing_if = "Vec::is_empty")]
+                pub $list: Vec<$item>,
+            )*)?
         }
     };
 }
@@ -52,40 +69,33 @@ pub(crate) use kind_status;
 kind_status! {
 /// What the operator observed and recorded for one ApiToken.
 pub struct ApiTokenStatus {
-    conditions:
+    shared:
         /// Ready (the Secret holds a live token for the current spec) and Successful (same status,
         /// kept for users of the earlier operator).
         ;
-    exist_in_quay:
         /// True once a token exists in Quay for this resource.
         ;
+        /// A salted hash of connection settings that Quay rejected (wrong password, disabled
+        /// user). The operator does not sign in with them again, after restarts too, until the
+        /// connection Secret changes: every rejected sign-in lengthens Quay's login back-off.
+        ;
     /// The token that Quay holds for this resource, as far as needed to keep it and revoke it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<TokenRecord>,
     /// A mint that was started and not yet recorded; kept so that a crash in between leaves no
     /// token that nothing tracks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_mint: Option<PendingMint>,
     /// The value of the rotate annotation that the current token answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<String>,
+    /// When the current token expires (RFC 3339): Quay's expiry, or the end of spec.expiration
+    /// where Quay cannot be told (before 3.18).
+    pub expires_at: Option<String>,
+    /// When the operator mints the current token's replacement (RFC 3339).
+    pub renew_at: Option<String>,
+    lists:
     /// Tokens replaced by the current one and not yet revoked. Recorded together with their
     /// successor, before the result Secret holds it, so that a crash in between leaves no
     /// token that nothing tracks; revoked once the Secret holds the successor.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<TokenRecord>,
-    /// A salted hash of connection settings that Quay rejected (wrong password, disabled
-    /// user). The operator does not sign in with them again, after restarts too, until the
-    /// connection Secret changes: every rejected sign-in lengthens Quay's login back-off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rejected_credentials: Option<String>,
-    /// When the current token expires (RFC 3339): Quay's expiry, or the end of spec.expiration
-    /// where Quay cannot be told (before 3.18).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// When the operator mints the current token's replacement (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renew_at: Option<String>,
 }
 }
 

@@ -13,11 +13,11 @@ use super::outcomes::Outcomes;
 /// their names and label sets.
 #[derive(Debug)]
 pub(super) struct ApplicationMetrics {
+    ready: Family<ReadyLabel, Gauge>,
     pub(super) outcomes: Outcomes,
     pub(super) created: Counter,
     pub(super) updated: Counter,
     pub(super) deleted: Counter,
-    ready: Family<ReadyLabel, Gauge>,
 }
 
 impl ApplicationMetrics {

@@ -21,23 +21,8 @@ pub enum OwnedError {
     },
 }
 
-/// Implements `From<OwnedError>` for a kind's error enum, whose variants of the same names
-/// carry that kind's sentences.
-macro_rules! into_kind_error {
-    ($error:ident) => {
-        impl From<$crate::owned::OwnedError> for $error {
-            fn from(e: $crate::owned::OwnedError) -> Self {
-                use $crate::owned::OwnedError as Owned;
-                match e {
-                    Owned::SecretAppeared { secret } => $error::SecretAppeared { secret },
-                    Owned::ResultNamespaceMissing { namespace } => {
-                        $error::ResultNamespaceMissing { namespace }
-                    }
-                    Owned::StaleRead => $error::StaleRead,
-                    Owned::Kube { action, source } => $error::Kube { action, source },
-                }
-            }
-        }
-    };
+/// Whether retrying a failed Kubernetes request may pass: a refusal (403) or a rejected object
+/// (422) stays as it is until someone changes something.
+pub fn retry_may_pass(error: &kube::Error) -> bool {
+    !matches!(error, kube::Error::Api(s) if s.code == 403 || s.code == 422)
 }
-pub(crate) use into_kind_error;

@@ -9,8 +9,7 @@ pub mod status;
 pub mod status_writer;
 pub mod written;
 
-pub use error::OwnedError;
-pub(crate) use error::into_kind_error;
+pub use error::{OwnedError, retry_may_pass};
 pub use status::{OwnedStatus, Verdict};
 pub use status_writer::StatusWriter;
 pub use written::Written;

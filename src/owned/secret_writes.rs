@@ -248,6 +248,7 @@ fn missing_namespace(secret: &Secret, error: kube::Error, action: &'static str) 
 mod tests {
     use super::*;
     use crate::error::ReconcileError;
+    use crate::object_error::ObjectError;
     use k8s_openapi::ByteString;
     use k8s_openapi::api::core::v1::Namespace;
     use kube::api::ObjectMeta;
@@ -308,7 +309,7 @@ mod tests {
         let error = ReconcileError::from(create(&ctx, &ours).await.unwrap_err());
 
         assert!(
-            matches!(&error, ReconcileError::SecretAppeared { secret } if *secret == format!("{ns}/out")),
+            matches!(&error, ReconcileError::Object(ObjectError::SecretAppeared { secret, .. }) if *secret == format!("{ns}/out")),
             "{error:?}"
         );
         assert!(error.is_transient(), "the next reconcile checks ownership");
@@ -399,7 +400,7 @@ mod tests {
             .unwrap_err();
         let error = ReconcileError::from(error);
         assert!(
-            matches!(&error, ReconcileError::ResultNamespaceMissing { namespace } if *namespace == ns),
+            matches!(&error, ReconcileError::Object(ObjectError::ResultNamespaceMissing { namespace }) if *namespace == ns),
             "{error:?}"
         );
     }
@@ -415,7 +416,7 @@ mod tests {
             .unwrap_err();
         let error = ReconcileError::from(error);
         assert!(
-            matches!(&error, ReconcileError::ResultNamespaceMissing { namespace } if *namespace == missing),
+            matches!(&error, ReconcileError::Object(ObjectError::ResultNamespaceMissing { namespace }) if *namespace == missing),
             "{error:?}"
         );
         assert_eq!(error.reason(), "ResultNamespaceMissing");

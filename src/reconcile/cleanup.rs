@@ -1,17 +1,16 @@
 //! Deletion: revoke the token (unless preserved), delete the result Secret, release the finalizer.
 //! Never blocks on what can never succeed, so a namespace deletion cannot hang on us.
 
+use super::inputs;
 use super::subject::Subject;
-use super::{inputs, secret};
 use crate::context::Context;
 use crate::crd::ApiToken;
 use crate::error::ReconcileError;
 use crate::events;
 use crate::fault_points;
-use crate::owned::OwnedError;
-use crate::owned::secret_writes::{self, Unreachable};
 use crate::quay::{ConnectionSettings, Flavour};
 use crate::release;
+use crate::result_secret;
 use kube::runtime::controller::Action;
 
 /// Cleans up after a deleted ApiToken; `Err` keeps the finalizer (only for transient failures).
@@ -213,42 +212,12 @@ async fn revoke(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileErr
     }
 }
 
-/// Deletes the result Secret if it is ours; a broken spec or policy never blocks deletion, nor
-/// does a Secret the operator may not read or delete (it is named in a Warning event instead).
-/// Where the policy refuses the reference now (a ReferenceGrant withdrawn, the policy changed),
-/// only a Secret that carries this ApiToken's owner label goes: one this operator wrote for it
-/// while it was allowed, never one it merely names.
+/// Deletes the result Secret if it is ours; one the operator may not read or delete is named
+/// in a Warning event instead.
 async fn delete_result_secret(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
-    let everywhere = crate::references::CrossNamespacePolicy::Allow;
-    let Ok(target) = inputs::result_target(token, everywhere) else {
-        return Ok(());
-    };
-    let allowed = ctx
-        .consent()
-        .token(token, "retSecretRef", target.clone())
-        .is_ok();
-    let conn = inputs::conn_target(token, everywhere).ok();
-    let deleted =
-        secret_writes::delete_if_ours(&ctx.client, token, &target, conn.as_ref(), allowed);
-    match deleted.await {
-        Ok(()) => Ok(()),
-        Err(failed) => left_behind(token, ctx, &target, failed).await,
+    if let Some(note) = result_secret::delete(&ctx.client, ctx.consent(), token).await? {
+        let note = format!("{note} if it holds this ApiToken's token");
+        events::publish(&ctx.recorder, token, true, "ResultSecretLeft", note).await;
     }
-}
-
-/// A failed read or delete of the result Secret: retried when it may pass, else (a refusal such
-/// as 403, which retrying cannot change) reported in a Warning event so the finalizer can go.
-async fn left_behind(
-    token: &ApiToken,
-    ctx: &Context,
-    target: &secret::Target,
-    failed: Unreachable,
-) -> Result<(), ReconcileError> {
-    let note = format!("{} if it holds this ApiToken's token", failed.note(target));
-    let error = ReconcileError::from(OwnedError::from(failed));
-    if error.is_transient() {
-        return Err(error);
-    }
-    events::publish(&ctx.recorder, token, true, "ResultSecretLeft", note).await;
     Ok(())
 }

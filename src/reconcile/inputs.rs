@@ -68,22 +68,7 @@ pub async fn connection(
         "connSecretRef",
         conn_target(token, ctx.settings.cross_namespace)?,
     )?;
-    let reference = conn.to_string();
-    let secret =
-        read_secret(ctx, &conn)
-            .await?
-            .ok_or_else(|| ReconcileError::ConnectionSecretMissing {
-                reference: reference.clone(),
-            })?;
-    let settings = ConnectionSettings::from_secret_data(&data_of(&secret)).map_err(|source| {
-        ReconcileError::InvalidConnectionSecret {
-            reference: reference.clone(),
-            source,
-        }
-    })?;
-    ctx.admit_host(&settings.host_string())
-        .await
-        .map_err(|source| ReconcileError::HostNotAllowed { reference, source })?;
+    let settings = crate::connection::check(ctx, &conn, read_secret(ctx, &conn).await?).await?;
     Ok((conn, settings))
 }
 

@@ -4,31 +4,43 @@
 use crate::context::Context;
 use crate::controller::backoff::Backoff;
 use crate::controller::peers::Peers;
-use crate::owned::Written;
+use crate::object_error::KindError;
+use crate::owned::{OwnedStatus, Verdict, Written};
 use crate::stored::StoredKind;
+use kube::core::object::HasStatus;
 use kube::runtime::controller::Action;
-use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// One kind the operator reconciles (ApiToken, Application).
 pub trait Kind:
-    StoredKind<Status: Serialize> + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+    StoredKind
+    + HasStatus<Status: OwnedStatus>
+    + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
 {
     /// What its reconciles share.
     type Ctx: Send + Sync + 'static;
     /// Why one of its reconciles failed.
-    type Error: std::error::Error + Send + Sync + 'static;
+    type Error: KindError;
+
+    /// Where its state is in its context.
+    fn parts(ctx: &Self::Ctx) -> Parts<'_, Self>;
 
     /// The operator's context under the kind's own.
-    fn base(ctx: &Self::Ctx) -> &Context;
+    fn base(ctx: &Self::Ctx) -> &Context {
+        Self::parts(ctx).base
+    }
 
     /// The caches, Secret index and wake-up channels of its controller scopes.
-    fn peers(ctx: &Self::Ctx) -> &Peers<Self>;
+    fn peers(ctx: &Self::Ctx) -> &Peers<Self> {
+        Self::parts(ctx).peers
+    }
 
     /// Its per-object backoff.
-    fn backoff(ctx: &Self::Ctx) -> &Backoff;
+    fn backoff(ctx: &Self::Ctx) -> &Backoff {
+        Self::parts(ctx).backoff
+    }
 
     /// Reconciles one valid object.
     fn reconcile(
@@ -44,7 +56,9 @@ pub trait Kind:
     const NOTES_ECHOES: bool;
 
     /// Whether a valid object is Ready, for the ready gauge.
-    fn is_ready(&self) -> bool;
+    fn is_ready(&self) -> bool {
+        crate::owned::status::is_ready(self.status())
+    }
 
     /// Sets the ready gauge.
     fn set_ready_gauge(ctx: &Self::Ctx, ready: i64, not_ready: i64);
@@ -59,7 +73,9 @@ pub trait Kind:
     fn reconcile_finished(ctx: &Self::Ctx, label: &str, elapsed: Duration);
 
     /// What this process wrote about objects of the kind, and which it cleaned up after.
-    fn written(ctx: &Self::Ctx) -> &Written<Self::Status>;
+    fn written(ctx: &Self::Ctx) -> &Written<Self::Status> {
+        Self::parts(ctx).written
+    }
 
     /// `status` with a not-Ready verdict of `reason` and `message` for `generation`.
     fn with_failure(
@@ -67,7 +83,15 @@ pub trait Kind:
         reason: &str,
         message: &str,
         generation: Option<i64>,
-    ) -> Self::Status;
+    ) -> Self::Status {
+        let verdict = Verdict {
+            ready: false,
+            reason,
+            message,
+        };
+        let now = crate::clock::stamp_of(jiff::Timestamp::now());
+        crate::owned::status::with_verdict(status, &verdict, generation, &now)
+    }
 
     /// What stays in Quay when an object is released without cleanup, from its status.
     fn left_in_quay(status: Option<&Self::Status>) -> String;
@@ -79,13 +103,33 @@ pub trait Kind:
         reason: &str,
         note: String,
     ) -> impl Future<Output = ()> + Send;
+}
 
-    /// A failed Kubernetes request as the kind's error.
-    fn kube_error(action: &'static str, source: kube::Error) -> Self::Error;
+/// Where the controller finds a kind's state in the kind's context.
+pub struct Parts<'a, K: Kind> {
+    /// The operator's context under the kind's own.
+    pub base: &'a Context,
+    /// The caches, Secret index and wake-up channels of its controller scopes.
+    pub peers: &'a Peers<K>,
+    /// Its per-object backoff.
+    pub backoff: &'a Backoff,
+    /// What this process wrote about objects of the kind, and which it cleaned up after.
+    pub written: &'a Written<K::Status>,
+}
 
-    /// Whether an error may pass by itself.
-    fn is_transient(error: &Self::Error) -> bool;
-
-    /// The error's reason, for metrics.
-    fn reason(error: &Self::Error) -> &'static str;
+impl<'a, K: Kind> Parts<'a, K> {
+    /// The kind's state: the operator's context, its caches, backoff and written statuses.
+    pub fn new(
+        base: &'a Context,
+        peers: &'a Peers<K>,
+        backoff: &'a Backoff,
+        written: &'a Written<K::Status>,
+    ) -> Self {
+        Parts {
+            base,
+            peers,
+            backoff,
+            written,
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::kind::Kind;
 use crate::crd::FINALIZER;
+use crate::object_error::KindError;
 use crate::stored::{Malformed, Shown};
 use kube::Api;
 use kube::api::{Patch, PatchParams};
@@ -28,7 +29,7 @@ pub async fn reconcile<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Result<A
 
 /// After a failed report or release: transient failures back off, the rest wait for a change.
 pub fn error_policy<K: Kind>(object: &Malformed<K>, error: &K::Error, ctx: &K::Ctx) -> Action {
-    if K::is_transient(error) {
+    if error.is_transient() {
         let uid = object.metadata.uid.clone().unwrap_or_default();
         Action::requeue(K::backoff(ctx).next_delay(&uid))
     } else {
@@ -102,7 +103,7 @@ async fn write_verdict<K: Kind>(
             &Patch::Merge(&patch),
         )
         .await
-        .map_err(|source| K::kube_error("write the status", source))?;
+        .map_err(|source| kube_error::<K>("write the status", source))?;
     Ok(())
 }
 
@@ -139,10 +140,14 @@ async fn release<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Result<Action,
     {
         Ok(_) => {}
         Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(source) => return Err(K::kube_error("remove the finalizer", source)),
+        Err(source) => return Err(kube_error::<K>("remove the finalizer", source)),
     }
     K::written(ctx).cleaned(&uid);
     Ok(Action::await_change())
+}
+
+fn kube_error<K: Kind>(action: &'static str, source: kube::Error) -> K::Error {
+    crate::object_error::ObjectError::Kube { action, source }.into()
 }
 
 fn api<K: Kind>(object: &Malformed<K>, ctx: &K::Ctx) -> Api<crate::stored::Stored<K>> {

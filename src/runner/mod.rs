@@ -8,10 +8,11 @@
 pub mod kind;
 mod malformed;
 
-pub use kind::Kind;
+pub use kind::{Kind, Parts};
 
 use crate::controller::peers::ScopeId;
 use crate::controller::slots::Slots;
+use crate::object_error::KindError;
 use crate::reference_grants::Change;
 use crate::stored::Stored;
 use futures::{Future, StreamExt};
@@ -239,7 +240,7 @@ async fn reconcile_stored<K: Kind>(
             let result = malformed::reconcile(object, &ctx).await;
             let label = match &result {
                 Ok(_) => malformed::REASON,
-                Err(e) => K::reason(e),
+                Err(e) => e.reason(),
             };
             K::reconcile_finished(&ctx, label, started.elapsed());
             result
