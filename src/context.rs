@@ -40,7 +40,7 @@ pub struct Context {
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Event recorder (folds repeats into series).
-    pub recorder: EventRecorder,
+    pub events: EventRecorder,
     /// Per-object backoff for transient errors.
     pub backoff: Backoff,
     /// Controller settings.
@@ -78,7 +78,7 @@ impl Context {
             instance: std::env::var("POD_NAME").ok(),
         };
         Context {
-            recorder: EventRecorder::new(client.clone(), reporter),
+            events: EventRecorder::new(client.clone(), reporter),
             client,
             quay: QuayClient::paced(Some(observer), Arc::new(crate::controller::slots::SlotPace)),
             // Half the interval, so one list serves a whole round of periodic checks.
@@ -153,12 +153,7 @@ impl Context {
 
     /// Every per-ApiToken memory of the process, so that forgetting and sweeping reach each.
     fn per_uid(&self) -> [&dyn PerUid; 4] {
-        [
-            &self.backoff,
-            &self.written,
-            &self.recorder,
-            &self.own_writes,
-        ]
+        [&self.backoff, &self.written, &self.events, &self.own_writes]
     }
 
     /// Drops every entry about ApiTokens that no cache holds, and the Quay token lists that

@@ -87,7 +87,7 @@ impl Kind for ApiToken {
     const NOTES_ECHOES: bool = true;
 
     fn parts(ctx: &Context) -> Parts<'_, ApiToken> {
-        Parts::new(ctx, &ctx.peers, &ctx.backoff, &ctx.written)
+        Parts::new(ctx, &ctx.peers, &ctx.backoff, &ctx.written, &ctx.events)
     }
 
     fn reconcile(
@@ -132,9 +132,5 @@ impl Kind for ApiToken {
             ),
             None => "any token it held stays in Quay".to_string(),
         }
-    }
-
-    async fn warn(ctx: &Context, token: &ApiToken, reason: &str, note: String) {
-        crate::events::publish(&ctx.recorder, token, true, reason, note).await;
     }
 }

@@ -72,7 +72,7 @@ impl EventRecorder {
         self.lock_seen().len()
     }
 
-    async fn publish<K: Resource<DynamicType = ()>>(
+    async fn record<K: Resource<DynamicType = ()>>(
         &self,
         event: &Event,
         object: &K,
@@ -174,29 +174,30 @@ fn within_window(seen: &Seen, now: Timestamp) -> bool {
         .lt(&SERIES_WINDOW)
 }
 
-/// Publishes one event about `object`; a failure to publish is logged, never fatal to the
-/// reconcile.
-pub async fn publish<K: Resource<DynamicType = ()>>(
-    recorder: &EventRecorder,
-    object: &K,
-    warning: bool,
-    reason: &str,
-    note: String,
-) {
-    let note = capped(note);
-    let event = Event {
-        type_: if warning {
-            EventType::Warning
-        } else {
-            EventType::Normal
-        },
-        reason: reason.to_string(),
-        note: Some(note),
-        action: "Reconcile".into(),
-        secondary: None,
-    };
-    if let Err(e) = recorder.publish(&event, object).await {
-        tracing::warn!(error = %e, reason, "cannot publish event");
+impl EventRecorder {
+    /// Publishes one event about `object`; a failure to publish is logged, never fatal to the
+    /// reconcile.
+    pub async fn publish<K: Resource<DynamicType = ()>>(
+        &self,
+        object: &K,
+        warning: bool,
+        reason: &str,
+        note: String,
+    ) {
+        let event = Event {
+            type_: if warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: reason.to_string(),
+            note: Some(capped(note)),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(e) = self.record(&event, object).await {
+            tracing::warn!(error = %e, reason, "cannot publish event");
+        }
     }
 }
 

@@ -3,12 +3,12 @@
 
 use super::crd::Application;
 use super::crd::ApplicationStatus;
-use super::events::AppEvents;
 use super::org_locks::OrgLocks;
 use super::plan::Claims;
 use crate::context::{Context, MANAGER};
 use crate::controller::backoff::Backoff;
 use crate::controller::peers::Peers;
+use crate::events::EventRecorder;
 use crate::quay::{Applications, RequestObserver};
 use kube::runtime::events::Reporter;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ pub struct AppContext {
     /// Quay's applications API, on the same sessions as the ApiTokens.
     pub apps: Applications,
     /// Event publisher.
-    pub events: AppEvents,
+    pub events: EventRecorder,
     /// Per-object backoff for transient errors.
     pub backoff: Backoff,
     /// The status this process last wrote, per Application UID.
@@ -47,7 +47,7 @@ impl AppContext {
         };
         AppContext {
             apps: Applications::new(base.quay.clone(), Some(observer)),
-            events: AppEvents::new(base.client.clone(), reporter),
+            events: EventRecorder::new(base.client.clone(), reporter),
             backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
             written: Default::default(),
             org_locks: OrgLocks::default(),

@@ -42,7 +42,13 @@ impl Kind for Application {
     const NOTES_ECHOES: bool = false;
 
     fn parts(ctx: &AppContext) -> Parts<'_, Application> {
-        Parts::new(&ctx.base, &ctx.peers, &ctx.backoff, &ctx.written)
+        Parts::new(
+            &ctx.base,
+            &ctx.peers,
+            &ctx.backoff,
+            &ctx.written,
+            &ctx.events,
+        )
     }
 
     fn reconcile(
@@ -87,9 +93,5 @@ impl Kind for Application {
             ),
             None => "any application it managed stays in Quay".to_owned(),
         }
-    }
-
-    async fn warn(ctx: &AppContext, app: &Application, reason: &str, note: String) {
-        ctx.events.publish(app, true, reason, note).await;
     }
 }

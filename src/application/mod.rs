@@ -12,7 +12,6 @@ pub mod context;
 pub mod controller;
 pub mod crd;
 pub mod error;
-mod events;
 pub mod inputs;
 mod org_locks;
 pub mod plan;

@@ -6,7 +6,6 @@ use super::subject::Subject;
 use crate::context::Context;
 use crate::crd::ApiToken;
 use crate::error::ReconcileError;
-use crate::events;
 use crate::fault_points;
 use crate::quay::{ConnectionSettings, Flavour};
 use crate::release;
@@ -61,14 +60,9 @@ async fn release(subject: &Subject<'_>, ctx: &Context) {
     } else {
         left.join(" and ")
     };
-    events::publish(
-        &ctx.recorder,
-        token,
-        true,
-        "ReleasedWithoutRevoke",
-        release::note(&left),
-    )
-    .await;
+    ctx.events
+        .publish(token, true, "ReleasedWithoutRevoke", release::note(&left))
+        .await;
 }
 
 /// What a deletion must not leave behind besides the recorded token: the token of a mint
@@ -120,7 +114,7 @@ async fn connection_or_left(
         Err(e) if e.is_transient() => Err(e),
         Err(e) => {
             let note = format!("{} ({e})", what());
-            events::publish(&ctx.recorder, token, true, "LeftInQuay", note).await;
+            ctx.events.publish(token, true, "LeftInQuay", note).await;
             Ok(None)
         }
     }
@@ -136,19 +130,19 @@ async fn revoke(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileErr
         return Ok(());
     };
     if let Some(user) = &record.assigned_to {
-        events::publish(&ctx.recorder, token, false, "NothingToRevoke", format!(
+        ctx.events.publish(token, false, "NothingToRevoke", format!(
             "the token assigned to Quay user {user} belongs to that user; the operator cannot revoke it")).await;
         return Ok(());
     }
     if token.spec.preserve_in_quay_on_deletion {
-        events::publish(
-            &ctx.recorder,
-            token,
-            false,
-            "Preserved",
-            "preserveInQuayOnDeletion is true: the token stays in Quay".into(),
-        )
-        .await;
+        ctx.events
+            .publish(
+                token,
+                false,
+                "Preserved",
+                "preserveInQuayOnDeletion is true: the token stays in Quay".into(),
+            )
+            .await;
         return Ok(());
     }
     let (Some(id), Some(flavour)) = (
@@ -158,7 +152,7 @@ async fn revoke(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileErr
             .as_deref()
             .and_then(|f| f.parse::<Flavour>().ok()),
     ) else {
-        events::publish(&ctx.recorder, token, true, "LeftInQuay", format!(
+        ctx.events.publish(token, true, "LeftInQuay", format!(
             "the token adopted from the earlier operator has no known Quay id and stays in Quay; revoke it by hand under {}'s authorized applications", record.username)).await;
         return Ok(());
     };
@@ -173,7 +167,7 @@ async fn revoke(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileErr
         return Ok(());
     };
     if !super::actions::same_account(&record.host, &record.username, &settings) {
-        events::publish(&ctx.recorder, token, true, "LeftInQuay", format!(
+        ctx.events.publish(token, true, "LeftInQuay", format!(
             "Quay token {id} belongs to {} on {}, which the connection Secret no longer names; it stays in Quay", record.username, record.host)).await;
         return Ok(());
     }
@@ -184,14 +178,9 @@ async fn revoke(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileErr
     {
         Ok(()) => {
             ctx.metrics.token_revoked();
-            events::publish(
-                &ctx.recorder,
-                token,
-                false,
-                "Revoked",
-                format!("revoked Quay token {id}"),
-            )
-            .await;
+            ctx.events
+                .publish(token, false, "Revoked", format!("revoked Quay token {id}"))
+                .await;
             // Nothing records the revocation: after a crash here the next attempt revokes
             // again, and Quay's 404 counts as done.
             fault_points::hit(fault_points::CLEANUP_AFTER_REVOKE, token)?;
@@ -199,14 +188,14 @@ async fn revoke(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileErr
         }
         Err(e) if e.is_transient() => Err(e.into()),
         Err(e) => {
-            events::publish(
-                &ctx.recorder,
-                token,
-                true,
-                "LeftInQuay",
-                format!("Quay token {id} could not be revoked and stays in Quay ({e})"),
-            )
-            .await;
+            ctx.events
+                .publish(
+                    token,
+                    true,
+                    "LeftInQuay",
+                    format!("Quay token {id} could not be revoked and stays in Quay ({e})"),
+                )
+                .await;
             Ok(())
         }
     }
@@ -217,7 +206,9 @@ async fn revoke(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileErr
 async fn delete_result_secret(token: &ApiToken, ctx: &Context) -> Result<(), ReconcileError> {
     if let Some(note) = result_secret::delete(&ctx.client, ctx.consent(), token).await? {
         let note = format!("{note} if it holds this ApiToken's token");
-        events::publish(&ctx.recorder, token, true, "ResultSecretLeft", note).await;
+        ctx.events
+            .publish(token, true, "ResultSecretLeft", note)
+            .await;
     }
     Ok(())
 }

@@ -9,7 +9,6 @@ use crate::clock::stamp_of;
 use crate::context::Context;
 use crate::crd::{ApiToken, ApiTokenStatus, PendingMint, ROTATE_ANNOTATION, TokenRecord};
 use crate::error::ReconcileError;
-use crate::events;
 use crate::owned::StatusWriter;
 use crate::references::{CrossNamespacePolicy, result_target};
 use kube::ResourceExt;
@@ -68,7 +67,7 @@ pub async fn publish(
             }
             let note = error.to_string();
             if base.message != note {
-                events::publish(&ctx.recorder, token, true, error.reason(), note).await;
+                ctx.events.publish(token, true, error.reason(), note).await;
             }
             Err(error)
         }

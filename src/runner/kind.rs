@@ -4,6 +4,7 @@
 use crate::context::Context;
 use crate::controller::backoff::Backoff;
 use crate::controller::peers::Peers;
+use crate::events::EventRecorder;
 use crate::object_error::KindError;
 use crate::owned::{OwnedStatus, Verdict, Written};
 use crate::stored::StoredKind;
@@ -102,7 +103,9 @@ pub trait Kind:
         object: &Self,
         reason: &str,
         note: String,
-    ) -> impl Future<Output = ()> + Send;
+    ) -> impl Future<Output = ()> + Send {
+        Self::parts(ctx).events.publish(object, true, reason, note)
+    }
 }
 
 /// Where the controller finds a kind's state in the kind's context.
@@ -115,21 +118,25 @@ pub struct Parts<'a, K: Kind> {
     pub backoff: &'a Backoff,
     /// What this process wrote about objects of the kind, and which it cleaned up after.
     pub written: &'a Written<K::Status>,
+    /// Where its events are published and their repeats folded.
+    pub events: &'a EventRecorder,
 }
 
 impl<'a, K: Kind> Parts<'a, K> {
-    /// The kind's state: the operator's context, its caches, backoff and written statuses.
+    /// The kind's state: the operator's context, its caches, backoff, written statuses and events.
     pub fn new(
         base: &'a Context,
         peers: &'a Peers<K>,
         backoff: &'a Backoff,
         written: &'a Written<K::Status>,
+        events: &'a EventRecorder,
     ) -> Self {
         Parts {
             base,
             peers,
             backoff,
             written,
+            events,
         }
     }
 }

@@ -5,7 +5,6 @@ use super::{Outcome, record};
 use crate::context::Context;
 use crate::crd::ROTATE_ANNOTATION;
 use crate::error::ReconcileError;
-use crate::events;
 use crate::reconcile::inputs::Inputs;
 use crate::reconcile::subject::Subject;
 use crate::reconcile::{apply, secret};
@@ -22,7 +21,7 @@ pub async fn adopt(
     let token = subject.token;
     let desired = secret::desired(token, &inputs.target, &inputs.settings, Some(&value));
     apply::write_secret(ctx, subject, &desired, inputs.existing.as_ref()).await?; // Kubernetes API
-    events::publish(&ctx.recorder, token, true, "Adopted", format!(
+    ctx.events.publish(token, true, "Adopted", format!(
         "took over the token in Secret {} without minting; its Quay id is unknown, so it cannot be verified or revoked: set the annotation {ROTATE_ANNOTATION} to replace it with a tracked token",
         inputs.target)).await;
     Ok(Outcome {

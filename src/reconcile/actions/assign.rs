@@ -6,7 +6,6 @@ use super::{Outcome, record};
 use crate::context::Context;
 use crate::crd::{ApiTokenStatus, TokenRecord};
 use crate::error::ReconcileError;
-use crate::events;
 use crate::reconcile::inputs::Inputs;
 use crate::reconcile::subject::Subject;
 use crate::reconcile::{apply, secret};
@@ -40,17 +39,17 @@ pub async fn assign(
         inputs.existing.as_ref(),
     )
     .await?; // Kubernetes API
-    events::publish(
-        &ctx.recorder,
-        token,
-        false,
-        "Assigned",
-        format!(
-            "assigned a token of {} to Quay user {user}",
-            inputs.client_id_shown()
-        ),
-    )
-    .await;
+    ctx.events
+        .publish(
+            token,
+            false,
+            "Assigned",
+            format!(
+                "assigned a token of {} to Quay user {user}",
+                inputs.client_id_shown()
+            ),
+        )
+        .await;
     let record = TokenRecord {
         minted_at: Some(ctx.clock.stamp()),
         assigned_to: Some(user.clone()),

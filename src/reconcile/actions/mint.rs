@@ -10,7 +10,6 @@ use super::{Outcome, record};
 use crate::context::Context;
 use crate::crd::{ApiToken, PendingMint, Right, TokenRecord};
 use crate::error::ReconcileError;
-use crate::events;
 use crate::fault_points;
 use crate::owned::StatusWriter;
 use crate::quay::{MintRequest, MintSlot, QuayError};
@@ -195,7 +194,6 @@ async fn announce(
     if reason != MintReason::First {
         ctx.metrics.token_rotated();
     }
-    let recorder = &ctx.recorder;
     match reason {
         MintReason::First => {
             let note = format!(
@@ -203,21 +201,20 @@ async fn announce(
                 inputs.settings.username(),
                 inputs.target
             );
-            events::publish(recorder, token, false, "Minted", note).await;
+            ctx.events.publish(token, false, "Minted", note).await;
         }
         MintReason::Renewal => {
             let note =
                 format!("minted Quay token {id} because the renewal time of its predecessor came");
-            events::publish(recorder, token, false, "Renewed", note).await;
+            ctx.events.publish(token, false, "Renewed", note).await;
         }
         other => {
             let note = format!("minted Quay token {id} because {}", other.describe());
-            events::publish(recorder, token, false, "Rotated", note).await;
+            ctx.events.publish(token, false, "Rotated", note).await;
         }
     }
     if !left_out.is_empty() {
-        events::publish(
-            &ctx.recorder,
+        ctx.events.publish(
             token,
             false,
             "ScopesLeftOut",

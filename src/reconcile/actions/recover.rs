@@ -8,7 +8,6 @@ use super::tracked::tracked_ids;
 use crate::context::Context;
 use crate::crd::{ApiToken, PendingMint};
 use crate::error::ReconcileError;
-use crate::events;
 use crate::fault_points;
 use crate::quay::{ConnectionSettings, Flavour, QuayError};
 
@@ -27,7 +26,7 @@ pub async fn recover(
         None
     };
     let Some((flavour, ids)) = found else {
-        events::publish(&ctx.recorder, token, true, "MintInterrupted", format!(
+        ctx.events.publish(token, true, "MintInterrupted", format!(
             "a mint started at {} did not complete and its token cannot be identified in Quay; if {} holds an extra token for this application, revoke it there",
             pending.started_at, pending.username)).await;
         return Ok(());
@@ -41,17 +40,17 @@ pub async fn recover(
             .note(settings, &pending.client_id, flavour, id, false)
             .await;
         ctx.metrics.token_revoked();
-        events::publish(
-            &ctx.recorder,
-            token,
-            true,
-            "MintInterrupted",
-            format!(
-                "revoked Quay token {id}, left untracked by a mint interrupted at {}",
-                pending.started_at
-            ),
-        )
-        .await;
+        ctx.events
+            .publish(
+                token,
+                true,
+                "MintInterrupted",
+                format!(
+                    "revoked Quay token {id}, left untracked by a mint interrupted at {}",
+                    pending.started_at
+                ),
+            )
+            .await;
     }
     Ok(())
 }

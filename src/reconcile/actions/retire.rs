@@ -4,7 +4,6 @@
 use super::record::same_account;
 use crate::context::Context;
 use crate::crd::{ApiToken, TokenRecord};
-use crate::events;
 use crate::quay::{ConnectionSettings, Flavour, QuayError};
 use crate::reconcile::lifetime;
 
@@ -66,7 +65,7 @@ async fn retire(
     let flavour = match flavour {
         Some(flavour) if same_account(&old.host, &old.username, settings) => flavour,
         _ => {
-            events::publish(&ctx.recorder, token, true, "RevokeSkipped", format!(
+            ctx.events.publish(token, true, "RevokeSkipped", format!(
                 "the replaced token {id} belongs to {} on {}, not the current connection; revoke it there by hand", old.username, old.host)).await;
             return Ok(());
         }
@@ -77,14 +76,14 @@ async fn retire(
                 .note(settings, &old.client_id, flavour, id, false)
                 .await;
             ctx.metrics.token_revoked();
-            events::publish(
-                &ctx.recorder,
-                token,
-                false,
-                "Revoked",
-                format!("revoked the replaced Quay token {id}"),
-            )
-            .await;
+            ctx.events
+                .publish(
+                    token,
+                    false,
+                    "Revoked",
+                    format!("revoked the replaced Quay token {id}"),
+                )
+                .await;
             Ok(())
         }
         Err(e) => {
@@ -94,14 +93,14 @@ async fn retire(
             } else {
                 "it stays in Quay"
             };
-            events::publish(
-                &ctx.recorder,
-                token,
-                true,
-                "RevokeFailed",
-                format!("the replaced Quay token {id} could not be revoked ({e}); {fate}"),
-            )
-            .await;
+            ctx.events
+                .publish(
+                    token,
+                    true,
+                    "RevokeFailed",
+                    format!("the replaced Quay token {id} could not be revoked ({e}); {fate}"),
+                )
+                .await;
             if again { Err(e) } else { Ok(()) }
         }
     }

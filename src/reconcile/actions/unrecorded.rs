@@ -4,7 +4,6 @@
 use super::tracked::tracked_ids;
 use crate::context::Context;
 use crate::crd::TokenRecord;
-use crate::events;
 use crate::quay::Flavour;
 use crate::reconcile::inputs::Inputs;
 use crate::reconcile::naming;
@@ -30,7 +29,7 @@ pub async fn unrecorded(
     let ids = match found {
         Ok(Some(ids)) => ids,
         Ok(None) => {
-            events::publish(&ctx.recorder, token, true, "UnrecordedToken", format!(
+            ctx.events.publish(token, true, "UnrecordedToken", format!(
                 "the result Secret {} held a token that no status records; this Quay's tokens have no names, so it cannot be found and revoked: revoke it by hand under {}'s authorized applications", inputs.target, inputs.settings.username())).await;
             return Vec::new();
         }
