@@ -55,18 +55,6 @@ impl EventRecorder {
         self.seen.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Forgets the events of an object that has gone.
-    pub fn forget(&self, uid: &str) {
-        self.lock_seen().retain(|(of, ..), _| of != uid);
-    }
-
-    /// Forgets events whose series window is over, and those of objects `keep` says are gone.
-    pub fn prune(&self, keep: impl Fn(&str) -> bool) {
-        let now = Timestamp::now();
-        self.lock_seen()
-            .retain(|(uid, ..), seen| keep(uid) && within_window(seen, now));
-    }
-
     /// How many events are remembered for folding.
     pub fn remembered(&self) -> usize {
         self.lock_seen().len()
@@ -213,13 +201,16 @@ fn capped(mut note: String) -> String {
     note
 }
 
+/// A sweep also forgets the events whose series window is over.
 impl crate::per_uid::PerUid for EventRecorder {
     fn forget(&self, uid: &str) {
-        EventRecorder::forget(self, uid);
+        self.lock_seen().retain(|(of, ..), _| of != uid);
     }
 
     fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
-        self.prune(live);
+        let now = Timestamp::now();
+        self.lock_seen()
+            .retain(|(uid, ..), seen| live(uid) && within_window(seen, now));
     }
 }
 

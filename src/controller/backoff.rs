@@ -60,14 +60,6 @@ impl Backoff {
         }
     }
 
-    /// Keeps the failure counts only of the keys for which `keep` holds.
-    pub fn retain(&self, keep: impl Fn(&str) -> bool) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|key, _| keep(key));
-    }
-
     /// How many objects have failures on record.
     pub fn len(&self) -> usize {
         self.failures
@@ -109,13 +101,17 @@ impl crate::per_uid::PerUid for Backoff {
     }
 
     fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
-        self.retain(live);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|key, _| live(key));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::per_uid::PerUid;
 
     #[test]
     fn delays_double_up_to_the_cap() {
@@ -147,7 +143,7 @@ mod tests {
             b.next_delay("other") <= Duration::from_millis(2400),
             "keys are independent"
         );
-        b.retain(|key| key == "a");
+        b.retain_live(&|key| key == "a");
         assert_eq!(b.len(), 1);
         b.reset("a");
         assert!(b.is_empty());

@@ -84,20 +84,6 @@ impl OwnWrites {
         })
     }
 
-    /// Forgets the writes of an ApiToken that has gone.
-    pub fn forget(&self, uid: &str) {
-        self.retain(|writer| writer != uid);
-    }
-
-    /// Keeps only the writes of ApiTokens that `keep` says are still there.
-    pub fn retain(&self, keep: impl Fn(&str) -> bool) {
-        let mut writes = self.lock();
-        writes.retain(|_, of_secret| {
-            of_secret.retain(|w| keep(&w.writer_uid));
-            !of_secret.is_empty()
-        });
-    }
-
     /// How many writes are remembered.
     pub fn len(&self) -> usize {
         self.lock().values().map(Vec::len).sum()
@@ -111,17 +97,21 @@ impl OwnWrites {
 
 impl crate::per_uid::PerUid for OwnWrites {
     fn forget(&self, uid: &str) {
-        OwnWrites::forget(self, uid);
+        self.retain_live(&|writer| writer != uid);
     }
 
     fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
-        self.retain(live);
+        self.lock().retain(|_, of_secret| {
+            of_secret.retain(|w| live(&w.writer_uid));
+            !of_secret.is_empty()
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::per_uid::PerUid;
 
     #[test]
     fn only_the_version_written_is_an_echo_and_only_once() {
@@ -160,7 +150,7 @@ mod tests {
         own.note(("ns", "y"), "2", ("uid-b", "ns", "b"));
         own.forget("uid-a");
         assert_eq!(own.len(), 1);
-        own.retain(|uid| uid != "uid-b");
+        own.retain_live(&|uid| uid != "uid-b");
         assert!(own.is_empty());
     }
 }

@@ -94,16 +94,28 @@ impl<S: Clone> Written<S> {
         self.lock().cleaned.contains_key(uid)
     }
 
-    /// The caches dropped `uid`: its status goes now, its cleaned mark after [`CLEANED_GRACE`].
-    pub fn forget(&self, uid: &str) {
+    /// What `pick` takes from every remembered status.
+    pub fn collect<T>(&self, pick: impl Fn(&S) -> Option<T>) -> Vec<T> {
+        self.lock().written.values().filter_map(pick).collect()
+    }
+
+    /// How many statuses and cleaned UIDs are remembered.
+    pub fn sizes(&self) -> (usize, usize) {
+        let memory = self.lock();
+        (memory.written.len(), memory.cleaned.len())
+    }
+}
+
+/// A status goes as soon as the caches drop its object; a cleaned mark [`CLEANED_GRACE`] later.
+impl<S: Clone + Send> crate::per_uid::PerUid for Written<S> {
+    fn forget(&self, uid: &str) {
         let now = Instant::now();
         let mut memory = self.lock();
         memory.gone(uid, now);
         memory.expire(now);
     }
 
-    /// Keeps only what concerns UIDs for which `live` holds, as `forget` would for the others.
-    pub fn retain(&self, live: impl Fn(&str) -> bool) {
+    fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
         let now = Instant::now();
         let mut memory = self.lock();
         let dead: Vec<String> = memory
@@ -118,27 +130,6 @@ impl<S: Clone> Written<S> {
         }
         memory.expire(now);
     }
-
-    /// What `pick` takes from every remembered status.
-    pub fn collect<T>(&self, pick: impl Fn(&S) -> Option<T>) -> Vec<T> {
-        self.lock().written.values().filter_map(pick).collect()
-    }
-
-    /// How many statuses and cleaned UIDs are remembered.
-    pub fn sizes(&self) -> (usize, usize) {
-        let memory = self.lock();
-        (memory.written.len(), memory.cleaned.len())
-    }
-}
-
-impl<S: Clone + Send> crate::per_uid::PerUid for Written<S> {
-    fn forget(&self, uid: &str) {
-        Written::forget(self, uid);
-    }
-
-    fn retain_live(&self, live: &dyn Fn(&str) -> bool) {
-        self.retain(live);
-    }
 }
 
 #[cfg(test)]
@@ -146,6 +137,7 @@ mod tests {
     use super::*;
     use crate::application::ApplicationStatus;
     use crate::crd::ApiTokenStatus;
+    use crate::per_uid::PerUid;
 
     #[test]
     fn our_last_write_wins_over_the_cache() {
@@ -171,12 +163,12 @@ mod tests {
 
     /// One rule for both kinds: a cleaned UID outlives its object in the caches by the grace,
     /// whether the caches report it gone one by one or a sweep finds it missing.
-    fn a_cleaned_uid_outlives_its_object_only_briefly<S: Clone + Default>(m: &Written<S>) {
+    fn a_cleaned_uid_outlives_its_object_only_briefly<S: Clone + Default + Send>(m: &Written<S>) {
         m.cleaned("swept");
         m.cleaned("forgotten");
-        m.retain(|_| true);
+        m.retain_live(&|_| true);
         assert!(m.is_cleaned("swept"), "still cached: kept");
-        m.retain(|uid| uid != "swept");
+        m.retain_live(&|uid| uid != "swept");
         assert!(m.is_cleaned("swept"), "just gone: kept for the grace");
         m.forget("forgotten");
         assert!(m.is_cleaned("forgotten"), "just gone: kept for the grace");
@@ -200,7 +192,7 @@ mod tests {
         let m = Written::<ApplicationStatus>::default();
         m.remember("kept", &ApplicationStatus::default());
         m.remember("gone", &ApplicationStatus::default());
-        m.retain(|uid| uid == "kept");
+        m.retain_live(&|uid| uid == "kept");
         assert_eq!(m.sizes(), (1, 0));
         assert!(m.current("gone", None).is_none());
     }
