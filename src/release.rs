@@ -2,9 +2,11 @@
 //! finalizer (its token or application might still be revoked later), and with it the
 //! namespace's deletion. A person who knows Quay will not come back sets the release
 //! annotation; cleanup then lets go without Quay and says, in a Warning event, what stays
-//! there. Shared by both kinds, so they read and word it alike.
+//! there. Likewise, `preserveInQuayOnDeletion` keeps what is in Quay, and an event says so.
+//! Shared by both kinds, so they read and word it alike.
 
-use kube::ResourceExt;
+use crate::events::EventRecorder;
+use kube::{Resource, ResourceExt};
 
 pub use crate::crd::RELEASE_ANNOTATION;
 
@@ -17,11 +19,29 @@ pub fn requested(object: &impl ResourceExt) -> bool {
         .is_some_and(|v| v.trim() == "true")
 }
 
-/// The note of the `ReleasedWithoutRevoke` Warning event: `left` names what stays in Quay (ids, never token values).
-pub fn note(left: &str) -> String {
-    format!(
+/// Says in a `ReleasedWithoutRevoke` Warning event what stays in Quay: `left` names it (ids,
+/// never token values).
+pub async fn announce<K: Resource<DynamicType = ()>>(
+    events: &EventRecorder,
+    object: &K,
+    left: &str,
+) {
+    let note = format!(
         "{RELEASE_ANNOTATION} is \"true\": released without asking Quay; {left} stays in Quay: revoke or delete it there by hand if Quay comes back"
-    )
+    );
+    events
+        .publish(object, true, "ReleasedWithoutRevoke", note)
+        .await;
+}
+
+/// Says in a `Preserved` event that `preserveInQuayOnDeletion` keeps `what` in Quay.
+pub async fn preserved<K: Resource<DynamicType = ()>>(
+    events: &EventRecorder,
+    object: &K,
+    what: &str,
+) {
+    let note = format!("preserveInQuayOnDeletion is true: {what} stays in Quay");
+    events.publish(object, false, "Preserved", note).await;
 }
 
 #[cfg(test)]

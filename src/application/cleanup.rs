@@ -43,21 +43,11 @@ async fn delete_in_quay(app: &Application, ctx: &AppContext) -> Result<(), Appli
         status.pending_create.as_ref().map(|p| p.name.as_str()),
     );
     if crate::release::requested(app) {
-        let note = crate::release::note(&what);
-        ctx.events
-            .publish(app, true, "ReleasedWithoutRevoke", note)
-            .await;
+        crate::release::announce(&ctx.events, app, &what).await;
         return Ok(());
     }
     if app.spec.preserve_in_quay_on_deletion {
-        ctx.events
-            .publish(
-                app,
-                false,
-                "Preserved",
-                format!("preserveInQuayOnDeletion is true: {what} stays in Quay"),
-            )
-            .await;
+        crate::release::preserved(&ctx.events, app, &what).await;
         return Ok(());
     }
     let conn = match inputs::connection(&ctx.base, app).await {

@@ -60,9 +60,7 @@ async fn release(subject: &Subject<'_>, ctx: &Context) {
     } else {
         left.join(" and ")
     };
-    ctx.events
-        .publish(token, true, "ReleasedWithoutRevoke", release::note(&left))
-        .await;
+    release::announce(&ctx.events, token, &left).await;
 }
 
 /// What a deletion must not leave behind besides the recorded token: the token of a mint
@@ -135,14 +133,7 @@ async fn revoke(subject: &Subject<'_>, ctx: &Context) -> Result<(), ReconcileErr
         return Ok(());
     }
     if token.spec.preserve_in_quay_on_deletion {
-        ctx.events
-            .publish(
-                token,
-                false,
-                "Preserved",
-                "preserveInQuayOnDeletion is true: the token stays in Quay".into(),
-            )
-            .await;
+        release::preserved(&ctx.events, token, "the token").await;
         return Ok(());
     }
     let (Some(id), Some(flavour)) = (
