@@ -3,7 +3,9 @@
 
 use crate::context::Context;
 use crate::hosts::HostRefused;
-use crate::references::Target;
+use crate::object_error::ObjectError;
+use crate::owned::Owner;
+use crate::references::{ReferenceError, SecretRefs, Target, conn_target};
 use k8s_openapi::api::core::v1::Secret;
 use std::collections::BTreeMap;
 
@@ -79,6 +81,21 @@ impl<E: std::error::Error + 'static> ConnectionSecretError<E> {
             Self::HostNotAllowed { .. } => "HostNotAllowed",
         }
     }
+}
+
+/// Where `object`'s connection Secret is and its settings, checked: the cross-namespace
+/// policy lets the object use it, and [`check`] passes.
+pub async fn read<K, S, E>(ctx: &Context, object: &K) -> Result<(Target, S), E>
+where
+    K: Owner + SecretRefs,
+    S: Settings,
+    E: From<ReferenceError> + From<ObjectError> + From<ConnectionSecretError<S::Invalid>>,
+{
+    let at = conn_target(object, ctx.settings.cross_namespace)?;
+    let at = ctx.consent().object(object, "connSecretRef", at)?;
+    let secret = ctx.read_secret(&at).await?;
+    let settings = check(ctx, &at, secret).await?;
+    Ok((at, settings))
 }
 
 /// The settings in `secret` (as read at `at`, `None` when it does not exist), once the

@@ -107,6 +107,20 @@ impl Context {
         Ok(())
     }
 
+    /// The Secret at `at`, `None` when it does not exist.
+    pub async fn read_secret(
+        &self,
+        at: &crate::target::Target,
+    ) -> Result<Option<k8s_openapi::api::core::v1::Secret>, crate::object_error::ObjectError> {
+        kube::Api::namespaced(self.client.clone(), &at.namespace)
+            .get_opt(&at.name)
+            .await
+            .map_err(|source| crate::object_error::ObjectError::Kube {
+                action: "read a Secret",
+                source,
+            })
+    }
+
     /// The cross-namespace policy with the ReferenceGrants it judges by.
     pub fn consent(&self) -> crate::references::Consent<'_> {
         crate::references::Consent {

@@ -72,14 +72,15 @@ pub enum Refusal {
     NotLoaded,
 }
 
-/// Why an ApiToken's reference cannot be followed; the reconcile's error wraps it.
+/// Why a reference of an object of either kind cannot be followed; each kind's error wraps it
+/// and words it for the kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReferenceError {
-    /// The ApiToken lacks a namespace, so it was not read from the API server.
-    #[error("the ApiToken has no namespace; it was not read from the API server")]
+    /// The object lacks a namespace, so it was not read from the API server.
+    #[error("the object has no namespace; it was not read from the API server")]
     NoNamespace,
     /// The cross-namespace policy refuses the reference.
-    #[error("{}: namespace {} is not this ApiToken's namespace, and {}", .0.field, .0.namespace, .0.why)]
+    #[error("{}: namespace {} is not the object's namespace, and {}", .0.field, .0.namespace, .0.why)]
     Refused(Refused),
 }
 
@@ -169,17 +170,6 @@ impl Consent<'_> {
         })
     }
 
-    /// [`Consent::check`] for an ApiToken, as its reconcile reports it; `target` back when
-    /// allowed.
-    pub fn token(
-        &self,
-        token: &ApiToken,
-        field: &'static str,
-        target: Target,
-    ) -> Result<Target, ReferenceError> {
-        self.object(token, field, target)
-    }
-
     /// [`Consent::check`] for an object of either kind; `target` back when allowed.
     pub fn object<K: Owner>(
         &self,
@@ -202,7 +192,7 @@ pub const APPLICATION: &str = "Application";
 /// the shared-Secret check, so a refused reference never affects another ApiToken.
 pub fn result_allowed(token: &ApiToken, consent: Consent<'_>) -> bool {
     result_target(token, consent.policy)
-        .and_then(|t| consent.token(token, "retSecretRef", t))
+        .and_then(|t| consent.object(token, "retSecretRef", t))
         .is_ok()
 }
 

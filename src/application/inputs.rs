@@ -7,9 +7,8 @@ use crate::context::Context;
 use crate::owned::{secret, secret_writes};
 use crate::quay::AppConnection;
 use crate::reconcile::secret::Target;
-use crate::references::{conn_target, result_target};
+use crate::references::result_target;
 use k8s_openapi::api::core::v1::Secret;
-use kube::Api;
 
 /// The resolved inputs of one Application.
 pub struct Inputs {
@@ -50,23 +49,12 @@ pub fn check_spec(app: &Application) -> Result<(), ApplicationError> {
 
 crate::references::secret_refs!(Application);
 
-/// Reads a Secret; `None` when it does not exist.
-pub async fn read_secret(ctx: &Context, at: &Target) -> Result<Option<Secret>, ApplicationError> {
-    Api::<Secret>::namespaced(ctx.client.clone(), &at.namespace)
-        .get_opt(&at.name)
-        .await
-        .map_err(ApplicationError::kube("read a Secret"))
-}
-
 /// Reads and checks the connection settings alone (also used at deletion).
 pub async fn connection(
     ctx: &Context,
     app: &Application,
 ) -> Result<(Target, AppConnection), ApplicationError> {
-    let at = conn_target(app, ctx.settings.cross_namespace)?;
-    let at = ctx.consent().object(app, "connSecretRef", at)?;
-    let conn = crate::connection::check(ctx, &at, read_secret(ctx, &at).await?).await?;
-    Ok((at, conn))
+    crate::connection::read(ctx, app).await
 }
 
 /// Resolves every input; each failure names the field and key.
@@ -75,7 +63,7 @@ pub async fn resolve(ctx: &Context, app: &Application) -> Result<Inputs, Applica
     let (conn_target, conn) = connection(ctx, app).await?;
     let target = result_target(app, ctx.settings.cross_namespace)?;
     let target = ctx.consent().object(app, "retSecretRef", target)?;
-    let existing = read_secret(ctx, &target).await?;
+    let existing = ctx.read_secret(&target).await?;
     if existing.is_none() {
         // Before anything is created in Quay: an application whose Secret cannot be written
         // would be created and then fail to be delivered, on every retry.
@@ -92,7 +80,7 @@ pub async fn resolve(ctx: &Context, app: &Application) -> Result<Inputs, Applica
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::references::CrossNamespacePolicy;
+    use crate::references::{CrossNamespacePolicy, conn_target};
     use serde_json::json;
 
     fn app(spec: serde_json::Value) -> Application {

@@ -7,9 +7,8 @@ use crate::crd::{ApiToken, ApiTokenStatus, scopes_of};
 use crate::error::ReconcileError;
 use crate::quay::{ConnectionSettings, QuayError};
 use crate::references::client_id_target;
-pub use crate::references::{Target, conn_target, result_target};
+pub use crate::references::{Target, result_target};
 use k8s_openapi::api::core::v1::Secret;
-use kube::Api;
 use std::collections::BTreeMap;
 
 /// The resolved inputs of one ApiToken.
@@ -42,13 +41,6 @@ impl Inputs {
     }
 }
 
-async fn read_secret(ctx: &Context, at: &Target) -> Result<Option<Secret>, ReconcileError> {
-    Api::<Secret>::namespaced(ctx.client.clone(), &at.namespace)
-        .get_opt(&at.name)
-        .await
-        .map_err(ReconcileError::kube("read a Secret"))
-}
-
 fn data_of(secret: &Secret) -> BTreeMap<String, Vec<u8>> {
     secret
         .data
@@ -63,13 +55,7 @@ pub async fn connection(
     ctx: &Context,
     token: &ApiToken,
 ) -> Result<(Target, ConnectionSettings), ReconcileError> {
-    let conn = ctx.consent().token(
-        token,
-        "connSecretRef",
-        conn_target(token, ctx.settings.cross_namespace)?,
-    )?;
-    let settings = crate::connection::check(ctx, &conn, read_secret(ctx, &conn).await?).await?;
-    Ok((conn, settings))
+    crate::connection::read(ctx, token).await
 }
 
 /// Reads the client ID, inline or from its Secret, with where a Secret held it.
@@ -92,10 +78,10 @@ async fn client_id(
         .ok_or(ReconcileError::Malformed("clientId or clientIdFrom"))?;
     let at = client_id_target(token, ctx.settings.cross_namespace)
         .ok_or(ReconcileError::Malformed("clientId or clientIdFrom"))??;
-    let at = ctx.consent().token(token, "clientIdFrom", at)?;
+    let at = ctx.consent().object(token, "clientIdFrom", at)?;
     let reference = at.to_string();
     let secret =
-        read_secret(ctx, &at)
+        ctx.read_secret(&at)
             .await?
             .ok_or_else(|| ReconcileError::ClientIdSecretMissing {
                 reference: reference.clone(),
@@ -156,12 +142,12 @@ pub async fn resolve(
 ) -> Result<Inputs, ReconcileError> {
     let (conn, settings) = connection(ctx, token).await?;
     let (client_id, client_id_from) = client_id(ctx, token).await?;
-    let target = ctx.consent().token(
+    let target = ctx.consent().object(
         token,
         "retSecretRef",
         result_target(token, ctx.settings.cross_namespace)?,
     )?;
-    let existing = read_secret(ctx, &target).await?;
+    let existing = ctx.read_secret(&target).await?;
     if existing.is_none() && needs_probe(token, &target, status) {
         // Before anything is minted: a token for a Secret that cannot be created would be minted
         // and then fail to be written, again on every retry.
