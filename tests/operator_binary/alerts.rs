@@ -127,6 +127,47 @@ impl Monitor {
         }
     }
 
+    /// Scrapes until one series of `name` has grown since the scrape before, in a scrape that
+    /// also satisfies `ready`: what `rate()` needs to see. Comparing consecutive scrapes, not
+    /// one fixed earlier scrape, counts a series first seen after that scrape once it grows.
+    async fn scrape_until_grown(
+        &mut self,
+        operator: &OperatorProcess,
+        name: &str,
+        ready: impl Fn(&[Sample]) -> bool,
+    ) {
+        let of_name = |samples: Vec<Sample>| -> Vec<Sample> {
+            samples
+                .into_iter()
+                .filter(|s| s.labels.get("__name__").is_some_and(|n| n == name))
+                .collect()
+        };
+        let started = Instant::now();
+        let mut previous = of_name(self.scrape(operator).await);
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let samples = self.scrape(operator).await;
+            let satisfied = ready(&samples);
+            let current = of_name(samples);
+            let grown = current.iter().any(|later| {
+                previous
+                    .iter()
+                    .any(|earlier| earlier.labels == later.labels && later.value > earlier.value)
+            });
+            if satisfied && grown {
+                return;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "the scrape never showed a series of {name} grown between two scrapes"
+            );
+            // An empty scrape (the target did not answer) keeps the last one that had samples.
+            if !current.is_empty() {
+                previous = current;
+            }
+        }
+    }
+
     /// The alerts firing at the newest scrape, each with its instances (labels and value).
     fn firing(&self) -> BTreeMap<String, Vec<Sample>> {
         let at = self
@@ -316,22 +357,7 @@ async fn an_overdue_renewal_fires_expiring_soon_for_that_token_alone() {
         .await;
     // rate() needs one error series grown between two scrapes (a series new since then has no
     // rate yet): the failed renewal's retries, 2 s, 4 s… apart, repeat its requests.
-    let before: Vec<Sample> = monitor
-        .scrape(&operator)
-        .await
-        .into_iter()
-        .filter(|s| s.labels.get("__name__").is_some_and(|n| n == errors))
-        .collect();
-    monitor
-        .scrape_until(&operator, "an error series grown by a retry", |s| {
-            overdue(s)
-                && s.iter().any(|later| {
-                    before.iter().any(|earlier| {
-                        earlier.labels == later.labels && later.value > earlier.value
-                    })
-                })
-        })
-        .await;
+    monitor.scrape_until_grown(&operator, errors, overdue).await;
     // NotReady: the failed renewal is the overdue ApiToken's Ready=False. QuayErrors: every
     // request since the faults got a 503. ExpiringSoon: for the overdue token only; the other
     // 48 h token is as close to its expiry but its renewal is still ahead.
@@ -409,12 +435,9 @@ async fn quay_answering_503_fires_not_ready_and_quay_errors() {
         .await;
     // rate() needs the error counter in two scrapes, grown in between: a second ApiToken makes
     // it grow without waiting for the first one's retry.
-    let before = total(&monitor.scrape(&operator).await, errors, &[]);
     create(&world, token("second", &world, "720h")).await;
     monitor
-        .scrape_until(&operator, "more Quay errors", |s| {
-            total(s, errors, &[]) > before
-        })
+        .scrape_until_grown(&operator, errors, |_| true)
         .await;
     monitor.expect(
         "ApiTokens whose Quay answers every request 503",
