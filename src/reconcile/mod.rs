@@ -109,7 +109,10 @@ async fn converge(
             actions::recover::recover(token, ctx, &inputs.settings, pending).await?; // Quay
         }
         let seen = observe::observe(token, ctx, &inputs, &shown, &checked.lifetime).await; // Quay, cached
-        sharing::refuse_shared(ctx, subject, &inputs)?; // the controller's caches
+        if let Err(conflict) = sharing::refuse_shared(ctx, subject, &inputs) {
+            sharing::tell_keeper(ctx, subject, &inputs, &conflict).await; // Kubernetes API
+            return Err(conflict.error);
+        }
         let plan = plan::decide(&seen.facts()); // pure
         tracing::debug!(?plan, "decided");
         actions::act(plan, &checked, ctx, &inputs, seen, status).await // Quay, then Kubernetes API

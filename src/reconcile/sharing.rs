@@ -1,6 +1,7 @@
-//! Two ApiTokens naming one result Secret: the one that holds it keeps it, and the newcomer
-//! alone reports the conflict. Only references the cross-namespace policy allows count, so a
-//! refused reference never affects another ApiToken. No I/O: the peers come from the caches.
+//! Two ApiTokens naming one result Secret: the one that holds it keeps it, and the conflict is
+//! reported on both: the newcomer is refused (its status), the holder is told by a Warning event
+//! that leaves its status and token alone. Only references the cross-namespace policy allows
+//! count, so a refused reference never affects another ApiToken. The decision reads the caches.
 
 use super::inputs::Inputs;
 use super::secret::OWNER_UID_LABEL;
@@ -13,13 +14,22 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use std::sync::Arc;
 
+/// A refusal to share: the error for the refused ApiToken, and the one that keeps the Secret.
+pub struct Conflict {
+    /// What the refused ApiToken's status and events say.
+    pub error: ReconcileError,
+    /// The ApiToken that holds the Secret, or has the better claim while nobody holds it.
+    pub keeper: Arc<ApiToken>,
+    how: &'static str,
+}
+
 /// Refuses when another ApiToken that may write the same result Secret holds it, or has the
 /// better claim while nobody holds it.
 pub fn refuse_shared(
     ctx: &Context,
     subject: &Subject<'_>,
     inputs: &Inputs,
-) -> Result<(), ReconcileError> {
+) -> Result<(), Conflict> {
     let consent = ctx.consent();
     let sharing = ctx
         .peers
@@ -36,14 +46,36 @@ pub fn refuse_shared(
     } else {
         "named it first"
     };
-    Err(ReconcileError::SecretConflict {
-        secret: inputs.target.to_string(),
-        detail: format!(
-            "ApiToken {}/{} names the same result Secret and {how}; give each ApiToken its own",
-            other.namespace().unwrap_or_default(),
-            other.name_any()
-        ),
+    Err(Conflict {
+        error: ReconcileError::SecretConflict {
+            secret: inputs.target.to_string(),
+            detail: format!(
+                "ApiToken {}/{} names the same result Secret and {how}; give each ApiToken its own",
+                other.namespace().unwrap_or_default(),
+                other.name_any()
+            ),
+        },
+        keeper: other.clone(),
+        how,
     })
+}
+
+/// Tells the ApiToken that keeps the Secret, by a Warning event on it, that `subject` names it
+/// too and is refused; repeats fold into one event's series, and its status is not touched.
+pub async fn tell_keeper(
+    ctx: &Context,
+    subject: &Subject<'_>,
+    inputs: &Inputs,
+    conflict: &Conflict,
+) {
+    let note = format!(
+        "ApiToken {}/{} also names result Secret {}, which this ApiToken {}: that ApiToken is \
+         refused (SecretConflict) and this one keeps the Secret",
+        subject.namespace, subject.name, inputs.target, conflict.how
+    );
+    ctx.events
+        .publish(conflict.keeper.as_ref(), true, "ResultSecretShared", note)
+        .await;
 }
 
 /// The ApiToken among `sharing` that the Secret belongs to rather than `me`, if any: the one

@@ -259,6 +259,27 @@ async fn the_victim_keeps_its_secret(policy: CrossNamespacePolicy, intruder_reas
     let intruder = env.tokens().get("intruder").await.unwrap();
     assert_eq!(ready_reason(&intruder).as_deref(), Some(intruder_reason));
     assert!(token_id(&intruder).is_none(), "the intruder minted nothing");
+    // A reference the policy allows is reported on the victim too, by an event alone; one it
+    // refuses never reaches the victim.
+    let told: Vec<String> = env
+        .events_in(&victim_ns, "victim")
+        .await
+        .into_iter()
+        .filter(|(_, reason, _)| reason == "ResultSecretShared")
+        .map(|(_, _, note)| note)
+        .collect();
+    if policy == CrossNamespacePolicy::Allow {
+        let intruder = format!("ApiToken {}/intruder", env.ns.name);
+        assert!(
+            told.len() == 1 && told[0].contains(&intruder),
+            "the victim is told once who names its Secret: {told:?}"
+        );
+    } else {
+        assert!(
+            told.is_empty(),
+            "a refused reference tells the victim nothing: {told:?}"
+        );
+    }
 }
 
 /// Waits until the victim is Ready for its generation with a token `accept` takes; its id.

@@ -280,8 +280,13 @@ impl Env {
 
     /// The events about `name`, oldest first (by their microsecond event time).
     pub async fn events(&self, name: &str) -> Vec<(String, String, String)> {
+        self.events_in(&self.ns.name, name).await
+    }
+
+    /// The events about `name` in namespace `ns`, oldest first, as (type, reason, note).
+    pub async fn events_in(&self, ns: &str, name: &str) -> Vec<(String, String, String)> {
         let api: Api<k8s_openapi::api::events::v1::Event> =
-            Api::namespaced(self.ns.client.clone(), &self.ns.name);
+            Api::namespaced(self.ns.client.clone(), ns);
         let mut events: Vec<_> = api
             .list(&Default::default())
             .await

@@ -231,9 +231,10 @@ async fn quay_errors_back_off_and_recover() {
 }
 
 /// Two ApiTokens naming one result Secret: the one that holds it keeps it and stays Ready; the
-/// newcomer alone reports the conflict, and nobody fights over the Secret.
+/// conflict is reported on both (the newcomer's status, a Warning event on the holder), and
+/// nobody fights over the Secret.
 #[tokio::test]
-async fn a_result_secret_named_twice_is_reported_on_the_newcomer() {
+async fn a_result_secret_named_twice_is_reported_on_both() {
     crate::capture::install();
     let env = Env::start("e2e-shared").await;
     let spec = json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "shared"}});
@@ -243,6 +244,21 @@ async fn a_result_secret_named_twice_is_reported_on_the_newcomer() {
     env.create("second", spec).await;
     let second = env.wait_reason("second", "SecretConflict").await;
     assert!(message(&second).contains("first"), "{}", message(&second));
+    // The holder is told before the newcomer's status is written.
+    let told: Vec<_> = env
+        .events("first")
+        .await
+        .into_iter()
+        .filter(|(_, reason, _)| reason == "ResultSecretShared")
+        .collect();
+    assert_eq!(told.len(), 1, "one Warning event on the holder: {told:?}");
+    let (kind, _, note) = &told[0];
+    assert_eq!(kind, "Warning");
+    let newcomer = format!("ApiToken {}/second", env.ns.name);
+    assert!(
+        note.contains(&newcomer) && note.contains("holds it"),
+        "{note}"
+    );
     let first = env.wait_ready("first").await;
     assert_eq!(ready_reason(&first).as_deref(), Some("TokenReady"));
     let after = env.secrets_in(&env.ns.name).get("shared").await.unwrap();
