@@ -1,8 +1,11 @@
 //! Trying an idempotent Quay request again inside one reconcile, and remembering hosts that
-//! stopped answering. Pure policy; the client and the transport apply it.
+//! stopped answering: the policy, and the one loop that every request path retries through.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
+use super::error::QuayError;
+use super::transport::Reply;
 use crate::clock::deadline_after;
 
 /// Attempts of one idempotent request in all, the first included.
@@ -25,6 +28,38 @@ pub(crate) fn pause(attempt: u32, jitter: f64) -> Duration {
     let base_ms = 100u64 << attempt.min(4);
     let jitter = jitter.clamp(0.0, 1.0);
     Duration::from_millis(base_ms + (base_ms as f64 * jitter) as u64)
+}
+
+/// Sends a request through `once` until it passes: a read or revocation that meets a passing
+/// failure (5xx, no answer) is sent again after a short pause, up to [`ATTEMPTS`] in all; any
+/// other request (a mint above all, whose outcome is then unknown) is sent once.
+pub(crate) async fn repeat<F, Fut>(endpoint: &'static str, mut once: F) -> Result<Reply, QuayError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Reply, QuayError>>,
+{
+    let attempts = if is_idempotent(endpoint) { ATTEMPTS } else { 1 };
+    let mut attempt = 1;
+    loop {
+        let result = once().await;
+        let passing = match &result {
+            Ok(reply) => is_passing_status(reply.status),
+            Err(QuayError::Timeout { .. } | QuayError::Unreachable { .. }) => true,
+            Err(_) => false,
+        };
+        if !passing || attempt >= attempts {
+            return result;
+        }
+        let pause = pause(attempt, rand::random::<f64>());
+        tracing::debug!(
+            endpoint,
+            attempt,
+            ?pause,
+            "passing Quay failure; trying again"
+        );
+        tokio::time::sleep(pause).await;
+        attempt += 1;
+    }
 }
 
 /// Consecutive failures to reach a host before it is taken for down.

@@ -72,33 +72,11 @@ impl Sessions {
     where
         F: Fn(&reqwest::Client, &Redacted) -> reqwest::RequestBuilder,
     {
-        let attempts = if retry::is_idempotent(endpoint) {
-            retry::ATTEMPTS
-        } else {
-            1
-        };
         self.before_request(settings).await;
-        let mut attempt = 1;
-        loop {
-            let result = self.session_request_once(settings, endpoint, &build).await;
-            let passing = match &result {
-                Ok(reply) => retry::is_passing_status(reply.status),
-                Err(QuayError::Timeout { .. } | QuayError::Unreachable { .. }) => true,
-                Err(_) => false,
-            };
-            if !passing || attempt >= attempts {
-                return result;
-            }
-            let pause = retry::pause(attempt, rand::random::<f64>());
-            tracing::debug!(
-                endpoint,
-                attempt,
-                ?pause,
-                "passing Quay failure; trying again"
-            );
-            tokio::time::sleep(pause).await;
-            attempt += 1;
-        }
+        retry::repeat(endpoint, || {
+            self.session_request_once(settings, endpoint, &build)
+        })
+        .await
     }
 
     async fn session_request_once<F>(

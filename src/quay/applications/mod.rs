@@ -173,26 +173,11 @@ impl Applications {
         // Quay's refusals are explained and another service's replies are not.
         session::prove_host(&self.bearer, &conn.settings).await?;
         let http = self.bearer.client(&conn.settings)?;
-        let attempts = if retry::is_idempotent(endpoint) {
-            retry::ATTEMPTS
-        } else {
-            1
-        };
-        let mut attempt = 1;
-        loop {
+        retry::repeat(endpoint, || {
             let request = build(&http).bearer_auth(token.expose());
-            let result = self.bearer.send(&conn.settings, endpoint, request).await;
-            let passing = match &result {
-                Ok(reply) => retry::is_passing_status(reply.status),
-                Err(QuayError::Timeout { .. } | QuayError::Unreachable { .. }) => true,
-                Err(_) => false,
-            };
-            if !passing || attempt >= attempts {
-                return result;
-            }
-            tokio::time::sleep(retry::pause(attempt, rand::random::<f64>())).await;
-            attempt += 1;
-        }
+            self.bearer.send(&conn.settings, endpoint, request)
+        })
+        .await
     }
 
     /// A 404 on one application: gone, unless the organization itself is unknown (which a
