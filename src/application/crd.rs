@@ -43,26 +43,21 @@ crate::crd::quay_resource! {
 
         /// New name for the application. Setting this option changes the name of the application
         /// which current name is provided in name; its client ID stays the same.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(length(min = 2, max = 255))]
         pub new_name: Option<String>,
 
         /// Description for the application. When omitted, the description in Quay is left as it is.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
 
         /// URL to the application home page. When omitted, the value in Quay is left as it is.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub application_uri: Option<String>,
 
         /// Prefix of the application's OAuth redirection/callback URLs. When omitted, the value in
         /// Quay is left as it is. ApiTokens need none: Quay always accepts its own /oauth/localapp.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub redirect_uri: Option<String>,
 
         /// Email address that represents the avatar for the application. When omitted, the value in
         /// Quay is left as it is.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub avatar_email: Option<String>,
 
         /// Whether to preserve the corresponding Quay object when you delete the Application
@@ -85,7 +80,6 @@ crate::crd::quay_resource! {
         /// with the application object (what an ApiToken's clientIdFrom reads by default);
         /// clientSecret - secret for the client associated with the application object; name -
         /// application name. When omitted, the secret takes the name of the Application resource.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub ret_secret_ref: Option<AppSecretRef>,
     }
 }

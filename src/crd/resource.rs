@@ -14,6 +14,8 @@ macro_rules! quay_resource {
         $(#[$attr:meta])*
         $vis:vis struct $spec:ident $body:tt
     ) => {
+        // Every optional spec field is left out when unset, as users wrote the object.
+        #[serde_with::skip_serializing_none]
         #[derive(
             kube::CustomResource,
             kube::KubeSchema,

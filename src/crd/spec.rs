@@ -33,14 +33,12 @@ super::resource::quay_resource! {
         /// The client ID associated with the OAuth application to use for generating the OAuth access
         /// token. See the Application resource to create an application object and to retrieve the
         /// associated client ID. Mutually exclusive with clientIdFrom.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[x_kube(validation = Rule::new("self != ''").message("clientId must not be empty"))]
         pub client_id: Option<String>,
 
         /// Reference to the secret resource that stores the client ID of the application. You specify
         /// the key that stores this client ID by using the key parameter. By default the operator looks
         /// for a clientId key in the secret. Mutually exclusive with clientId.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub client_id_from: Option<ClientIdFrom>,
 
         /// List of permissions to grant to the user account. all means all the permissions.
@@ -51,7 +49,6 @@ super::resource::quay_resource! {
         /// The username to generate an OAuth access token for. The user receives a notification in the
         /// web interface, which enables the user to retrieve the token. When you use this option, the
         /// resource does not return the token. Requires Quay version 3.12 or later.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[x_kube(validation = Rule::new("self != ''").message("forUser must not be empty"))]
         pub for_user: Option<String>,
 
@@ -65,21 +62,18 @@ super::resource::quay_resource! {
         /// OAuth access token (copy); host - URL for accessing the Quay API; validateCerts - whether to
         /// allow insecure connections to the API. When omitted, the secret takes the name of the
         /// ApiToken resource (an extension: without it the token could never be read).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub ret_secret_ref: Option<SecretRef>,
 
         /// How long each minted token lives, as a duration such as 720h or 90m: at least 5m, at
         /// most 87600h (10 years). Quay 3.18 and later expire the token themselves; with older Quay
         /// the operator replaces it at its renewal time and revokes it at its expiry at the latest.
         /// When omitted, a token lives as long as Quay lets it (10 years) and is renewed before that.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(pattern(crate::duration::PATTERN))]
         #[x_kube(validation = Rule::new("duration(self) >= duration('5m') && duration(self) <= duration('87600h')").message("expiration must be between 5m and 87600h (10 years)"))]
         pub expiration: Option<String>,
 
         /// How long before the token expires its replacement is minted, as a duration such as 240h.
         /// Defaults to a third of the lifetime; must be shorter than expiration.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(pattern(crate::duration::PATTERN))]
         pub renew_before: Option<String>,
 
@@ -87,7 +81,6 @@ super::resource::quay_resource! {
         /// duration such as 2m, so that consumers that read the Secret from time to time (a mounted
         /// volume refreshes in about a minute) never hold a revoked token. Applies to every
         /// replacement unless the old token is known to be dead. Defaults to 0s: revoke at once.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(pattern(crate::duration::PATTERN))]
         #[x_kube(validation = Rule::new("duration(self) <= duration('87600h')").message("gracePeriod must be at most 87600h (10 years)"))]
         pub grace_period: Option<String>,

@@ -22,6 +22,7 @@ macro_rules! kind_status {
         }
     ) => {
         $(#[$meta])*
+        #[::serde_with::skip_serializing_none]
         #[derive(
             ::schemars::JsonSchema,
             ::serde::Serialize,
@@ -34,7 +35,6 @@ macro_rules! kind_status {
         #[serde(rename_all = "camelCase")]
         pub struct $name {
             /// The generation of the spec that this status describes.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub observed_generation: Option<i64>,
             $(#[$conditions])*
             #[serde(default)]
@@ -46,14 +46,11 @@ macro_rules! kind_status {
             #[serde(default)]
             pub exist_in_quay: bool,
             /// Namespace and name of the result Secret ("namespace/name").
-            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub secret_name: Option<String>,
             $(#[$rejected])*
-            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub rejected_credentials: Option<String>,
             $(
                 $(#[$doc])*
-                #[serde(default, skip_serializing_if = "Option::is_none")]
                 pub $field: Option<$type>,
             )*
             $($(
@@ -101,6 +98,7 @@ pub struct ApiTokenStatus {
 
 /// One condition, in the shape of metav1.Condition, tolerant of the earlier operator's entries
 /// (empty reasons, `ansibleResult`) so that taking over its objects never fails validation.
+#[serde_with::skip_serializing_none]
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
@@ -116,26 +114,24 @@ pub struct Condition {
     #[serde(default)]
     pub message: String,
     /// When the status last changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<String>,
     /// The generation this condition was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// Left by the earlier Ansible-based operator; accepted and dropped on the first update.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // Its schema is written by hand: only `default` tells schemars that it is optional.
+    #[serde(default)]
     #[schemars(schema_with = "free_form")]
     pub ansible_result: Option<serde_json::Value>,
 }
 
 /// The Quay token this resource owns.
+#[serde_with::skip_serializing_none]
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenRecord {
     /// Quay's id (uuid) of the token; absent for a token adopted from the earlier operator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// How the token was minted: TokenApi or WebFlow; decides how it is verified and revoked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flavour: Option<String>,
     /// The Quay URL the token belongs to.
     pub host: String,
@@ -144,32 +140,27 @@ pub struct TokenRecord {
     /// The OAuth application's client ID.
     pub client_id: String,
     /// The organization of the OAuth application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
     /// Hash of the inputs the token depends on (host, username, client ID, rights, forUser).
     pub input_hash: String,
     /// SHA-256 of the token value, to tell when the result Secret was edited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_hash: Option<String>,
     /// When the token was minted (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minted_at: Option<String>,
     /// When Quay expires the token (RFC 3339), when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     /// The user the token was assigned to, with forUser.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_to: Option<String>,
     /// The scopes the token was minted with: those of `rights` that the account can hold
     /// (`all` leaves out `super:user` for an account that is not a Quay superuser).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
     /// A replaced token in its grace period: when it is revoked (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoke_at: Option<String>,
 }
 
 /// A mint in flight, recorded before Quay is asked.
+#[serde_with::skip_serializing_none]
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingMint {
@@ -184,7 +175,6 @@ pub struct PendingMint {
     /// When the mint started (RFC 3339).
     pub started_at: String,
     /// How the token is minted (tokenApi or webFlow).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flavour: Option<String>,
     /// The scopes asked for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -192,7 +182,6 @@ pub struct PendingMint {
     /// Web flow, where tokens have no names: the application's tokens of the account before
     /// this mint. A token of the application that is neither here nor tracked by an ApiToken
     /// afterwards is the one this mint made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_ids: Option<Vec<String>>,
 }
 
