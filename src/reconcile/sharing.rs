@@ -19,7 +19,7 @@ pub struct Conflict {
     /// What the refused ApiToken's status and events say.
     pub error: ReconcileError,
     /// The ApiToken that holds the Secret, or has the better claim while nobody holds it.
-    pub keeper: Arc<ApiToken>,
+    keeper: Arc<ApiToken>,
     how: &'static str,
 }
 
