@@ -154,15 +154,7 @@ impl EventRecorder {
         );
         Ok(())
     }
-}
 
-fn within_window(seen: &Seen, now: Timestamp) -> bool {
-    now.duration_since(seen.last)
-        .unsigned_abs()
-        .lt(&SERIES_WINDOW)
-}
-
-impl EventRecorder {
     /// Publishes one event about `object`; a failure to publish is logged, never fatal to the
     /// reconcile.
     pub async fn publish<K: Resource<DynamicType = ()>>(
@@ -187,6 +179,12 @@ impl EventRecorder {
             tracing::warn!(error = %e, reason, "cannot publish event");
         }
     }
+}
+
+fn within_window(seen: &Seen, now: Timestamp) -> bool {
+    now.duration_since(seen.last)
+        .unsigned_abs()
+        .lt(&SERIES_WINDOW)
 }
 
 /// At most [`MAX_NOTE`] bytes, cut on a character boundary.

@@ -110,7 +110,7 @@ async fn converge(
         }
         let seen = observe::observe(token, ctx, &inputs, &shown, &checked.lifetime).await; // Quay, cached
         if let Err(conflict) = sharing::refuse_shared(ctx, subject, &inputs) {
-            sharing::tell_keeper(ctx, subject, &inputs, &conflict).await; // Kubernetes API
+            sharing::tell_keeper(ctx, subject, &inputs, &conflict, &shown).await; // Kubernetes API
             return Err(conflict.error);
         }
         let plan = plan::decide(&seen.facts()); // pure

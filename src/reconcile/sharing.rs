@@ -7,7 +7,7 @@ use super::inputs::Inputs;
 use super::secret::OWNER_UID_LABEL;
 use super::subject::Subject;
 use crate::context::Context;
-use crate::crd::ApiToken;
+use crate::crd::{ApiToken, ApiTokenStatus};
 use crate::error::ReconcileError;
 use crate::references::result_allowed;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -61,13 +61,19 @@ pub fn refuse_shared(
 }
 
 /// Tells the ApiToken that keeps the Secret, by a Warning event on it, that `subject` names it
-/// too and is refused; repeats fold into one event's series, and its status is not touched.
+/// too and is refused; its status is not touched. Like the refused ApiToken's own event, only
+/// when its status (`shown`) does not say so already: a re-reconcile of an unchanged refusal
+/// (the keeper rewrote the Secret, a resync) asks nothing of the API server.
 pub async fn tell_keeper(
     ctx: &Context,
     subject: &Subject<'_>,
     inputs: &Inputs,
     conflict: &Conflict,
+    shown: &ApiTokenStatus,
 ) {
+    if shown.message == conflict.error.to_string() {
+        return;
+    }
     let note = format!(
         "ApiToken {}/{} also names result Secret {}, which this ApiToken {}: that ApiToken is \
          refused (SecretConflict) and this one keeps the Secret",
