@@ -232,11 +232,28 @@ async fn quay_errors_back_off_and_recover() {
 
 /// Two ApiTokens naming one result Secret: the one that holds it keeps it and stays Ready; the
 /// conflict is reported on both (the newcomer's status, a Warning event on the holder), and
-/// nobody fights over the Secret.
+/// nobody fights over the Secret. On Quay 3.18 and later (the token API).
 #[tokio::test]
 async fn a_result_secret_named_twice_is_reported_on_both() {
+    named_twice("e2e-shared", true).await;
+}
+
+/// The same on Quay before 3.18 (the web flow).
+#[tokio::test]
+async fn a_result_secret_named_twice_is_reported_on_both_web_flow() {
+    named_twice("e2e-shared-web", false).await;
+}
+
+async fn named_twice(prefix: &str, token_api: bool) {
     crate::capture::install();
-    let env = Env::start("e2e-shared").await;
+    let env = Env::start_with(
+        prefix,
+        Options {
+            token_api,
+            ..Options::default()
+        },
+    )
+    .await;
     let spec = json!({"connSecretRef": {"name": "quay-credentials"}, "clientId": env.app.client_id, "retSecretRef": {"name": "shared"}});
     env.create("first", spec.clone()).await;
     env.wait_ready("first").await;
@@ -277,4 +294,6 @@ async fn a_result_secret_named_twice_is_reported_on_both() {
             .data,
         before.data
     );
+    // One live token, in the holder's Secret and status, and none untracked.
+    crate::invariant::assert_converged(&env).await;
 }
